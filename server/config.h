@@ -1,0 +1,66 @@
+// palm-server settings: flags, and the same keys in a config file.
+#ifndef PALM_SERVER_CONFIG_H_
+#define PALM_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace palm::server {
+
+struct ServerConfig {
+  // host:port; port 0 picks a free port (tests).
+  std::string listen = "127.0.0.1:7443";
+  // Holds palm.db (the embedded SQLite store) and, later, evidence files.
+  std::string data_dir = "./var";
+  std::string config_file;
+  // PEM files. With all three, the server speaks mutual TLS only.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_ca;
+  // Plaintext, allowed only on a loopback address. For tests and development
+  // before the PKI exists; never in production.
+  bool insecure_loopback = false;
+  // debug | info | warn | error
+  std::string log_level = "info";
+  // How long SIGINT/SIGTERM waits for in-flight calls before cancelling them.
+  int64_t drain_timeout_ms = 10000;
+  // Official case number format (赋码): {year} and {seq:N} (zero-padded).
+  std::string case_number_format = "桐综执罚〔{year}〕{seq:4}号";
+  // Largest HLC lead over the server clock accepted before clamping.
+  int64_t max_clock_skew_ms = 5 * 60 * 1000;
+
+  bool tls_enabled() const { return !tls_cert.empty() || !tls_key.empty() || !client_ca.empty(); }
+};
+
+// What the command line asked for.
+struct ParsedArgs {
+  ServerConfig config;
+  bool help = false;
+};
+
+// Parses argv (flags `--name value` or `--name=value`). A `--config FILE` is
+// read first, then the other flags override it. On error returns
+// INVALID_ARGUMENT (unknown flag, missing value, bad value) or NOT_FOUND
+// (config file missing) with one sentence naming the problem.
+absl::StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args);
+
+// Reads `key = value` lines (# comments, blank lines) into `config`; keys are
+// the flag names without dashes, e.g. `data-dir = /srv/palm`.
+absl::Status LoadConfigFile(const std::string& path, ServerConfig* config);
+
+// Checks that the settings make sense together (TLS files present and
+// readable, plaintext only on loopback, data dir usable). Creates the data
+// dir if missing.
+absl::Status ValidateConfig(const ServerConfig& config);
+
+// True for 127.0.0.0/8, [::1] and "localhost" host parts of `listen`.
+bool IsLoopbackAddress(const std::string& listen);
+
+std::string UsageText();
+
+}  // namespace palm::server
+
+#endif  // PALM_SERVER_CONFIG_H_

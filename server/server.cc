@@ -1,0 +1,132 @@
+#include "server/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpc/support/log.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/log.h"
+#include "server/request_log.h"
+#include "server/services.h"
+
+namespace palm::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, " cannot be read"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerConfig& config) {
+  if (!config.tls_enabled()) return grpc::InsecureServerCredentials();
+  auto cert = ReadFile(config.tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(config.tls_key);
+  if (!key.ok()) return key.status();
+  auto ca = ReadFile(config.client_ca);
+  if (!ca.ok()) return ca.status();
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = *ca;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(options);
+}
+
+// gRPC's own diagnostics go into the structured log at debug level, so that a
+// failed start prints only our one line naming the problem.
+void RouteGrpcLog(gpr_log_func_args* args) {
+  Log(LogLevel::kDebug, {{"event", "grpc"},
+                         {"severity", gpr_log_severity_string(args->severity)},
+                         {"file", args->file},
+                         {"line", args->line},
+                         {"message", args->message}});
+}
+
+}  // namespace
+
+struct PalmServer::Impl {
+  ServerConfig config;
+  std::unique_ptr<ServerStore> store;
+  ServiceContext context;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  bool shut_down = false;
+};
+
+PalmServer::PalmServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PalmServer::~PalmServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig& config) {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  SetLogLevel(ParseLogLevel(config.log_level));
+
+  auto store = OpenSqliteStore({.data_dir = config.data_dir});
+  if (!store.ok()) return store.status();
+  impl->store = std::move(*store);
+  impl->context = {.config = &impl->config, .store = impl->store.get()};
+
+  auto credentials = MakeCredentials(config);
+  if (!credentials.ok()) return credentials.status();
+
+  gpr_set_log_function(RouteGrpcLog);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // Without this, gRPC sets SO_REUSEPORT and a second server would silently
+  // share the port instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(config.listen, *credentials, &impl->port);
+  impl->services = MakeServices(&impl->context);
+  for (auto& service : impl->services) builder.RegisterService(service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeRequestLogFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.listen, ": the address is in use or not available"));
+  }
+  auto* health = impl->server->GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(true);
+  Log(LogLevel::kInfo, {{"event", "started"},
+                        {"listen", config.listen},
+                        {"port", impl->port},
+                        {"tls", config.tls_enabled()},
+                        {"data_dir", config.data_dir},
+                        {"epoch", impl->store->epoch()}});
+  return std::unique_ptr<PalmServer>(new PalmServer(std::move(impl)));
+}
+
+int PalmServer::port() const { return impl_->port; }
+
+std::string PalmServer::address() const {
+  std::string host = impl_->config.listen.substr(0, impl_->config.listen.rfind(':'));
+  return absl::StrCat(host, ":", impl_->port);
+}
+
+const ServerConfig& PalmServer::config() const { return impl_->config; }
+
+void PalmServer::Shutdown(std::chrono::milliseconds grace) {
+  if (impl_ == nullptr || impl_->shut_down) return;
+  impl_->shut_down = true;
+  if (auto* health = impl_->server->GetHealthCheckService()) health->SetServingStatus(false);
+  impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
+  impl_->server->Wait();
+  absl::Status closed = impl_->store->Close();
+  Log(closed.ok() ? LogLevel::kInfo : LogLevel::kError,
+      {{"event", "stopped"}, {"store_closed", closed.ok()}, {"detail", closed.ToString()}});
+}
+
+}  // namespace palm::server
