@@ -1,0 +1,230 @@
+#include "sync/rules.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "sync/lifecycle.h"
+#include "sync/sha256.h"
+#include "sync/status.h"
+#include "sync/uuid.h"
+
+namespace palm::sync {
+namespace {
+
+namespace v1 = palm::v1;
+
+bool Blank(absl::string_view text) { return absl::StripAsciiWhitespace(text).empty(); }
+
+absl::Status UnknownMatter(absl::string_view code) {
+  if (code.empty()) {
+    return InvalidArgument(v1::REASON_UNKNOWN_MATTER, "no matter code is given");
+  }
+  return InvalidArgument(v1::REASON_UNKNOWN_MATTER,
+                         absl::StrCat("matter code ", code, " is not in the catalogue"));
+}
+
+std::string MatterLabel(const v1::Matter& matter) {
+  return matter.name().empty() ? matter.code()
+                               : absl::StrCat(matter.code(), " (", matter.name(), ")");
+}
+
+absl::Status MissingTicketField(absl::string_view element) {
+  return InvalidArgument(v1::REASON_MISSING_TICKET_FIELD,
+                         absl::StrCat("the ticket lacks ", element, " (Art. 52)"));
+}
+
+// The Art. 52 elements not covered by the Art. 51 checks, in the order the
+// form lists them.
+absl::Status CheckTicketElements(const v1::Ticket& t) {
+  if (Blank(t.violation())) return MissingTicketField("the violation found");
+  if (Blank(t.legal_basis())) return MissingTicketField("the legal basis");
+  if (Blank(t.penalty_basis())) return MissingTicketField("the penalty basis");
+  if (t.issued_at_ms() <= 0) return MissingTicketField("the time of issue");
+  if (Blank(t.place().address())) return MissingTicketField("the place");
+  if (t.remedies().empty()) {
+    return MissingTicketField("the remedies open to the party (reconsideration, litigation)");
+  }
+  for (int i = 0; i < t.remedies_size(); ++i) {
+    const v1::Remedy& remedy = t.remedies(i);
+    if (Blank(remedy.body())) {
+      return MissingTicketField(absl::StrCat("the body to apply to for remedy ", i + 1));
+    }
+    if (remedy.deadline_days() <= 0) {
+      return MissingTicketField(absl::StrCat("the deadline in days for remedy ", i + 1));
+    }
+  }
+  if (Blank(t.agency())) return MissingTicketField("the agency");
+  if (t.party_signature() != v1::PARTY_SIGNATURE_SIGNED &&
+      t.party_signature() != v1::PARTY_SIGNATURE_REFUSED) {
+    return MissingTicketField("the party's signature or the note that the party refused to sign");
+  }
+  if (t.ticket_number() <= 0) return MissingTicketField("a ticket number");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string FormatYuan(int64_t fen) {
+  // Work on the magnitude as unsigned so that INT64_MIN does not overflow.
+  const bool negative = fen < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
+  const uint64_t yuan = magnitude / 100;
+  const uint64_t cents = magnitude % 100;
+  std::string text = negative ? "-" : "";
+  if (cents == 0) {
+    absl::StrAppend(&text, yuan);
+  } else {
+    absl::StrAppend(&text, yuan, cents < 10 ? ".0" : ".", cents);
+  }
+  return text;
+}
+
+std::string PartyKey(absl::string_view id_number) {
+  const std::string normalised = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(id_number));
+  return HexEncode(Sha256::Of(normalised));
+}
+
+absl::Status CheckRecordCase(const v1::Case& c, const v1::Matter* matter) {
+  if (!IsValidUuid(c.case_id())) {
+    return InvalidArgument(v1::REASON_INVALID_ARGUMENT,
+                           absl::StrCat("case_id \"", c.case_id(), "\" is not a UUID"));
+  }
+  if (c.matter_code().empty()) {
+    return InvalidArgument(v1::REASON_INVALID_ARGUMENT, "the case names no matter code");
+  }
+  if (matter == nullptr) return UnknownMatter(c.matter_code());
+  if (c.procedure() != v1::PROCEDURE_SUMMARY && c.procedure() != v1::PROCEDURE_ORDINARY) {
+    return InvalidArgument(v1::REASON_INVALID_ARGUMENT,
+                           "the case names no procedure (summary or ordinary)");
+  }
+  if (c.officer_ids().empty()) {
+    return InvalidArgument(v1::REASON_INVALID_ARGUMENT, "the case names no officer");
+  }
+  const v1::CaseState initial = InitialState(c.procedure());
+  if (c.state() != initial) {
+    return InvalidArgument(
+        v1::REASON_INVALID_ARGUMENT,
+        absl::StrCat("a new ", c.procedure() == v1::PROCEDURE_SUMMARY ? "summary" : "ordinary",
+                     " case starts in state ", StateName(initial), ", not ", StateName(c.state())));
+  }
+  for (int i = 0; i < c.parties_size(); ++i) {
+    const v1::PartyKind kind = c.parties(i).kind();
+    if (kind != v1::PARTY_KIND_CITIZEN && kind != v1::PARTY_KIND_ORGANISATION) {
+      return InvalidArgument(
+          v1::REASON_INVALID_ARGUMENT,
+          absl::StrCat("party ", i + 1, " is neither a citizen nor an organisation (kind unset)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTicket(const v1::Ticket& t, const v1::Matter* matter,
+                         const std::vector<v1::Officer>& known_officers) {
+  // Art. 51: may this be decided on the spot at all?
+  if (matter == nullptr) return UnknownMatter(t.matter_code());
+  if (!matter->fast_track()) {
+    return InvalidArgument(
+        v1::REASON_NOT_FAST_TRACK,
+        absl::StrCat("matter ", MatterLabel(*matter),
+                     " cannot be decided on the spot (Art. 51); use the ordinary procedure"));
+  }
+  if (t.mitigated()) {
+    return InvalidArgument(
+        v1::REASON_MITIGATED_PENALTY,
+        "a mitigated penalty cannot be decided on the spot (Art. 51); use the ordinary procedure");
+  }
+  if (t.penalty() != v1::PENALTY_KIND_WARNING && t.penalty() != v1::PENALTY_KIND_FINE) {
+    return MissingTicketField("the penalty (warning or fine)");
+  }
+  if (t.party_kind() != v1::PARTY_KIND_CITIZEN && t.party_kind() != v1::PARTY_KIND_ORGANISATION) {
+    return MissingTicketField("the kind of party (citizen or organisation)");
+  }
+  if (t.penalty() == v1::PENALTY_KIND_WARNING) {
+    if (t.fine_fen() != 0) {
+      return InvalidArgument(v1::REASON_INVALID_ARGUMENT,
+                             absl::StrCat("a warning carries no fine, but the ticket names ",
+                                          FormatYuan(t.fine_fen()), " yuan"));
+    }
+  } else {
+    if (t.fine_fen() <= 0) return MissingTicketField("the amount of the fine");
+    const bool citizen = t.party_kind() == v1::PARTY_KIND_CITIZEN;
+    const int64_t limit = citizen ? kCitizenOnTheSpotLimitFen : kOrganisationOnTheSpotLimitFen;
+    if (t.fine_fen() > limit) {
+      return InvalidArgument(
+          v1::REASON_FINE_OVER_LIMIT,
+          absl::StrCat("fine ", FormatYuan(t.fine_fen()), " yuan exceeds the on-the-spot limit of ",
+                       FormatYuan(limit), " yuan for ", citizen ? "a citizen" : "an organisation",
+                       " (Art. 51); use the ordinary procedure"));
+    }
+    if (matter->fine_max_fen() > 0 &&
+        (t.fine_fen() < matter->fine_min_fen() || t.fine_fen() > matter->fine_max_fen())) {
+      return InvalidArgument(
+          v1::REASON_FINE_OVER_LIMIT,
+          absl::StrCat("fine ", FormatYuan(t.fine_fen()), " yuan is outside the range of ",
+                       FormatYuan(matter->fine_min_fen()), " to ",
+                       FormatYuan(matter->fine_max_fen()), " yuan set for matter ",
+                       MatterLabel(*matter)));
+    }
+  }
+
+  // Art. 52 and the bureau's rule for auxiliaries: who decided.
+  std::set<std::string> distinct;
+  for (const std::string& id : t.officer_ids()) {
+    if (!Blank(id)) distinct.insert(id);
+  }
+  if (distinct.size() < 2) {
+    return InvalidArgument(v1::REASON_TOO_FEW_OFFICERS,
+                           absl::StrCat("a ticket needs at least two officers present (Art. 52); ",
+                                        distinct.size(), " named"));
+  }
+  bool sworn = false;
+  for (const std::string& id : t.officer_ids()) {
+    if (Blank(id)) continue;
+    const v1::Officer* found = nullptr;
+    for (const v1::Officer& officer : known_officers) {
+      if (officer.officer_id() == id) {
+        found = &officer;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      return InvalidArgument(v1::REASON_UNKNOWN_OFFICER,
+                             absl::StrCat("officer ", id, " is not on the roster"));
+    }
+    sworn = sworn || found->sworn();
+  }
+  if (!sworn) {
+    return InvalidArgument(v1::REASON_NO_SWORN_OFFICER,
+                           "auxiliary staff cannot issue a penalty alone: at least one sworn "
+                           "officer must be among the officers");
+  }
+  return CheckTicketElements(t);
+}
+
+absl::Status CheckNoPenalty(const v1::NoPenaltyDecision& d, const v1::Matter* matter,
+                            bool prior_violation_on_record, absl::string_view prior_case_number) {
+  if (matter == nullptr) return UnknownMatter(d.matter_code());
+  if (!matter->no_penalty_list()) {
+    return InvalidArgument(
+        v1::REASON_NOT_ON_NO_PENALTY_LIST,
+        absl::StrCat("matter ", MatterLabel(*matter),
+                     " is not on the no-penalty list (Art. 33); decide a penalty instead"));
+  }
+  if (Blank(d.education_record())) {
+    return InvalidArgument(
+        v1::REASON_MISSING_EDUCATION,
+        "a no-penalty decision needs a record of the education given to the party (Art. 33)");
+  }
+  if (prior_violation_on_record) {
+    return FailedPrecondition(
+        v1::REASON_NOT_FIRST_VIOLATION,
+        absl::StrCat(
+            "the party already violated matter ", matter->code(),
+            prior_case_number.empty() ? "" : absl::StrCat(" (case ", prior_case_number, ")"),
+            ": a no-penalty decision is only for a first violation (Art. 33)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace palm::sync

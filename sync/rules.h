@@ -1,0 +1,83 @@
+// The legal rules Palm enforces on a device (offline, before a write is
+// recorded) and again on the server (before it is applied), driven by the
+// palm.v1.Matter catalogue entry. Both ends call the same functions, so a
+// write the device accepted is refused by the server only when the server
+// knows more (newer catalogue, prior violations, current case state).
+//
+// Amounts are in fen (1 yuan = 100 fen); messages speak yuan. Every refusal
+// carries a palm.v1.ReasonCode (sync/status.h) and a sentence an officer can
+// act on. A rule broken by the input itself is INVALID_ARGUMENT; one that
+// depends on recorded state (a prior violation) is FAILED_PRECONDITION.
+#ifndef PALM_SYNC_RULES_H_
+#define PALM_SYNC_RULES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "palm/v1/case.pb.h"
+#include "palm/v1/catalog.pb.h"
+#include "palm/v1/org.pb.h"
+
+namespace palm::sync {
+
+// Art. 51 on-the-spot fine limits, in fen.
+inline constexpr int64_t kCitizenOnTheSpotLimitFen = int64_t{200} * 100;
+inline constexpr int64_t kOrganisationOnTheSpotLimitFen = int64_t{3000} * 100;
+
+// Checks a case about to be recorded. `matter` is the catalogue entry for
+// c.matter_code(), or null when the catalogue has none. Returns OK, or
+// INVALID_ARGUMENT with:
+//   REASON_INVALID_ARGUMENT  case_id is not a UUID, no matter code, no
+//                            procedure, no officer, a party without a kind,
+//                            or a state other than InitialState(procedure);
+//   REASON_UNKNOWN_MATTER    "matter code X is not in the catalogue".
+absl::Status CheckRecordCase(const palm::v1::Case& c, const palm::v1::Matter* matter);
+
+// Checks an on-the-spot ticket against Art. 51 (when the summary procedure
+// may be used) and Art. 52 (what the ticket must state). `matter` is the
+// catalogue entry for t.matter_code() or null; `known_officers` the officers
+// the checker knows (the device's synced roster, or the server's). Returns
+// OK or INVALID_ARGUMENT with the first broken rule, checked in this order:
+//   REASON_UNKNOWN_MATTER        matter not in the catalogue;
+//   REASON_NOT_FAST_TRACK        matter not eligible for the summary procedure;
+//   REASON_MITIGATED_PENALTY     mitigated penalties need the ordinary procedure;
+//   REASON_MISSING_TICKET_FIELD  no penalty kind, no party kind, or a fine of 0;
+//   REASON_INVALID_ARGUMENT      a warning that names a fine;
+//   REASON_FINE_OVER_LIMIT       fine above 200 yuan (citizen) / 3000 yuan
+//                                (organisation), or outside the matter's range;
+//   REASON_TOO_FEW_OFFICERS      fewer than two distinct officers;
+//   REASON_UNKNOWN_OFFICER       an officer not in `known_officers`;
+//   REASON_NO_SWORN_OFFICER      no sworn officer among them;
+//   REASON_MISSING_TICKET_FIELD  another Art. 52 element is absent.
+absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matter,
+                         const std::vector<palm::v1::Officer>& known_officers);
+
+// Checks a no-penalty decision against Art. 33. `matter` is the catalogue
+// entry for d.matter_code() or null; `prior_violation_on_record` whether the
+// party already has a violation of this matter on record (see PartyKey), and
+// `prior_case_number` that case's number when known, for the message.
+// Returns OK, or:
+//   INVALID_ARGUMENT    REASON_UNKNOWN_MATTER, REASON_NOT_ON_NO_PENALTY_LIST,
+//                       REASON_MISSING_EDUCATION (empty education record);
+//   FAILED_PRECONDITION REASON_NOT_FIRST_VIOLATION.
+absl::Status CheckNoPenalty(const palm::v1::NoPenaltyDecision& d, const palm::v1::Matter* matter,
+                            bool prior_violation_on_record,
+                            absl::string_view prior_case_number = "");
+
+// Returns the key under which a party's prior violations are recorded: the
+// lowercase hex SHA-256 of `id_number` with surrounding whitespace removed
+// and ASCII letters upper-cased (so "33010219900101123x " and
+// "33010219900101123X" match). Lets devices match parties without holding
+// other people's ID numbers in clear.
+std::string PartyKey(absl::string_view id_number);
+
+// Returns `fen` as yuan for messages: "250" when whole, "250.50" otherwise,
+// with a leading "-" for negative amounts.
+std::string FormatYuan(int64_t fen);
+
+}  // namespace palm::sync
+
+#endif  // PALM_SYNC_RULES_H_
