@@ -1,0 +1,347 @@
+// Plain value types of Palm's C++ API: what an app passes in to record
+// something, and the views it gets back. They mirror the wire contract
+// (proto/palm/v1/case.proto) without exposing protobuf: enum values have
+// the same numbers as their palm.v1 counterparts.
+//
+// Times are Unix milliseconds (UTC); money is in fen (1 yuan = 100 fen).
+// All types are copyable values, thread-compatible.
+#ifndef PALM_TYPES_H_
+#define PALM_TYPES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace palm {
+
+// Lifecycle states (DESIGN.md §2), numbered as palm.v1.CaseState.
+enum class CaseState : int {
+  kUnspecified = 0,
+  kRegistered = 1,
+  kIssued = 2,
+  kFiled = 3,
+  kInvestigating = 4,
+  kLegalReview = 5,
+  kNotified = 6,
+  kHearing = 7,
+  kDecided = 8,
+  kServed = 9,
+  kExecuting = 10,
+  kClosed = 11,
+  kArchived = 12,
+  kNotFiled = 13,
+  kTransferred = 14,
+  kNoPenalty = 15,
+};
+
+enum class Procedure : int { kUnspecified = 0, kSummary = 1, kOrdinary = 2 };
+
+enum class PartyKind : int { kUnspecified = 0, kCitizen = 1, kOrganisation = 2 };
+
+enum class EvidenceKind : int {
+  kUnspecified = 0,
+  kPhoto = 1,
+  kVideo = 2,
+  kAudio = 3,
+  kDocument = 4,
+  kRecord = 5,
+};
+
+enum class PenaltyKind : int { kUnspecified = 0, kWarning = 1, kFine = 2 };
+
+enum class RemedyKind : int { kUnspecified = 0, kReconsideration = 1, kLitigation = 2 };
+
+enum class PartySignature : int { kUnspecified = 0, kSigned = 1, kRefused = 2 };
+
+enum class CaseEventKind : int {
+  kUnspecified = 0,
+  kNote = 1,
+  kNotification = 2,
+  kService = 3,
+  kPayment = 4,
+  kTransition = 5,
+  kReview = 6,
+  kEvidenceWithdrawn = 7,
+  kTicketVoided = 8,
+  kCreated = 9,
+};
+
+// Case fields that can be added or corrected after recording, numbered as
+// palm.v1.CaseField. Values are text: see CaseFieldChange.
+enum class CaseField : int {
+  kUnspecified = 0,
+  kDescription = 1,
+  kAddress = 2,
+  kLocation = 3,    // "lat,lng[,accuracy_m]"
+  kOccurredAt = 4,  // decimal Unix milliseconds
+  kMatterCode = 5,
+  kProposedFine = 6,  // decimal fen
+  kPartyName = 7,
+  kPartyIdNumber = 8,
+  kPartyPhone = 9,
+  kPartyAddress = 10,
+  kPartyKind = 11,  // decimal PartyKind number
+};
+
+struct GeoPoint {
+  double latitude = 0;
+  double longitude = 0;
+  double accuracy_m = 0;  // 0 when unknown
+};
+
+struct Place {
+  std::string address;
+  GeoPoint location;
+  std::string town_id;  // town or street (镇/街道) the place lies in
+};
+
+// A party (当事人). name, id_number, phone and address are personal data:
+// the library encrypts them at rest.
+struct Party {
+  std::string party_id;  // empty on input: the library makes one
+  PartyKind kind = PartyKind::kUnspecified;
+  std::string name;
+  std::string id_number;  // resident ID, or unified social credit code
+  std::string phone;
+  std::string address;
+};
+
+// What an officer records to open a case.
+struct CaseInput {
+  std::string matter_code;
+  Procedure procedure = Procedure::kUnspecified;
+  std::string town_id;
+  std::string squad_id;
+  std::string description;
+  Place place;
+  int64_t occurred_at_ms = 0;            // 0: now
+  std::vector<std::string> officer_ids;  // officers present; empty: the acting officer
+  std::vector<Party> parties;
+  int64_t proposed_fine_fen = 0;
+};
+
+// A case as the device holds it.
+struct CaseRecord {
+  std::string case_id;
+  std::string case_number;  // empty until the server assigns it
+  std::string matter_code;
+  Procedure procedure = Procedure::kUnspecified;
+  CaseState state = CaseState::kUnspecified;
+  std::string town_id;
+  std::string squad_id;
+  std::string description;
+  Place place;
+  int64_t occurred_at_ms = 0;
+  std::vector<std::string> officer_ids;
+  std::vector<Party> parties;  // filled by GetCase, empty in ListCases
+  std::string created_by_device;
+  std::string created_by_officer;
+  int64_t created_at_ms = 0;
+  bool review_required = false;
+  bool review_approved = false;
+  int64_t proposed_fine_fen = 0;
+};
+
+// One correction or addition to a case (merged last-writer-wins by HLC on
+// the server).
+struct CaseFieldChange {
+  CaseField field = CaseField::kUnspecified;
+  std::string value;
+  std::string party_id;  // for the party fields; a new id adds a party
+};
+
+// Metadata of a piece of evidence being attached.
+struct EvidenceInput {
+  std::string case_id;
+  EvidenceKind kind = EvidenceKind::kUnspecified;
+  std::string mime_type;
+  int64_t captured_at_ms = 0;  // 0: now
+  GeoPoint location;
+  std::string description;
+  // Where the content is kept for the later upload. Set by
+  // AttachEvidenceFile; give it for streams and pre-hashed records.
+  std::string content_path;
+  // For Client::AddEvidenceRecord only: content already hashed elsewhere.
+  std::string sha256_hex;
+  uint64_t size_bytes = 0;
+};
+
+struct Evidence {
+  std::string evidence_id;
+  std::string case_id;
+  EvidenceKind kind = EvidenceKind::kUnspecified;
+  std::string mime_type;
+  std::string sha256_hex;
+  uint64_t size_bytes = 0;
+  int64_t captured_at_ms = 0;
+  GeoPoint location;
+  std::string device_id;
+  std::string officer_id;
+  std::string description;
+  std::string content_path;
+  bool withdrawn = false;
+  std::string withdraw_reason;
+  bool uploaded = false;
+};
+
+struct Remedy {
+  RemedyKind kind = RemedyKind::kUnspecified;
+  std::string body;  // where to apply, e.g. the county government
+  int32_t deadline_days = 0;
+};
+
+// An on-the-spot penalty decision (当场处罚决定书) to issue. The matter and the
+// party kind come from the case; the number from the device's leased blocks.
+struct TicketInput {
+  std::string case_id;
+  std::string party_id;
+  std::string violation;
+  std::string legal_basis;
+  std::string penalty_basis;
+  PenaltyKind penalty = PenaltyKind::kUnspecified;
+  int64_t fine_fen = 0;
+  bool mitigated = false;
+  int64_t issued_at_ms = 0;  // 0: now
+  Place place;
+  std::vector<Remedy> remedies;
+  std::string agency;
+  std::vector<std::string> officer_ids;
+  PartySignature party_signature = PartySignature::kUnspecified;
+};
+
+struct Ticket {
+  std::string ticket_id;
+  std::string case_id;
+  int64_t ticket_number = 0;
+  std::string ticket_number_text;
+  std::string matter_code;
+  std::string party_id;
+  PartyKind party_kind = PartyKind::kUnspecified;
+  std::string violation;
+  std::string legal_basis;
+  std::string penalty_basis;
+  PenaltyKind penalty = PenaltyKind::kUnspecified;
+  int64_t fine_fen = 0;
+  bool mitigated = false;
+  int64_t issued_at_ms = 0;
+  Place place;
+  std::vector<Remedy> remedies;
+  std::string agency;
+  std::vector<std::string> officer_ids;
+  PartySignature party_signature = PartySignature::kUnspecified;
+  std::string device_id;
+  bool voided = false;
+  std::string void_reason;
+};
+
+// A decision not to penalise a minor first violation (Art. 33).
+struct NoPenaltyInput {
+  std::string case_id;
+  std::string party_id;
+  std::string education_record;  // what was explained to the party
+  int64_t decided_at_ms = 0;     // 0: now
+  std::vector<std::string> officer_ids;
+};
+
+struct NoPenaltyDecision {
+  std::string decision_id;
+  std::string case_id;
+  std::string matter_code;
+  std::string party_id;
+  std::string education_record;
+  int64_t decided_at_ms = 0;
+  std::vector<std::string> officer_ids;
+};
+
+// An entry an officer adds to a case's timeline: kNote, kNotification,
+// kService or kPayment (the other kinds are written by the library).
+struct CaseEventInput {
+  std::string case_id;
+  CaseEventKind kind = CaseEventKind::kUnspecified;
+  std::string text;
+  int64_t at_ms = 0;       // 0: now
+  int64_t amount_fen = 0;  // for kPayment
+};
+
+struct CaseEvent {
+  std::string event_id;
+  std::string case_id;
+  CaseEventKind kind = CaseEventKind::kUnspecified;
+  std::string text;
+  int64_t at_ms = 0;
+  std::string officer_id;
+  CaseState from_state = CaseState::kUnspecified;  // for kTransition
+  CaseState to_state = CaseState::kUnspecified;
+  int64_t amount_fen = 0;
+};
+
+// A case with everything recorded on it.
+struct CaseView {
+  CaseRecord record;
+  std::vector<Evidence> evidence;
+  std::vector<Ticket> tickets;
+  std::vector<NoPenaltyDecision> no_penalty_decisions;
+  std::vector<CaseEvent> timeline;  // oldest first
+};
+
+// Filter and page of Client::ListCases. Results are ordered newest
+// occurrence first (occurred_at_ms, then case id, descending).
+struct CaseQuery {
+  std::optional<CaseState> state;
+  std::string town_id;                       // empty: any town
+  std::optional<int64_t> occurred_from_ms;   // inclusive
+  std::optional<int64_t> occurred_until_ms;  // exclusive
+  int page_size = 50;                        // 1..500
+  std::string page_token;                    // from CasePage::next_page_token
+};
+
+struct CasePage {
+  std::vector<CaseRecord> cases;
+  // Opaque; empty when there are no more cases.
+  std::string next_page_token;
+};
+
+// An entry of the matter catalogue (执法事项).
+struct Matter {
+  std::string code;
+  std::string category;
+  std::string name;
+  std::string legal_basis;
+  std::string penalty_basis;
+  int64_t fine_min_fen = 0;
+  int64_t fine_max_fen = 0;
+  bool delegated_to_towns = false;
+  bool fast_track = false;
+  bool no_penalty_list = false;
+  bool major = false;
+  int64_t major_fine_threshold_fen = 0;
+  std::string no_penalty_field;
+  std::string no_penalty_conditions;
+};
+
+// What is waiting to reach the server.
+struct PendingSyncCounts {
+  uint64_t mutations = 0;            // outbox entries not yet acknowledged
+  uint64_t uploads = 0;              // evidence files not yet uploaded
+  int64_t oldest_pending_at_ms = 0;  // 0 when nothing is pending
+};
+
+// Outcome of the last sync, as the app shows it.
+struct SyncReport {
+  bool ever_synced = false;
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+  bool ok = false;
+  std::string error_reason;  // machine reason when !ok
+  std::string message;
+  uint64_t pushed = 0;
+  uint64_t applied = 0;
+  uint64_t applied_with_conflict = 0;
+  uint64_t rejected = 0;
+  uint64_t pulled = 0;
+};
+
+}  // namespace palm
+
+#endif  // PALM_TYPES_H_

@@ -1,0 +1,196 @@
+// The device store: Palm's offline state on a handheld, in one SQLite file.
+//
+// Internal to client-lib (the public face is palm::Client). Besides the
+// local write path it offers what the pull code of the sync client (a later
+// issue) and the tests need: installing reference data and server versions
+// of entities, re-applying still-pending outbox mutations on top of pulled
+// state (DESIGN.md §3.5), and the sync cursor.
+//
+// Thread safety: every public method takes mutex_, so a DeviceStore may be
+// used from any thread. Methods ending in Locked require mutex_ held and,
+// when they write, an open Transaction.
+#ifndef PALM_CLIENT_DEVICE_STORE_H_
+#define PALM_CLIENT_DEVICE_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client-lib/src/crypto.h"
+#include "client-lib/src/sqlite.h"
+#include "palm/types.h"
+#include "palm/v1/case.pb.h"
+#include "palm/v1/catalog.pb.h"
+#include "palm/v1/mutation.pb.h"
+#include "palm/v1/org.pb.h"
+#include "palm/v1/sync.pb.h"
+#include "sync/hlc.h"
+
+namespace palm::internal {
+
+struct StoreOptions {
+  std::string path;
+  // Required for a new database; must match (or be empty) on reopen.
+  std::string device_id;
+  std::array<uint8_t, 32> key{};
+  // PRAGMA synchronous=FULL when true, NORMAL otherwise.
+  bool synchronous_full = true;
+  // Wall clock in Unix ms; empty: the system clock.
+  std::function<int64_t()> now_ms;
+};
+
+// A case with everything recorded on it, in wire form. `kase` includes its
+// parties (decrypted).
+struct CaseBundle {
+  v1::Case kase;
+  std::vector<v1::Evidence> evidence;
+  std::vector<std::string> evidence_paths;  // parallel to `evidence`
+  std::vector<v1::Ticket> tickets;
+  std::vector<v1::NoPenaltyDecision> no_penalty;
+  std::vector<v1::CaseEvent> timeline;  // oldest first
+};
+
+struct CaseFilter {
+  std::optional<v1::CaseState> state;
+  std::string town_id;
+  std::optional<int64_t> occurred_from_ms;
+  std::optional<int64_t> occurred_until_ms;
+  int page_size = 50;
+  std::string page_token;
+};
+
+struct CaseList {
+  std::vector<v1::Case> cases;  // without parties
+  std::string next_page_token;
+};
+
+// One outbox entry, decrypted.
+struct OutboxEntry {
+  v1::Mutation mutation;
+  bool acked = false;
+  int64_t created_at_ms = 0;
+};
+
+class DeviceStore {
+ public:
+  // Opens or creates the store, migrating it forward. See Client::Open for
+  // the errors (schema_too_new leaves the file untouched).
+  static absl::StatusOr<std::unique_ptr<DeviceStore>> Open(StoreOptions options);
+
+  ~DeviceStore();
+  DeviceStore(const DeviceStore&) = delete;
+  DeviceStore& operator=(const DeviceStore&) = delete;
+
+  const std::string& device_id() const { return device_id_; }
+
+  absl::Status SetActingOfficer(const std::string& officer_id);
+
+  // The local write path. `draft` has its operation set; the store fills the
+  // mutation id, device id and sequence number, HLC stamp, acting officer
+  // and the derived fields of the entity (ids, defaults, ticket number),
+  // checks the legal rules, applies the mutation to the local tables and
+  // appends it to the outbox — all in one transaction — and returns the
+  // mutation as recorded. Nothing is written on failure. `evidence_path`
+  // (AddEvidence only) is where the content waits for upload; it stays local.
+  absl::StatusOr<v1::Mutation> Write(v1::Mutation draft, const std::string& evidence_path = "");
+
+  // Re-applies every unacknowledged outbox mutation, in sequence order, on
+  // top of the current tables (after pulled server state was installed), in
+  // one transaction. Mutations that no longer apply are skipped (the
+  // server's outcome will tell); returns how many applied.
+  absl::StatusOr<int> ReapplyPendingOutbox();
+
+  // --- Reference data and server state, each call one transaction. ---
+
+  // Replaces the matter catalogue with `catalog` (keeps its version/label).
+  absl::Status ApplyCatalog(const v1::Catalog& catalog);
+  absl::Status UpsertOfficers(const std::vector<v1::Officer>& officers);
+  absl::Status UpsertTowns(const std::vector<v1::Town>& towns);
+  absl::Status UpsertSquads(const std::vector<v1::Squad>& squads);
+  absl::Status AddPriorViolations(const std::vector<v1::PriorViolation>& rows);
+  // Adds a block of ticket numbers; a lease already held keeps its position.
+  absl::Status AddTicketLease(const v1::TicketLease& lease);
+  // Server versions of entities replace the local rows.
+  absl::Status UpsertServerCase(const v1::Case& c);
+  absl::Status UpsertServerEvidence(const v1::Evidence& e);
+  absl::Status UpsertServerTicket(const v1::Ticket& t);
+  absl::Status UpsertServerNoPenalty(const v1::NoPenaltyDecision& d);
+  absl::Status UpsertServerCaseEvent(const v1::CaseEvent& e);
+  // Marks outbox entries up to and including `seq` as acknowledged.
+  absl::Status AckOutboxThrough(uint64_t seq);
+
+  absl::Status SetSyncCursor(const std::string& cursor, const std::string& server_epoch);
+  // Returns {cursor, server_epoch}; both empty before the first sync.
+  absl::StatusOr<std::pair<std::string, std::string>> SyncCursor();
+  absl::Status SetLastSyncReport(const SyncReport& report);
+  absl::StatusOr<SyncReport> LastSyncReport();
+
+  // --- Queries. ---
+
+  absl::StatusOr<CaseBundle> GetCase(const std::string& case_id);
+  absl::StatusOr<CaseList> ListCases(const CaseFilter& filter);
+  absl::StatusOr<v1::Matter> GetMatter(const std::string& code);
+  absl::StatusOr<int64_t> CatalogVersion();
+  absl::StatusOr<int64_t> TicketNumbersLeft();
+  absl::StatusOr<PendingSyncCounts> PendingCounts();
+  // The outbox in sequence order, decrypted (for the push code and tests).
+  absl::StatusOr<std::vector<OutboxEntry>> Outbox();
+
+ private:
+  DeviceStore(std::unique_ptr<Db> db, std::string device_id, const std::array<uint8_t, 32>& key,
+              std::function<int64_t()> now_ms);
+
+  int64_t NowMs() const { return now_ms_(); }
+
+  // Write path steps (mutex_ held, transaction open).
+  absl::Status PrepareLocked(v1::Mutation* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status CheckRulesLocked(const v1::Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Applies `m` to the local tables: the single place a mutation's effect is
+  // defined, for new writes and for re-applying pending ones.
+  absl::Status ApplyMutationLocked(const v1::Mutation& m, const std::string& evidence_path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status AppendOutboxLocked(const v1::Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // Row helpers (mutex_ held).
+  absl::StatusOr<std::optional<v1::Case>> LoadCaseLocked(const std::string& case_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<v1::Case> RequireCaseLocked(const std::string& case_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<std::vector<v1::Party>> LoadPartiesLocked(const std::string& case_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<std::optional<v1::Matter>> LoadMatterLocked(const std::string& code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<std::vector<v1::Officer>> LoadOfficersLocked(const std::vector<std::string>& ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Writes the case row (parties stripped) and, when `with_parties`, replaces
+  // its parties with c.parties().
+  absl::Status PutCaseLocked(const v1::Case& c, bool with_parties)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status PutPartyLocked(const std::string& case_id, const v1::Party& p, int64_t ordinal)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status PutEventLocked(const v1::CaseEvent& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status ApplyFieldChangeLocked(v1::Case* c, const v1::CaseFieldChange& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status RunInTransaction(const std::function<absl::Status()>& body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  std::mutex mutex_;
+  std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mutex_);
+  const std::string device_id_;
+  const Aead aead_;
+  const std::function<int64_t()> now_ms_;
+  sync::HybridClock clock_ ABSL_GUARDED_BY(mutex_);
+  std::string acting_officer_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace palm::internal
+
+#endif  // PALM_CLIENT_DEVICE_STORE_H_

@@ -1,0 +1,125 @@
+// The device store's schema, as numbered forward-only migrations.
+//
+// Migration N is applied once, in its own transaction, and recorded in
+// schema_migrations (PRAGMA user_version mirrors the newest). A migration is
+// never edited after release: a change is a new migration appended here.
+//
+// Personal data of parties never appears in clear: `parties.sealed` and
+// `outbox.sealed` are AES-256-GCM ciphertexts (crypto.h).
+#ifndef PALM_CLIENT_SCHEMA_H_
+#define PALM_CLIENT_SCHEMA_H_
+
+#include <cstdint>
+
+namespace palm::internal {
+
+struct Migration {
+  int64_t version;
+  const char* sql;
+};
+
+inline constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE device_state (
+  id               INTEGER PRIMARY KEY CHECK (id = 1),
+  device_id        TEXT NOT NULL,
+  last_device_seq  INTEGER NOT NULL DEFAULT 0,
+  hlc_wall_ms      INTEGER NOT NULL DEFAULT 0,
+  hlc_logical      INTEGER NOT NULL DEFAULT 0,
+  catalog_version  INTEGER NOT NULL DEFAULT 0,
+  catalog_label    TEXT NOT NULL DEFAULT '',
+  key_check        BLOB NOT NULL,
+  sync_cursor      BLOB,
+  server_epoch     TEXT NOT NULL DEFAULT '',
+  last_sync_report TEXT
+);
+CREATE TABLE matters (code TEXT PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE officers (officer_id TEXT PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE towns (town_id TEXT PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE squads (squad_id TEXT PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE prior_violations (
+  party_key     TEXT NOT NULL,
+  matter_code   TEXT NOT NULL,
+  case_number   TEXT NOT NULL,
+  decided_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (party_key, matter_code, case_number)
+) WITHOUT ROWID;
+CREATE TABLE ticket_leases (
+  lease_id     TEXT PRIMARY KEY,
+  first_number INTEGER NOT NULL,
+  last_number  INTEGER NOT NULL,
+  next_number  INTEGER NOT NULL,
+  prefix       TEXT NOT NULL,
+  proto        BLOB NOT NULL
+);
+CREATE TABLE cases (
+  case_id        TEXT PRIMARY KEY,
+  state          INTEGER NOT NULL,
+  town_id        TEXT NOT NULL,
+  occurred_at_ms INTEGER NOT NULL,
+  proto          BLOB NOT NULL   -- palm.v1.Case without parties
+);
+CREATE INDEX cases_by_time ON cases (occurred_at_ms DESC, case_id DESC);
+CREATE INDEX cases_by_state ON cases (state, occurred_at_ms DESC, case_id DESC);
+CREATE INDEX cases_by_town ON cases (town_id, occurred_at_ms DESC, case_id DESC);
+CREATE TABLE parties (
+  case_id  TEXT NOT NULL,
+  party_id TEXT NOT NULL,
+  ordinal  INTEGER NOT NULL,
+  sealed   BLOB NOT NULL,        -- palm.v1.Party, AES-256-GCM
+  PRIMARY KEY (case_id, party_id)
+) WITHOUT ROWID;
+CREATE TABLE evidence (
+  evidence_id  TEXT PRIMARY KEY,
+  case_id      TEXT NOT NULL,
+  content_path TEXT NOT NULL DEFAULT '',
+  uploaded     INTEGER NOT NULL DEFAULT 0,
+  proto        BLOB NOT NULL
+);
+CREATE INDEX evidence_by_case ON evidence (case_id);
+CREATE TABLE tickets (
+  ticket_id     TEXT PRIMARY KEY,
+  case_id       TEXT NOT NULL,
+  ticket_number INTEGER NOT NULL UNIQUE,
+  proto         BLOB NOT NULL
+);
+CREATE INDEX tickets_by_case ON tickets (case_id);
+CREATE TABLE no_penalty_decisions (
+  decision_id TEXT PRIMARY KEY,
+  case_id     TEXT NOT NULL,
+  proto       BLOB NOT NULL
+);
+CREATE INDEX no_penalty_by_case ON no_penalty_decisions (case_id);
+CREATE TABLE case_events (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  case_id  TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  proto    BLOB NOT NULL
+);
+CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);
+CREATE TABLE outbox (
+  device_seq    INTEGER PRIMARY KEY,
+  mutation_id   TEXT NOT NULL UNIQUE,
+  case_id       TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  acked         INTEGER NOT NULL DEFAULT 0,
+  sealed        BLOB NOT NULL     -- palm.v1.Mutation, AES-256-GCM
+);
+)sql"},
+};
+
+inline constexpr int64_t kLatestSchemaVersion = 1;
+
+inline constexpr char kCreateMigrationsTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)";
+inline constexpr char kHasMigrationsTable[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+inline constexpr char kMaxMigration[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+inline constexpr char kRecordMigration[] =
+    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)";
+
+}  // namespace palm::internal
+
+#endif  // PALM_CLIENT_SCHEMA_H_
