@@ -1,0 +1,104 @@
+#include "tools/palmctl/client_channel.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "tools/pki/pki.h"
+
+namespace palm::palmctl {
+namespace {
+
+// Long enough for a catalogue load over a slow link; a dead server fails far
+// sooner (UNAVAILABLE, the channel does not wait for ready).
+constexpr std::chrono::seconds kCallTimeout(30);
+
+absl::StatusOr<std::string> ReadMaterial(const std::filesystem::path& dir, const char* name) {
+  auto contents = pki::ReadFile((dir / name).string());
+  if (!contents.ok() && absl::IsNotFound(contents.status())) {
+    return absl::NotFoundError(absl::StrCat((dir / name).string(), " is missing"));
+  }
+  return contents;
+}
+
+}  // namespace
+
+bool IsLoopbackTarget(absl::string_view server) {
+  for (absl::string_view scheme : {"dns:///", "dns:", "ipv4:", "ipv6:"}) {
+    if (absl::ConsumePrefix(&server, scheme)) break;
+  }
+  if (absl::StartsWith(server, "unix:") || absl::StartsWith(server, "unix-abstract:")) return true;
+  std::string host;
+  if (absl::StartsWith(server, "[")) {
+    size_t close = server.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = std::string(server.substr(1, close - 1));
+  } else if (std::count(server.begin(), server.end(), ':') == 1) {
+    host = std::string(server.substr(0, server.find(':')));
+  } else {
+    host = std::string(server);  // no port, or a bare IPv6 address
+  }
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(const GlobalOptions& global) {
+  if (global.insecure) {
+    if (!IsLoopbackTarget(global.server)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--insecure talks plaintext only to a loopback server, not ", global.server));
+    }
+    return grpc::CreateChannel(global.server, grpc::InsecureChannelCredentials());
+  }
+  if (global.cert_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "give --cert-dir DIR with client.crt, client.key and ca.crt (see `palmctl operator "
+        "cert`), or --insecure for a loopback server without TLS");
+  }
+  const std::filesystem::path dir(global.cert_dir);
+  const bool device_dir = !std::filesystem::exists(dir / pki::kClientCertFile) &&
+                          std::filesystem::exists(dir / pki::kDeviceCertFile);
+  auto cert = ReadMaterial(dir, device_dir ? pki::kDeviceCertFile : pki::kClientCertFile);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadMaterial(dir, device_dir ? pki::kDeviceKeyFile : pki::kClientKeyFile);
+  if (!key.ok()) return key.status();
+  auto ca = ReadMaterial(dir, pki::kCaCertFile);
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(*ca);
+  options.pem_private_key = std::move(*key);
+  options.pem_cert_chain = std::move(*cert);
+  return grpc::CreateChannel(global.server, grpc::SslCredentials(options));
+}
+
+void PrepareCall(const GlobalOptions& global, grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+}
+
+int FailRpc(absl::string_view rpc, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return Fail(absl::StrCat("the server does not support ", rpc, " yet"));
+  }
+  // gRPC's codes and absl's share their numbers (both follow google.rpc.Code).
+  return Fail(absl::StrCat(
+      rpc,
+      " failed: ", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+      ": ", status.error_message()));
+}
+
+}  // namespace palm::palmctl

@@ -1,0 +1,66 @@
+// The gRPC channel every palmctl command that talks to palm-server uses,
+// made from the global flags, and the handling of a failed call.
+#ifndef PALM_TOOLS_PALMCTL_CLIENT_CHANNEL_H_
+#define PALM_TOOLS_PALMCTL_CLIENT_CHANNEL_H_
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/palmctl/command.h"
+
+namespace palm::palmctl {
+
+// Returns a channel to `global.server`:
+//  - with --insecure, plaintext, and only when the server address is on
+//    loopback (127.0.0.0/8, ::1, localhost); INVALID_ARGUMENT otherwise;
+//  - else mutual TLS with the material in --cert-dir: the server must chain
+//    to ca.crt, and palmctl presents client.crt/client.key (or, in a device
+//    directory, device.crt/device.key). INVALID_ARGUMENT without --cert-dir,
+//    NOT_FOUND when a file is missing.
+// The channel connects lazily: nothing is sent until the first call.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(const GlobalOptions& global);
+
+// Sets up `context` for one call: its deadline (and, later, the session
+// token). Call before every RPC.
+void PrepareCall(const GlobalOptions& global, grpc::ClientContext* context);
+
+// Prints why `rpc` (e.g. "EnrollDevice") failed and returns kExitFailure:
+// "palmctl: the server does not support <rpc> yet" for UNIMPLEMENTED,
+// otherwise "palmctl: <rpc> failed: <CODE>: <server's message>".
+int FailRpc(absl::string_view rpc, const grpc::Status& status);
+
+// Calls the unary `rpc` (e.g. &palm::v1::AdminService::Stub::ListDevices,
+// named `rpc_name` in messages) on `channel` with a prepared context.
+// Returns kExitOk, or prints why it failed (FailRpc) and returns its code.
+template <typename Stub, typename Request, typename Response>
+int CallUnary(const std::shared_ptr<grpc::Channel>& channel, const GlobalOptions& global,
+              absl::string_view rpc_name,
+              grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+              const Request& request, Response* response) {
+  Stub stub(channel);
+  grpc::ClientContext context;
+  PrepareCall(global, &context);
+  grpc::Status status = (stub.*rpc)(&context, request, response);
+  return status.ok() ? kExitOk : FailRpc(rpc_name, status);
+}
+
+// CallUnary on a channel made by MakeClientChannel(global); a channel that
+// cannot be made is reported with Fail().
+template <typename Stub, typename Request, typename Response>
+int CallUnary(const GlobalOptions& global, absl::string_view rpc_name,
+              grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+              const Request& request, Response* response) {
+  auto channel = MakeClientChannel(global);
+  if (!channel.ok()) return Fail(channel.status());
+  return CallUnary(*channel, global, rpc_name, rpc, request, response);
+}
+
+// True when the host part of the gRPC target `server` is a loopback address.
+bool IsLoopbackTarget(absl::string_view server);
+
+}  // namespace palm::palmctl
+
+#endif  // PALM_TOOLS_PALMCTL_CLIENT_CHANNEL_H_
