@@ -59,6 +59,10 @@ const std::map<std::string, Setter>& Setters() {
          c->log_level = v;
          return absl::OkStatus();
        }},
+      {"ticket-prefix-format",
+       [](ServerConfig* c, const std::string& v) { c->ticket_prefix_format = v; return absl::OkStatus(); }},
+      {"new-epoch",
+       [](ServerConfig* c, const std::string& v) { return SetBool(&c->new_epoch, "new-epoch", v); }},
       {"insecure-loopback",
        [](ServerConfig* c, const std::string& v) {
          return SetBool(&c->insecure_loopback, "insecure-loopback", v);
@@ -75,7 +79,9 @@ const std::map<std::string, Setter>& Setters() {
   return *setters;
 }
 
-bool IsBoolFlag(const std::string& name) { return name == "insecure-loopback"; }
+bool IsBoolFlag(const std::string& name) {
+  return name == "insecure-loopback" || name == "new-epoch";
+}
 
 absl::Status Apply(ServerConfig* config, const std::string& name, const std::string& value) {
   auto it = Setters().find(name);
@@ -233,6 +239,9 @@ Runs the Palm sync server on an embedded SQLite store.
   --drain-timeout-ms N     grace for in-flight calls on SIGINT/SIGTERM (10000)
   --case-number-format F   case number format, {year} and {seq:N}
   --max-clock-skew-ms N    HLC lead over server time before clamping (300000)
+  --ticket-prefix-format F display prefix of ticket numbers, {year}
+  --new-epoch              give the store a new epoch before serving (after
+                           restoring palm.db from a backup: devices resync)
   --help                   this text
 )";
 }

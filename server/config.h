@@ -31,6 +31,11 @@ struct ServerConfig {
   std::string case_number_format = "桐综执罚〔{year}〕{seq:4}号";
   // Largest HLC lead over the server clock accepted before clamping.
   int64_t max_clock_skew_ms = 5 * 60 * 1000;
+  // Display prefix of leased ticket numbers ({year} is replaced).
+  std::string ticket_prefix_format = "桐综执简〔{year}〕";
+  // Give the store a new epoch before serving: what a restore from a backup
+  // must do, so that devices resync instead of silently diverging.
+  bool new_epoch = false;
 
   bool tls_enabled() const { return !tls_cert.empty() || !tls_key.empty() || !client_ca.empty(); }
 };

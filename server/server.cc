@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpc/support/log.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -75,7 +75,15 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   auto store = OpenSqliteStore({.data_dir = config.data_dir});
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
-  impl->context = {.config = &impl->config, .store = impl->store.get()};
+  if (config.new_epoch) {
+    std::string old_epoch = impl->store->epoch();
+    if (absl::Status s = impl->store->AssignNewEpoch(); !s.ok()) return s;
+    Log(LogLevel::kWarn, {{"event", "new_epoch"},
+                          {"old_epoch", old_epoch},
+                          {"epoch", impl->store->epoch()},
+                          {"detail", "devices will be told to resync"}});
+  }
+  impl->context = {.config = &impl->config, .store = impl->store.get(), .matters = nullptr};
 
   auto credentials = MakeCredentials(config);
   if (!credentials.ok()) return credentials.status();
@@ -87,6 +95,10 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   // Without this, gRPC sets SO_REUSEPORT and a second server would silently
   // share the port instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Deliberate limits (docs/protocol.md): a larger message is refused by gRPC
+  // with RESOURCE_EXHAUSTED before any of our code sees it.
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(config.listen, *credentials, &impl->port);
   impl->services = MakeServices(&impl->context);
   for (auto& service : impl->services) builder.RegisterService(service.get());
@@ -95,8 +107,8 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.listen, ": the address is in use or not available"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
+                                               ": the address is in use or not available"));
   }
   auto* health = impl->server->GetHealthCheckService();
   if (health != nullptr) health->SetServingStatus(true);

@@ -1,9 +1,7 @@
 #include "server/services.h"
 
-#include "palm/v1/admin.grpc.pb.h"
 #include "palm/v1/auth.grpc.pb.h"
 #include "palm/v1/evidence.grpc.pb.h"
-#include "palm/v1/sync.grpc.pb.h"
 
 namespace palm::server {
 
@@ -11,11 +9,12 @@ namespace palm::server {
 // default for a registered service with no handler override), and still show
 // in reflection so that clients can discover the contract.
 std::vector<std::unique_ptr<grpc::Service>> MakeServices(ServiceContext* context) {
+  if (context->matters == nullptr) context->matters = std::make_shared<MatterCache>();
   std::vector<std::unique_ptr<grpc::Service>> services;
-  services.push_back(std::make_unique<palm::v1::SyncService::CallbackService>());
+  services.push_back(MakeSyncService(context));
   services.push_back(std::make_unique<palm::v1::EvidenceService::CallbackService>());
   services.push_back(std::make_unique<palm::v1::AuthService::CallbackService>());
-  services.push_back(std::make_unique<palm::v1::AdminService::CallbackService>());
+  services.push_back(MakeAdminService(context));
   return services;
 }
 

@@ -9,19 +9,31 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include "server/apply.h"
 #include "server/config.h"
 #include "server/store.h"
 
 namespace palm::server {
 
+// Largest request or response message the server accepts or sends. A larger
+// message is refused by gRPC itself with RESOURCE_EXHAUSTED.
+inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
+
 // Everything the services share. Outlives every service.
 struct ServiceContext {
   const ServerConfig* config = nullptr;
   ServerStore* store = nullptr;
+  // The catalogue's matters, cached for the writer thread; MakeServices
+  // creates it when unset.
+  std::shared_ptr<MatterCache> matters;
 };
 
 // Makes one instance of every palm.v1 service, ready to register.
 std::vector<std::unique_ptr<grpc::Service>> MakeServices(ServiceContext* context);
+
+// The implemented services (sync_service.cc, admin_service.cc).
+std::unique_ptr<grpc::Service> MakeSyncService(ServiceContext* context);
+std::unique_ptr<grpc::Service> MakeAdminService(ServiceContext* context);
 
 }  // namespace palm::server
 

@@ -1,17 +1,42 @@
 // The embedded SQLite server store. WAL mode with synchronous=FULL: an
 // acknowledged write survives power loss. Schema changes are numbered,
 // forward-only migrations recorded in the database.
+//
+// Threads: one writer thread owns the only read-write connection and commits
+// queued units of work in groups (one transaction, one fsync for many
+// batches); `reader_threads` threads each own a read-only connection (WAL
+// lets them read while the writer writes). One connection, one thread.
+//
+// Entities are stored as their palm.v1 protobuf encoding (the wire contract,
+// versioned additively) next to the columns that are queried or indexed.
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "server/store.h"
+#include "sync/hlc.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
+
+std::string GlobalScope() { return "*"; }
+std::string TownScope(const std::string& town_id) { return absl::StrCat("town:", town_id); }
+std::string DeviceScope(const std::string& device_id) { return absl::StrCat("device:", device_id); }
+std::string FieldKey(palm::v1::CaseField field, const std::string& party_id) {
+  if (party_id.empty()) return absl::StrCat(static_cast<int>(field));
+  return absl::StrCat(static_cast<int>(field), ":", party_id);
+}
+
 namespace {
+
+namespace v1 = palm::v1;
 
 // Each entry is one migration, applied in order inside one transaction and
 // recorded in schema_migrations. Never edit a released entry; append.
@@ -20,8 +45,225 @@ constexpr const char* kMigrations[] = {
     R"sql(
       CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
     )sql",
+    // 2: sync (issue 4): entities, change log, device log, conflicts, leases,
+    // organisation, catalogue.
+    R"sql(
+      CREATE TABLE cases (
+        case_id TEXT PRIMARY KEY,
+        case_number TEXT,
+        town_id TEXT NOT NULL,
+        squad_id TEXT NOT NULL,
+        state INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        stamps TEXT NOT NULL) STRICT;
+      CREATE UNIQUE INDEX cases_by_number ON cases(case_number) WHERE case_number IS NOT NULL;
+      CREATE INDEX cases_by_town ON cases(town_id, created_at_ms, case_id);
+      CREATE TABLE evidence (
+        evidence_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE INDEX evidence_by_case ON evidence(case_id);
+      CREATE TABLE tickets (
+        ticket_id TEXT PRIMARY KEY, case_id TEXT NOT NULL,
+        ticket_number INTEGER NOT NULL UNIQUE, body BLOB NOT NULL) STRICT;
+      CREATE INDEX tickets_by_case ON tickets(case_id);
+      CREATE TABLE no_penalty (
+        decision_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE INDEX no_penalty_by_case ON no_penalty(case_id);
+      CREATE TABLE case_events (
+        event_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+        body BLOB NOT NULL) STRICT;
+      CREATE INDEX case_events_by_case ON case_events(case_id, at_ms);
+      CREATE TABLE prior_violations (
+        entity_id TEXT PRIMARY KEY, party_key TEXT NOT NULL, matter_code TEXT NOT NULL,
+        case_id TEXT NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE INDEX prior_by_party ON prior_violations(party_key, matter_code);
+      CREATE TABLE catalogs (version INTEGER PRIMARY KEY, body BLOB NOT NULL) STRICT;
+      CREATE TABLE towns (town_id TEXT PRIMARY KEY, body BLOB NOT NULL) STRICT;
+      CREATE TABLE squads (
+        squad_id TEXT PRIMARY KEY, town_id TEXT NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE TABLE officers (
+        officer_id TEXT PRIMARY KEY, town_id TEXT NOT NULL, squad_id TEXT NOT NULL,
+        body BLOB NOT NULL) STRICT;
+      CREATE INDEX officers_by_town ON officers(town_id, squad_id);
+      CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY, town_id TEXT NOT NULL, squad_id TEXT NOT NULL,
+        body BLOB NOT NULL) STRICT;
+      CREATE TABLE device_sync (
+        device_id TEXT PRIMARY KEY,
+        acked_seq INTEGER NOT NULL DEFAULT 0,
+        last_push_ms INTEGER NOT NULL DEFAULT 0,
+        pending_mutations INTEGER NOT NULL DEFAULT 0,
+        pending_uploads INTEGER NOT NULL DEFAULT 0,
+        ticket_numbers_left INTEGER NOT NULL DEFAULT 0,
+        reported_at_ms INTEGER NOT NULL DEFAULT 0) STRICT;
+      CREATE TABLE device_log (
+        device_id TEXT NOT NULL,
+        device_seq INTEGER NOT NULL,
+        mutation_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        outcome INTEGER NOT NULL,
+        result BLOB NOT NULL,
+        mutation BLOB,
+        recorded_at_ms INTEGER NOT NULL,
+        dismissed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, device_seq)) STRICT, WITHOUT ROWID;
+      CREATE INDEX device_log_by_mutation ON device_log(mutation_id);
+      CREATE INDEX device_log_rejected ON device_log(recorded_at_ms) WHERE outcome = 3;
+      CREATE TABLE conflicts (
+        conflict_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, squad_id TEXT NOT NULL,
+        recorded_at_ms INTEGER NOT NULL, resolved INTEGER NOT NULL DEFAULT 0,
+        body BLOB NOT NULL) STRICT;
+      CREATE INDEX conflicts_by_case ON conflicts(case_id);
+      CREATE TABLE ticket_leases (
+        lease_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, first_number INTEGER NOT NULL,
+        last_number INTEGER NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE INDEX leases_by_device ON ticket_leases(device_id, first_number);
+      CREATE INDEX leases_by_last ON ticket_leases(last_number);
+      CREATE TABLE case_number_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL) STRICT;
+      CREATE TABLE change_log (
+        server_seq INTEGER PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        entity_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        UNIQUE (kind, entity_id)) STRICT;
+      CREATE INDEX change_log_by_scope ON change_log(scope, server_seq);
+    )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// --- SQL, one named constant per statement. ---------------------------------
+constexpr const char* kGetEpoch = "SELECT value FROM store_meta WHERE key = 'epoch'";
+constexpr const char* kInsertEpoch =
+    "INSERT OR IGNORE INTO store_meta(key, value) VALUES ('epoch', ?1)";
+constexpr const char* kReplaceEpoch =
+    "INSERT INTO store_meta(key, value) VALUES ('epoch', ?1) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
+constexpr const char* kGetCase = "SELECT body, stamps FROM cases WHERE case_id = ?1";
+constexpr const char* kGetCaseByNumber = "SELECT body, stamps FROM cases WHERE case_number = ?1";
+constexpr const char* kPutCase =
+    "INSERT INTO cases(case_id, case_number, town_id, squad_id, state, created_at_ms, body, stamps)"
+    " VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(case_id) DO UPDATE SET"
+    " case_number = excluded.case_number, town_id = excluded.town_id,"
+    " squad_id = excluded.squad_id, state = excluded.state, body = excluded.body,"
+    " stamps = excluded.stamps";
+constexpr const char* kListCases =
+    "SELECT body FROM cases WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
+    " AND (?3 = 0 OR state = ?3) AND created_at_ms >= ?4 AND (?5 = 0 OR created_at_ms < ?5)"
+    " AND (created_at_ms, case_id) > (?6, ?7) ORDER BY created_at_ms, case_id LIMIT ?8";
+constexpr const char* kGetEvidence = "SELECT body FROM evidence WHERE evidence_id = ?1";
+constexpr const char* kPutEvidence =
+    "INSERT OR REPLACE INTO evidence(evidence_id, case_id, body) VALUES (?1, ?2, ?3)";
+constexpr const char* kEvidenceOfCase =
+    "SELECT body FROM evidence WHERE case_id = ?1 ORDER BY evidence_id";
+constexpr const char* kGetTicket = "SELECT body FROM tickets WHERE ticket_id = ?1";
+constexpr const char* kGetTicketByNumber = "SELECT body FROM tickets WHERE ticket_number = ?1";
+constexpr const char* kPutTicket =
+    "INSERT OR REPLACE INTO tickets(ticket_id, case_id, ticket_number, body) VALUES (?1, ?2, ?3, "
+    "?4)";
+constexpr const char* kTicketsOfCase =
+    "SELECT body FROM tickets WHERE case_id = ?1 ORDER BY ticket_number";
+constexpr const char* kGetNoPenalty = "SELECT body FROM no_penalty WHERE decision_id = ?1";
+constexpr const char* kPutNoPenalty =
+    "INSERT OR REPLACE INTO no_penalty(decision_id, case_id, body) VALUES (?1, ?2, ?3)";
+constexpr const char* kNoPenaltyOfCase =
+    "SELECT body FROM no_penalty WHERE case_id = ?1 ORDER BY decision_id";
+constexpr const char* kGetEvent = "SELECT body FROM case_events WHERE event_id = ?1";
+constexpr const char* kPutEvent =
+    "INSERT OR REPLACE INTO case_events(event_id, case_id, at_ms, body) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kEventsOfCase =
+    "SELECT body FROM case_events WHERE case_id = ?1 ORDER BY at_ms, event_id";
+constexpr const char* kFindPrior =
+    "SELECT body FROM prior_violations WHERE party_key = ?1 AND matter_code = ?2"
+    " ORDER BY rowid LIMIT 1";
+constexpr const char* kGetPrior = "SELECT body FROM prior_violations WHERE entity_id = ?1";
+constexpr const char* kPutPrior =
+    "INSERT OR REPLACE INTO prior_violations(entity_id, party_key, matter_code, case_id, body)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kCurrentCatalog = "SELECT body FROM catalogs ORDER BY version DESC LIMIT 1";
+constexpr const char* kPutCatalog =
+    "INSERT OR REPLACE INTO catalogs(version, body) VALUES (?1, ?2)";
+constexpr const char* kGetTown = "SELECT body FROM towns WHERE town_id = ?1";
+constexpr const char* kListTowns = "SELECT body FROM towns ORDER BY town_id";
+constexpr const char* kPutTown = "INSERT OR REPLACE INTO towns(town_id, body) VALUES (?1, ?2)";
+constexpr const char* kGetSquad = "SELECT body FROM squads WHERE squad_id = ?1";
+constexpr const char* kListSquads =
+    "SELECT body FROM squads WHERE (?1 = '' OR town_id = ?1) ORDER BY squad_id";
+constexpr const char* kPutSquad =
+    "INSERT OR REPLACE INTO squads(squad_id, town_id, body) VALUES (?1, ?2, ?3)";
+constexpr const char* kGetOfficer = "SELECT body FROM officers WHERE officer_id = ?1";
+constexpr const char* kListOfficers =
+    "SELECT body FROM officers WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
+    " ORDER BY officer_id";
+constexpr const char* kPutOfficer =
+    "INSERT OR REPLACE INTO officers(officer_id, town_id, squad_id, body) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kGetDevice = "SELECT body FROM devices WHERE device_id = ?1";
+constexpr const char* kListDevices =
+    "SELECT body FROM devices WHERE (?1 = '' OR town_id = ?1) ORDER BY device_id";
+constexpr const char* kAllDevices = "SELECT body FROM devices";
+constexpr const char* kPutDevice =
+    "INSERT OR REPLACE INTO devices(device_id, town_id, squad_id, body) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kGetDeviceSync =
+    "SELECT acked_seq, last_push_ms, pending_mutations, pending_uploads, ticket_numbers_left,"
+    " reported_at_ms FROM device_sync WHERE device_id = ?1";
+constexpr const char* kAdvanceDeviceSync =
+    "INSERT INTO device_sync(device_id, acked_seq, last_push_ms) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT(device_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq),"
+    " last_push_ms = excluded.last_push_ms";
+constexpr const char* kPutDeviceReport =
+    "INSERT INTO device_sync(device_id, pending_mutations, pending_uploads, ticket_numbers_left,"
+    " reported_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(device_id) DO UPDATE SET"
+    " pending_mutations = excluded.pending_mutations,"
+    " pending_uploads = excluded.pending_uploads,"
+    " ticket_numbers_left = excluded.ticket_numbers_left,"
+    " reported_at_ms = excluded.reported_at_ms";
+constexpr const char* kGetDeviceLog =
+    "SELECT device_id, device_seq, mutation_id, digest, result, mutation, recorded_at_ms,"
+    " dismissed FROM device_log WHERE device_id = ?1 AND device_seq = ?2";
+constexpr const char* kMutationIdKnown = "SELECT 1 FROM device_log WHERE mutation_id = ?1 LIMIT 1";
+constexpr const char* kListRejected =
+    "SELECT d.device_id, d.device_seq, d.mutation_id, d.digest, d.result, d.mutation,"
+    " d.recorded_at_ms, d.dismissed FROM device_log d LEFT JOIN devices v USING (device_id)"
+    " WHERE d.outcome = 3 AND (?1 = '' OR v.squad_id = ?1) AND (?2 OR d.dismissed = 0)"
+    " ORDER BY d.recorded_at_ms, d.device_id, d.device_seq";
+constexpr const char* kGetRejected =
+    "SELECT device_id, device_seq, mutation_id, digest, result, mutation, recorded_at_ms,"
+    " dismissed FROM device_log WHERE mutation_id = ?1 AND outcome = 3"
+    " ORDER BY recorded_at_ms DESC LIMIT 1";
+constexpr const char* kPutDeviceLog =
+    "INSERT OR REPLACE INTO device_log(device_id, device_seq, mutation_id, digest, outcome,"
+    " result, mutation, recorded_at_ms, dismissed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kListConflicts =
+    "SELECT body FROM conflicts WHERE (?1 = '' OR squad_id = ?1) AND (?2 = '' OR case_id = ?2)"
+    " AND (?3 OR resolved = 0) ORDER BY recorded_at_ms, conflict_id";
+constexpr const char* kGetConflict = "SELECT body FROM conflicts WHERE conflict_id = ?1";
+constexpr const char* kPutConflict =
+    "INSERT OR REPLACE INTO conflicts(conflict_id, case_id, squad_id, recorded_at_ms, resolved,"
+    " body) VALUES (?1, ?2, (SELECT squad_id FROM cases WHERE case_id = ?2), ?3, ?4, ?5)";
+constexpr const char* kGetLease = "SELECT body FROM ticket_leases WHERE lease_id = ?1";
+constexpr const char* kListLeases =
+    "SELECT body FROM ticket_leases WHERE device_id = ?1 ORDER BY first_number";
+constexpr const char* kHighestLeased = "SELECT coalesce(max(last_number), 0) FROM ticket_leases";
+constexpr const char* kHighestUsedTicket =
+    "SELECT coalesce(max(ticket_number), 0) FROM tickets WHERE ticket_number BETWEEN ?1 AND ?2";
+constexpr const char* kPutLease =
+    "INSERT OR REPLACE INTO ticket_leases(lease_id, device_id, first_number, last_number, body)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kNextCaseNumber =
+    "INSERT INTO case_number_counters(year, last) VALUES (?1, 1)"
+    " ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last";
+constexpr const char* kHighestSeq = "SELECT coalesce(max(server_seq), 0) FROM change_log";
+constexpr const char* kAppendChange =
+    "INSERT INTO change_log(server_seq, kind, entity_id, scope)"
+    " VALUES ((SELECT coalesce(max(server_seq), 0) + 1 FROM change_log), ?1, ?2, ?3)"
+    " ON CONFLICT(kind, entity_id) DO UPDATE SET server_seq = excluded.server_seq,"
+    " scope = excluded.scope RETURNING server_seq";
+constexpr const char* kCountChanges =
+    "SELECT count(*) FROM change_log WHERE server_seq > ?1 AND server_seq <= ?2"
+    " AND scope IN (?3, ?4, ?5)";
+constexpr const char* kReadChanges =
+    "SELECT server_seq, kind, entity_id FROM change_log WHERE server_seq > ?1"
+    " AND server_seq <= ?2 AND scope IN (?3, ?4, ?5) ORDER BY server_seq LIMIT ?6";
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -43,81 +285,920 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   }
 }
 
-class SqliteStore : public ServerStore {
- public:
-  ~SqliteStore() override { (void)Close(); }
+int64_t NowMs() { return sync::SystemNowMs(); }
 
-  absl::Status Open(const StoreOptions& options) {
-    path_ = options.data_dir + "/palm.db";
-    int rc = sqlite3_open_v2(path_.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("cannot open ", path_));
-    sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 5000);
-    if (auto s = Exec("PRAGMA journal_mode=WAL", "setting WAL mode"); !s.ok()) return s;
-    if (auto s = Exec("PRAGMA synchronous=FULL", "setting synchronous=FULL"); !s.ok()) return s;
-    if (auto s = Exec("PRAGMA foreign_keys=ON", "enabling foreign keys"); !s.ok()) return s;
-    if (auto s = Migrate(); !s.ok()) return s;
-    return LoadOrCreateEpoch();
+// One use of a cached prepared statement: binds, steps, reads columns, and
+// resets the statement when it goes out of scope.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Text(int i, const std::string& value) {
+    sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Int(int i, int64_t value) {
+    sqlite3_bind_int64(stmt_, i, value);
+    return *this;
+  }
+  Statement& Blob(int i, const std::string& value) {
+    sqlite3_bind_blob(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
   }
 
-  std::string epoch() const override { return epoch_; }
+  // Returns true when a row is available, false when done.
+  absl::StatusOr<bool> Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, sqlite3_sql(stmt_));
+  }
+  // Steps to the end, ignoring rows.
+  absl::Status Run() {
+    while (true) {
+      auto row = Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return absl::OkStatus();
+    }
+  }
 
-  absl::Status Close() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (db_ == nullptr) return absl::OkStatus();
-    int rc = sqlite3_close_v2(db_);
-    db_ = nullptr;
-    if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("closing ", path_, " failed"));
-    return absl::OkStatus();
+  int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool ColumnNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string ColumnText(int col) const {
+    const unsigned char* text = sqlite3_column_text(stmt_, col);
+    return text == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, col));
+  }
+  std::string ColumnBlob(int col) const {
+    const void* data = sqlite3_column_blob(stmt_, col);
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, col));
   }
 
  private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+template <typename Message>
+absl::StatusOr<Message> ParseBody(const std::string& bytes, absl::string_view what) {
+  Message message;
+  if (!message.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " cannot be decoded"));
+  }
+  return message;
+}
+
+std::string EncodeStamps(const std::map<std::string, FieldStamp>& stamps) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [key, stamp] : stamps) {
+    json[key] = {stamp.hlc.wall_ms, stamp.hlc.logical, stamp.device_id, stamp.mutation_id};
+  }
+  return json.dump();
+}
+
+absl::StatusOr<std::map<std::string, FieldStamp>> DecodeStamps(const std::string& text) {
+  std::map<std::string, FieldStamp> stamps;
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return absl::DataLossError("stored case field stamps cannot be decoded");
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_array() || value.size() != 4) {
+      return absl::DataLossError("stored case field stamps cannot be decoded");
+    }
+    FieldStamp stamp;
+    stamp.hlc.wall_ms = value[0].get<int64_t>();
+    stamp.hlc.logical = value[1].get<uint32_t>();
+    stamp.device_id = value[2].get<std::string>();
+    stamp.mutation_id = value[3].get<std::string>();
+    stamps[key] = std::move(stamp);
+  }
+  return stamps;
+}
+
+// One SQLite connection and its prepared statements. Used by one thread.
+class Connection {
+ public:
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+
+  absl::Status Open(const std::string& path, bool read_only) {
+    path_ = path;
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("cannot open ", path));
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 5000);
+    if (!read_only) {
+      if (auto s = Exec("PRAGMA journal_mode=WAL", "setting WAL mode"); !s.ok()) return s;
+    }
+    if (auto s = Exec("PRAGMA synchronous=FULL", "setting synchronous=FULL"); !s.ok()) return s;
+    return Exec("PRAGMA foreign_keys=ON", "enabling foreign keys");
+  }
+
   absl::Status Exec(const char* sql, absl::string_view what) {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
     return absl::OkStatus();
   }
 
-  absl::StatusOr<int> QueryInt(const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, path_);
-    int value = 0;
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) value = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db_, rc, path_);
-    return value;
+  // The cached statement for `sql` (a named constant: cached by address).
+  absl::StatusOr<std::unique_ptr<Statement>> Prepare(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("preparing ", sql));
+      it = statements_.emplace(sql, stmt).first;
+    }
+    return std::make_unique<Statement>(db_, it->second);
+  }
+
+  sqlite3* db() const { return db_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+#define PALM_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) return tmp.status();              \
+  var = std::move(*tmp)
+#define PALM_CONCAT_INNER(a, b) a##b
+#define PALM_CONCAT(a, b) PALM_CONCAT_INNER(a, b)
+#define ASSIGN_OR_RETURN(var, expr) \
+  PALM_ASSIGN_OR_RETURN_IMPL(var, PALM_CONCAT(palm_or_, __LINE__), expr)
+
+// The typed accessors over one connection. The caller brackets the calls in
+// a transaction.
+class SqliteTxn : public WriteTxn {
+ public:
+  // `on_device_put`, when set, is called after commit with each device the
+  // transaction stored (the store's in-memory device table follows it).
+  explicit SqliteTxn(Connection* conn,
+                     std::function<void(const v1::Device&)> on_device_put = nullptr)
+      : conn_(conn), on_device_put_(std::move(on_device_put)) {}
+
+  // Hooks queued by OnCommit since the last TakeHooks().
+  std::vector<std::function<void()>> TakeHooks() { return std::move(hooks_); }
+
+  // --- ReadTxn ---
+  absl::StatusOr<std::optional<CaseRecord>> GetCase(const std::string& case_id) override {
+    return ReadCase(kGetCase, case_id);
+  }
+  absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override {
+    return ReadCase(kGetCaseByNumber, number);
+  }
+  absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseFilter& f) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListCases));
+    stmt->Text(1, f.town_id)
+        .Text(2, f.squad_id)
+        .Int(3, f.state)
+        .Int(4, f.from_ms)
+        .Int(5, f.to_ms)
+        .Int(6, f.after_created_ms)
+        .Text(7, f.after_case_id)
+        .Int(8, f.limit);
+    return ReadAll<v1::Case>(*stmt, "case");
+  }
+  absl::StatusOr<std::optional<v1::Evidence>> GetEvidence(const std::string& id) override {
+    return ReadOne<v1::Evidence>(kGetEvidence, id, "evidence");
+  }
+  absl::StatusOr<std::optional<v1::Ticket>> GetTicket(const std::string& id) override {
+    return ReadOne<v1::Ticket>(kGetTicket, id, "ticket");
+  }
+  absl::StatusOr<std::optional<v1::Ticket>> GetTicketByNumber(int64_t number) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetTicketByNumber));
+    stmt->Int(1, number);
+    return ReadFirst<v1::Ticket>(*stmt, "ticket");
+  }
+  absl::StatusOr<std::optional<v1::NoPenaltyDecision>> GetNoPenalty(
+      const std::string& id) override {
+    return ReadOne<v1::NoPenaltyDecision>(kGetNoPenalty, id, "no-penalty decision");
+  }
+  absl::StatusOr<std::optional<v1::CaseEvent>> GetEvent(const std::string& id) override {
+    return ReadOne<v1::CaseEvent>(kGetEvent, id, "case event");
+  }
+  absl::StatusOr<v1::CaseDetail> GetCaseDetail(const std::string& case_id) override {
+    v1::CaseDetail detail;
+    ASSIGN_OR_RETURN(auto record, GetCase(case_id));
+    if (!record) return absl::NotFoundError(absl::StrCat("case ", case_id, " is not on record"));
+    *detail.mutable_case_() = record->value;
+    ASSIGN_OR_RETURN(auto evidence, ReadByKey<v1::Evidence>(kEvidenceOfCase, case_id, "evidence"));
+    for (auto& e : evidence) *detail.add_evidence() = std::move(e);
+    ASSIGN_OR_RETURN(auto tickets, ReadByKey<v1::Ticket>(kTicketsOfCase, case_id, "ticket"));
+    for (auto& t : tickets) *detail.add_tickets() = std::move(t);
+    ASSIGN_OR_RETURN(auto decisions,
+                     ReadByKey<v1::NoPenaltyDecision>(kNoPenaltyOfCase, case_id, "decision"));
+    for (auto& d : decisions) *detail.add_no_penalty() = std::move(d);
+    ASSIGN_OR_RETURN(auto events, ReadByKey<v1::CaseEvent>(kEventsOfCase, case_id, "event"));
+    for (auto& e : events) *detail.add_timeline() = std::move(e);
+    return detail;
+  }
+  absl::StatusOr<std::optional<v1::PriorViolation>> FindPriorViolation(
+      const std::string& party_key, const std::string& matter_code) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kFindPrior));
+    stmt->Text(1, party_key).Text(2, matter_code);
+    return ReadFirst<v1::PriorViolation>(*stmt, "prior violation");
+  }
+  absl::StatusOr<std::optional<v1::Catalog>> CurrentCatalog() override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCurrentCatalog));
+    return ReadFirst<v1::Catalog>(*stmt, "catalogue");
+  }
+  absl::StatusOr<std::optional<v1::Town>> GetTown(const std::string& id) override {
+    return ReadOne<v1::Town>(kGetTown, id, "town");
+  }
+  absl::StatusOr<std::optional<v1::Squad>> GetSquad(const std::string& id) override {
+    return ReadOne<v1::Squad>(kGetSquad, id, "squad");
+  }
+  absl::StatusOr<std::vector<v1::Town>> ListTowns() override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListTowns));
+    return ReadAll<v1::Town>(*stmt, "town");
+  }
+  absl::StatusOr<std::vector<v1::Squad>> ListSquads(const std::string& town_id) override {
+    return ReadByKey<v1::Squad>(kListSquads, town_id, "squad");
+  }
+  absl::StatusOr<std::optional<v1::Officer>> GetOfficer(const std::string& id) override {
+    return ReadOne<v1::Officer>(kGetOfficer, id, "officer");
+  }
+  absl::StatusOr<std::vector<v1::Officer>> ListOfficers(const std::string& town_id,
+                                                        const std::string& squad_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListOfficers));
+    stmt->Text(1, town_id).Text(2, squad_id);
+    return ReadAll<v1::Officer>(*stmt, "officer");
+  }
+  absl::StatusOr<std::optional<v1::Device>> GetDevice(const std::string& id) override {
+    return ReadOne<v1::Device>(kGetDevice, id, "device");
+  }
+  absl::StatusOr<std::vector<v1::Device>> ListDevices(const std::string& town_id) override {
+    return ReadByKey<v1::Device>(kListDevices, town_id, "device");
+  }
+  absl::StatusOr<std::vector<v1::Device>> AllDevices() {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAllDevices));
+    return ReadAll<v1::Device>(*stmt, "device");
+  }
+  absl::StatusOr<uint64_t> AcknowledgedSeq(const std::string& device_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    stmt->Text(1, device_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
+  }
+  absl::StatusOr<int64_t> LastPushMs(const std::string& device_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    stmt->Text(1, device_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? stmt->ColumnInt(1) : 0;
+  }
+  absl::StatusOr<std::optional<DeviceReport>> GetDeviceReport(
+      const std::string& device_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    stmt->Text(1, device_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row || stmt->ColumnInt(5) == 0) return std::optional<DeviceReport>();
+    DeviceReport report;
+    report.pending_mutations = static_cast<uint64_t>(stmt->ColumnInt(2));
+    report.pending_uploads = static_cast<uint64_t>(stmt->ColumnInt(3));
+    report.ticket_numbers_left = stmt->ColumnInt(4);
+    report.reported_at_ms = stmt->ColumnInt(5);
+    return std::optional<DeviceReport>(report);
+  }
+  absl::StatusOr<std::optional<DeviceLogEntry>> GetDeviceLog(const std::string& device_id,
+                                                             uint64_t seq) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceLog));
+    stmt->Text(1, device_id).Int(2, static_cast<int64_t>(seq));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<DeviceLogEntry>();
+    ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+    return std::optional<DeviceLogEntry>(std::move(entry));
+  }
+  absl::StatusOr<bool> MutationIdKnown(const std::string& mutation_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kMutationIdKnown));
+    stmt->Text(1, mutation_id);
+    return stmt->Step();
+  }
+  absl::StatusOr<std::vector<DeviceLogEntry>> ListRejected(const RejectedFilter& f) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListRejected));
+    stmt->Text(1, f.squad_id).Int(2, f.include_dismissed ? 1 : 0);
+    std::vector<DeviceLogEntry> entries;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+      entries.push_back(std::move(entry));
+    }
+    return entries;
+  }
+  absl::StatusOr<std::optional<DeviceLogEntry>> GetRejected(
+      const std::string& mutation_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetRejected));
+    stmt->Text(1, mutation_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<DeviceLogEntry>();
+    ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+    return std::optional<DeviceLogEntry>(std::move(entry));
+  }
+  absl::StatusOr<std::vector<v1::ConflictRecord>> ListConflicts(const ConflictFilter& f) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListConflicts));
+    stmt->Text(1, f.squad_id).Text(2, f.case_id).Int(3, f.include_resolved ? 1 : 0);
+    return ReadAll<v1::ConflictRecord>(*stmt, "conflict");
+  }
+  absl::StatusOr<std::optional<v1::ConflictRecord>> GetConflict(
+      const std::string& conflict_id) override {
+    return ReadOne<v1::ConflictRecord>(kGetConflict, conflict_id, "conflict");
+  }
+  absl::StatusOr<std::optional<v1::TicketLease>> GetLease(const std::string& lease_id) override {
+    return ReadOne<v1::TicketLease>(kGetLease, lease_id, "ticket lease");
+  }
+  absl::StatusOr<std::vector<v1::TicketLease>> ListLeases(const std::string& device_id) override {
+    return ReadByKey<v1::TicketLease>(kListLeases, device_id, "ticket lease");
+  }
+  absl::StatusOr<int64_t> HighestLeasedNumber() override { return QueryInt(kHighestLeased); }
+  absl::StatusOr<int64_t> HighestUsedTicketNumber(int64_t first, int64_t last) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kHighestUsedTicket));
+    stmt->Int(1, first).Int(2, last);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? stmt->ColumnInt(0) : 0;
+  }
+  absl::StatusOr<uint64_t> HighestServerSeq() override {
+    ASSIGN_OR_RETURN(int64_t seq, QueryInt(kHighestSeq));
+    return static_cast<uint64_t>(seq);
+  }
+  absl::StatusOr<uint64_t> CountChanges(uint64_t after, uint64_t up_to,
+                                        const std::vector<std::string>& scopes) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCountChanges));
+    BindRange(*stmt, after, up_to, scopes);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
+  }
+  absl::StatusOr<std::vector<v1::Change>> ReadChanges(uint64_t after, uint64_t up_to,
+                                                      const std::vector<std::string>& scopes,
+                                                      uint32_t limit) override {
+    struct Row {
+      uint64_t seq;
+      EntityKind kind;
+      std::string id;
+    };
+    std::vector<Row> rows;
+    {
+      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadChanges));
+      BindRange(*stmt, after, up_to, scopes);
+      stmt->Int(6, limit);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        rows.push_back({static_cast<uint64_t>(stmt->ColumnInt(0)),
+                        static_cast<EntityKind>(stmt->ColumnInt(1)), stmt->ColumnText(2)});
+      }
+    }
+    std::vector<v1::Change> changes;
+    changes.reserve(rows.size());
+    for (const Row& row : rows) {
+      v1::Change change;
+      change.set_server_seq(row.seq);
+      if (auto s = FillEntity(row.kind, row.id, &change); !s.ok()) return s;
+      changes.push_back(std::move(change));
+    }
+    return changes;
+  }
+
+  // --- WriteTxn ---
+  absl::Status PutCase(const CaseRecord& record) override {
+    const v1::Case& c = record.value;
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
+    stmt->Text(1, c.case_id())
+        .Text(2, c.case_number())
+        .Text(3, c.town_id())
+        .Text(4, c.squad_id())
+        .Int(5, c.state())
+        .Int(6, c.created_at_ms())
+        .Blob(7, c.SerializeAsString())
+        .Text(8, EncodeStamps(record.stamps));
+    return stmt->Run();
+  }
+  absl::Status PutEvidence(const v1::Evidence& e) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvidence));
+    stmt->Text(1, e.evidence_id()).Text(2, e.case_id()).Blob(3, e.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutTicket(const v1::Ticket& t) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTicket));
+    stmt->Text(1, t.ticket_id())
+        .Text(2, t.case_id())
+        .Int(3, t.ticket_number())
+        .Blob(4, t.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutNoPenalty(const v1::NoPenaltyDecision& d) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutNoPenalty));
+    stmt->Text(1, d.decision_id()).Text(2, d.case_id()).Blob(3, d.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutEvent(const v1::CaseEvent& e) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvent));
+    stmt->Text(1, e.event_id())
+        .Text(2, e.case_id())
+        .Int(3, e.at_ms())
+        .Blob(4, e.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::StatusOr<std::string> AddPriorViolation(const v1::PriorViolation& v,
+                                                const std::string& case_id) override {
+    std::string entity_id = absl::StrCat(v.party_key(), "/", v.matter_code(), "/", case_id);
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutPrior));
+    stmt->Text(1, entity_id)
+        .Text(2, v.party_key())
+        .Text(3, v.matter_code())
+        .Text(4, case_id)
+        .Blob(5, v.SerializeAsString());
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    return entity_id;
+  }
+  absl::Status PutCatalog(const v1::Catalog& catalog) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCatalog));
+    stmt->Int(1, catalog.version()).Blob(2, catalog.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutTown(const v1::Town& town) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTown));
+    stmt->Text(1, town.town_id()).Blob(2, town.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutSquad(const v1::Squad& squad) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutSquad));
+    stmt->Text(1, squad.squad_id()).Text(2, squad.town_id()).Blob(3, squad.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutOfficer(const v1::Officer& o) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutOfficer));
+    stmt->Text(1, o.officer_id())
+        .Text(2, o.town_id())
+        .Text(3, o.squad_id())
+        .Blob(4, o.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutDevice(const v1::Device& d) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDevice));
+    stmt->Text(1, d.device_id())
+        .Text(2, d.town_id())
+        .Text(3, d.squad_id())
+        .Blob(4, d.SerializeAsString());
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    if (on_device_put_) OnCommit([this, d] { on_device_put_(d); });
+    return absl::OkStatus();
+  }
+  absl::Status PutLease(const v1::TicketLease& lease) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLease));
+    stmt->Text(1, lease.lease_id())
+        .Text(2, lease.device_id())
+        .Int(3, lease.first_number())
+        .Int(4, lease.last_number())
+        .Blob(5, lease.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutConflict(const v1::ConflictRecord& c) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutConflict));
+    stmt->Text(1, c.loss().conflict_id())
+        .Text(2, c.loss().case_id())
+        .Int(3, c.recorded_at_ms())
+        .Int(4, c.resolved() ? 1 : 0)
+        .Blob(5, c.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutDeviceReport(const std::string& device_id, const DeviceReport& r) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceReport));
+    stmt->Text(1, device_id)
+        .Int(2, static_cast<int64_t>(r.pending_mutations))
+        .Int(3, static_cast<int64_t>(r.pending_uploads))
+        .Int(4, r.ticket_numbers_left)
+        .Int(5, r.reported_at_ms);
+    return stmt->Run();
+  }
+  absl::StatusOr<int64_t> NextCaseNumber(int year) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kNextCaseNumber));
+    stmt->Int(1, year);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return absl::InternalError("the case number counter returned nothing");
+    int64_t next = stmt->ColumnInt(0);
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    return next;
+  }
+  absl::Status PutDeviceLog(const DeviceLogEntry& e) override {
+    {
+      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceLog));
+      stmt->Text(1, e.device_id)
+          .Int(2, static_cast<int64_t>(e.device_seq))
+          .Text(3, e.mutation_id)
+          .Text(4, e.digest)
+          .Int(5, e.result.outcome())
+          .Blob(6, e.result.SerializeAsString());
+      if (e.mutation) {
+        stmt->Blob(7, e.mutation->SerializeAsString());
+      } else {
+        stmt->Null(7);
+      }
+      stmt->Int(8, e.recorded_at_ms).Int(9, e.dismissed ? 1 : 0);
+      if (auto s = stmt->Run(); !s.ok()) return s;
+    }
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAdvanceDeviceSync));
+    stmt->Text(1, e.device_id).Int(2, static_cast<int64_t>(e.device_seq)).Int(3, e.recorded_at_ms);
+    return stmt->Run();
+  }
+  absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
+                                        const std::string& scope) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAppendChange));
+    stmt->Int(1, static_cast<int>(kind)).Text(2, entity_id).Text(3, scope);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return absl::InternalError("appending to the change log returned nothing");
+    uint64_t seq = static_cast<uint64_t>(stmt->ColumnInt(0));
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    return seq;
+  }
+  void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
+
+ private:
+  absl::StatusOr<int64_t> QueryInt(const char* sql) {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? stmt->ColumnInt(0) : 0;
+  }
+
+  static void BindRange(Statement& stmt, uint64_t after, uint64_t up_to,
+                        const std::vector<std::string>& scopes) {
+    stmt.Int(1, static_cast<int64_t>(after)).Int(2, static_cast<int64_t>(up_to));
+    for (int i = 0; i < 3; ++i) {
+      // Fewer than three scopes: repeat the last (IN ignores duplicates).
+      const std::string& scope =
+          scopes.empty() ? std::string() : scopes[std::min<size_t>(i, scopes.size() - 1)];
+      stmt.Text(3 + i, scope);
+    }
+  }
+
+  absl::StatusOr<std::optional<CaseRecord>> ReadCase(const char* sql, const std::string& key) {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    stmt->Text(1, key);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<CaseRecord>();
+    CaseRecord record;
+    ASSIGN_OR_RETURN(record.value, ParseBody<v1::Case>(stmt->ColumnBlob(0), "case"));
+    ASSIGN_OR_RETURN(record.stamps, DecodeStamps(stmt->ColumnText(1)));
+    return std::optional<CaseRecord>(std::move(record));
+  }
+
+  template <typename Message>
+  absl::StatusOr<std::optional<Message>> ReadFirst(Statement& stmt, absl::string_view what) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<Message>();
+    ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
+    return std::optional<Message>(std::move(message));
+  }
+
+  template <typename Message>
+  absl::StatusOr<std::optional<Message>> ReadOne(const char* sql, const std::string& key,
+                                                 absl::string_view what) {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    stmt->Text(1, key);
+    return ReadFirst<Message>(*stmt, what);
+  }
+
+  template <typename Message>
+  absl::StatusOr<std::vector<Message>> ReadAll(Statement& stmt, absl::string_view what) {
+    std::vector<Message> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
+      out.push_back(std::move(message));
+    }
+    return out;
+  }
+
+  template <typename Message>
+  absl::StatusOr<std::vector<Message>> ReadByKey(const char* sql, const std::string& key,
+                                                 absl::string_view what) {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    stmt->Text(1, key);
+    return ReadAll<Message>(*stmt, what);
+  }
+
+  absl::StatusOr<DeviceLogEntry> ReadDeviceLog(Statement& stmt) {
+    DeviceLogEntry entry;
+    entry.device_id = stmt.ColumnText(0);
+    entry.device_seq = static_cast<uint64_t>(stmt.ColumnInt(1));
+    entry.mutation_id = stmt.ColumnText(2);
+    entry.digest = stmt.ColumnText(3);
+    ASSIGN_OR_RETURN(entry.result,
+                     ParseBody<v1::MutationResult>(stmt.ColumnBlob(4), "mutation result"));
+    if (!stmt.ColumnNull(5)) {
+      ASSIGN_OR_RETURN(entry.mutation, ParseBody<v1::Mutation>(stmt.ColumnBlob(5), "mutation"));
+    }
+    entry.recorded_at_ms = stmt.ColumnInt(6);
+    entry.dismissed = stmt.ColumnInt(7) != 0;
+    return entry;
+  }
+
+  // Sets the entity of `change` to the current value of (`kind`, `id`).
+  absl::Status FillEntity(EntityKind kind, const std::string& id, v1::Change* change) {
+    switch (kind) {
+      case EntityKind::kCase: {
+        ASSIGN_OR_RETURN(auto record, GetCase(id));
+        if (record) *change->mutable_case_() = std::move(record->value);
+        return Found(record.has_value(), kind, id);
+      }
+      case EntityKind::kEvidence:
+        return Fill<v1::Evidence>(kGetEvidence, id, kind, change->mutable_evidence());
+      case EntityKind::kTicket:
+        return Fill<v1::Ticket>(kGetTicket, id, kind, change->mutable_ticket());
+      case EntityKind::kNoPenalty:
+        return Fill<v1::NoPenaltyDecision>(kGetNoPenalty, id, kind, change->mutable_no_penalty());
+      case EntityKind::kEvent:
+        return Fill<v1::CaseEvent>(kGetEvent, id, kind, change->mutable_event());
+      case EntityKind::kCatalog: {
+        ASSIGN_OR_RETURN(auto catalog, CurrentCatalog());
+        if (catalog) *change->mutable_catalog() = std::move(*catalog);
+        return Found(catalog.has_value(), kind, id);
+      }
+      case EntityKind::kOfficer:
+        return Fill<v1::Officer>(kGetOfficer, id, kind, change->mutable_officer());
+      case EntityKind::kTown:
+        return Fill<v1::Town>(kGetTown, id, kind, change->mutable_town());
+      case EntityKind::kSquad:
+        return Fill<v1::Squad>(kGetSquad, id, kind, change->mutable_squad());
+      case EntityKind::kPriorViolation:
+        return Fill<v1::PriorViolation>(kGetPrior, id, kind, change->mutable_prior_violation());
+      case EntityKind::kTicketLease:
+        return Fill<v1::TicketLease>(kGetLease, id, kind, change->mutable_ticket_lease());
+    }
+    return absl::DataLossError(
+        absl::StrCat("the change log names an unknown entity kind ", static_cast<int>(kind)));
+  }
+
+  template <typename Message>
+  absl::Status Fill(const char* sql, const std::string& id, EntityKind kind, Message* out) {
+    ASSIGN_OR_RETURN(auto value, ReadOne<Message>(sql, id, "entity"));
+    if (value) *out = std::move(*value);
+    return Found(value.has_value(), kind, id);
+  }
+
+  static absl::Status Found(bool found, EntityKind kind, const std::string& id) {
+    if (found) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat("the change log names entity ", static_cast<int>(kind),
+                                            "/", id, " which is not stored"));
+  }
+
+  Connection* conn_;
+  std::function<void(const v1::Device&)> on_device_put_;
+  std::vector<std::function<void()>> hooks_;
+};
+
+class SqliteStore : public ServerStore {
+ public:
+  ~SqliteStore() override { (void)Close(); }
+
+  absl::Status Open(const StoreOptions& options) {
+    options_ = options;
+    path_ = options.data_dir + "/palm.db";
+    writer_ = std::make_unique<Connection>();
+    if (auto s = writer_->Open(path_, /*read_only=*/false); !s.ok()) return s;
+    if (auto s = Migrate(); !s.ok()) return s;
+    if (auto s = LoadOrCreateEpoch(); !s.ok()) return s;
+    if (auto s = LoadDevices(); !s.ok()) return s;
+    for (int i = 0; i < std::max(1, options.reader_threads); ++i) {
+      auto reader = std::make_unique<Connection>();
+      if (auto s = reader->Open(path_, /*read_only=*/true); !s.ok()) return s;
+      readers_.push_back(std::move(reader));
+    }
+    open_ = true;
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    for (auto& reader : readers_) {
+      reader_threads_.emplace_back([this, conn = reader.get()] { ReaderLoop(conn); });
+    }
+    return absl::OkStatus();
+  }
+
+  std::string epoch() const override {
+    std::lock_guard<std::mutex> lock(epoch_mutex_);
+    return epoch_;
+  }
+
+  void SubmitWrite(WriteWork work, Done done) override {
+    {
+      std::lock_guard<std::mutex> lock(write_mutex_);
+      if (open_) {
+        writes_.push_back({std::move(work), std::move(done)});
+        write_cv_.notify_one();
+        return;
+      }
+    }
+    done(absl::UnavailableError("the store is closed"));
+  }
+
+  void SubmitRead(ReadWork work, Done done) override {
+    {
+      std::lock_guard<std::mutex> lock(read_mutex_);
+      if (open_) {
+        reads_.push_back({std::move(work), std::move(done)});
+        read_cv_.notify_one();
+        return;
+      }
+    }
+    done(absl::UnavailableError("the store is closed"));
+  }
+
+  std::optional<v1::Device> LookupDevice(const std::string& device_id) const override {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  absl::Status AssignNewEpoch() override {
+    std::string fresh = sync::NewUuidV7();
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    absl::Status result;
+    SubmitWrite(
+        [this, fresh](WriteTxn&) -> absl::Status {
+          ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kReplaceEpoch));
+          stmt->Text(1, fresh);
+          return stmt->Run();
+        },
+        [&](absl::Status s) {
+          std::lock_guard<std::mutex> lock(m);
+          result = s;
+          finished = true;
+          cv.notify_one();
+        });
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return finished; });
+    if (result.ok()) {
+      std::lock_guard<std::mutex> epoch_lock(epoch_mutex_);
+      epoch_ = fresh;
+    }
+    return result;
+  }
+
+  absl::Status Close() override {
+    {
+      std::scoped_lock lock(write_mutex_, read_mutex_);
+      if (!open_ && writer_ == nullptr) return absl::OkStatus();
+      open_ = false;
+      write_cv_.notify_all();
+      read_cv_.notify_all();
+    }
+    if (writer_thread_.joinable()) writer_thread_.join();
+    for (auto& t : reader_threads_) t.join();
+    reader_threads_.clear();
+    readers_.clear();
+    absl::Status status;
+    if (writer_ != nullptr) {
+      // A clean checkpoint leaves palm.db whole without its -wal file.
+      status = writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing");
+      writer_.reset();
+    }
+    return status;
+  }
+
+ private:
+  struct WriteItem {
+    WriteWork work;
+    Done done;
+  };
+  struct ReadItem {
+    ReadWork work;
+    Done done;
+  };
+
+  void WriterLoop() {
+    SqliteTxn txn(writer_.get(), [this](const v1::Device& d) { CacheDevice(d); });
+    while (true) {
+      std::vector<WriteItem> group;
+      {
+        std::unique_lock<std::mutex> lock(write_mutex_);
+        write_cv_.wait(lock, [this] { return !writes_.empty() || !open_; });
+        if (writes_.empty()) return;  // closed and drained
+        while (!writes_.empty() && static_cast<int>(group.size()) < options_.max_group) {
+          group.push_back(std::move(writes_.front()));
+          writes_.pop_front();
+        }
+      }
+      CommitGroup(txn, group);
+    }
+  }
+
+  // Runs `group` in one transaction, one savepoint per unit; answers every
+  // unit once the commit is durable.
+  void CommitGroup(SqliteTxn& txn, std::vector<WriteItem>& group) {
+    std::vector<absl::Status> results(group.size());
+    std::vector<std::function<void()>> hooks;
+    absl::Status commit = writer_->Exec("BEGIN IMMEDIATE", "starting a write transaction");
+    if (commit.ok()) {
+      for (size_t i = 0; i < group.size(); ++i) {
+        absl::Status s = writer_->Exec("SAVEPOINT unit", "opening a savepoint");
+        if (s.ok()) {
+          s = group[i].work(txn);
+          auto unit_hooks = txn.TakeHooks();
+          if (s.ok()) {
+            s = writer_->Exec("RELEASE unit", "releasing a savepoint");
+            for (auto& h : unit_hooks) hooks.push_back(std::move(h));
+          } else {
+            absl::Status undo = writer_->Exec("ROLLBACK TO unit", "rolling back a unit");
+            if (undo.ok()) undo = writer_->Exec("RELEASE unit", "releasing a savepoint");
+            if (!undo.ok()) {
+              commit = undo;
+              break;
+            }
+          }
+        }
+        results[i] = s;
+      }
+      if (commit.ok()) commit = writer_->Exec("COMMIT", "committing");
+      if (!commit.ok()) sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    if (commit.ok()) {
+      for (auto& hook : hooks) hook();
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i].done(commit.ok() ? results[i] : commit);
+    }
+  }
+
+  void ReaderLoop(Connection* conn) {
+    SqliteTxn txn(conn);
+    while (true) {
+      ReadItem item;
+      {
+        std::unique_lock<std::mutex> lock(read_mutex_);
+        read_cv_.wait(lock, [this] { return !reads_.empty() || !open_; });
+        if (reads_.empty()) return;
+        item = std::move(reads_.front());
+        reads_.pop_front();
+      }
+      absl::Status s = conn->Exec("BEGIN", "starting a read transaction");
+      if (s.ok()) {
+        s = item.work(txn);
+        absl::Status end = conn->Exec("COMMIT", "ending a read transaction");
+        if (s.ok()) s = end;
+      }
+      item.done(s);
+    }
   }
 
   absl::Status Migrate() {
-    if (auto s = Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL) STRICT",
-                      "creating schema_migrations");
+    if (auto s =
+            writer_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL) STRICT",
+                          "creating schema_migrations");
         !s.ok()) {
       return s;
     }
-    auto current = QueryInt("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    if (!current.ok()) return current.status();
-    if (*current > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path_, " was written by a newer palm-server (schema ", *current,
-          "; this build knows up to ", kSchemaVersion, "); upgrade palm-server"));
+    int current = 0;
+    {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v2(writer_->db(),
+                                  "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                                  &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(writer_->db(), rc, path_);
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) current = sqlite3_column_int(stmt, 0);
+      sqlite3_finalize(stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(writer_->db(), rc, path_);
     }
-    for (int version = *current + 1; version <= kSchemaVersion; ++version) {
-      if (auto s = Exec("BEGIN IMMEDIATE", "starting migration"); !s.ok()) return s;
-      absl::Status s = Exec(kMigrations[version - 1], "applying migration");
+    if (current > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path_, " was written by a newer palm-server (schema ", current,
+                       "; this build knows up to ", kSchemaVersion, "); upgrade palm-server"));
+    }
+    for (int version = current + 1; version <= kSchemaVersion; ++version) {
+      if (auto s = writer_->Exec("BEGIN IMMEDIATE", "starting migration"); !s.ok()) return s;
+      absl::Status s = writer_->Exec(kMigrations[version - 1], "applying migration");
       if (s.ok()) {
-        std::string record = absl::StrCat(
-            "INSERT INTO schema_migrations VALUES (", version,
-            ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
-        s = Exec(record.c_str(), "recording migration");
+        std::string record =
+            absl::StrCat("INSERT INTO schema_migrations VALUES (", version, ", ", NowMs(), ")");
+        s = writer_->Exec(record.c_str(), "recording migration");
       }
-      if (s.ok()) s = Exec("COMMIT", "committing migration");
+      if (s.ok()) s = writer_->Exec("COMMIT", "committing migration");
       if (!s.ok()) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
         return s;
       }
     }
@@ -125,31 +1206,55 @@ class SqliteStore : public ServerStore {
   }
 
   absl::Status LoadOrCreateEpoch() {
-    std::string fresh = sync::NewUuidV7();
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(
-        db_, "INSERT OR IGNORE INTO store_meta(key, value) VALUES ('epoch', ?1)", -1, &stmt,
-        nullptr);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_text(stmt, 1, fresh.c_str(), -1, SQLITE_TRANSIENT);
-      rc = sqlite3_step(stmt);
+    {
+      ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kInsertEpoch));
+      stmt->Text(1, sync::NewUuidV7());
+      if (auto s = stmt->Run(); !s.ok()) return s;
     }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "recording the store epoch");
-    rc = sqlite3_prepare_v2(db_, "SELECT value FROM store_meta WHERE key = 'epoch'", -1, &stmt,
-                            nullptr);
-    if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-      epoch_ = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
+    ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kGetEpoch));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (row) epoch_ = stmt->ColumnText(0);
     if (epoch_.empty()) return absl::InternalError("the store has no epoch");
     return absl::OkStatus();
   }
 
-  std::mutex mutex_;
-  sqlite3* db_ = nullptr;
+  absl::Status LoadDevices() {
+    SqliteTxn txn(writer_.get());
+    ASSIGN_OR_RETURN(auto devices, txn.AllDevices());
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    for (auto& d : devices) devices_[d.device_id()] = std::move(d);
+    return absl::OkStatus();
+  }
+
+  void CacheDevice(const v1::Device& device) {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    devices_[device.device_id()] = device;
+  }
+
+  StoreOptions options_;
   std::string path_;
-  std::string epoch_;
+
+  mutable std::mutex epoch_mutex_;
+  std::string epoch_;  // GUARDED_BY(epoch_mutex_)
+
+  mutable std::mutex devices_mutex_;
+  std::map<std::string, v1::Device> devices_;  // GUARDED_BY(devices_mutex_)
+
+  // The writer connection is used only by the writer thread once it runs
+  // (and by Open/Close before and after).
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+
+  std::mutex write_mutex_;
+  std::condition_variable write_cv_;
+  std::deque<WriteItem> writes_;  // GUARDED_BY(write_mutex_)
+  std::mutex read_mutex_;
+  std::condition_variable read_cv_;
+  std::deque<ReadItem> reads_;  // GUARDED_BY(read_mutex_)
+  bool open_ = false;           // GUARDED_BY(write_mutex_ and read_mutex_)
+
+  std::thread writer_thread_;
+  std::vector<std::thread> reader_threads_;
 };
 
 }  // namespace

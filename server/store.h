@@ -2,32 +2,293 @@
 // database that holds the authoritative state. Nothing above this interface
 // speaks SQL, so a PostgreSQL backend is an addition, not a rewrite
 // (DESIGN.md §6). The embedded default is SQLite (sqlite_store.cc).
+//
+// The store owns its threads. Services never touch the database from a gRPC
+// reaction: they hand a unit of work to SubmitWrite (one writer thread,
+// group commit) or SubmitRead (a small reader pool) and get a callback when
+// it is done. The business rules that run inside a unit of work live above
+// the store (server/apply.h) and see only the typed accessors of ReadTxn and
+// WriteTxn.
 #ifndef PALM_SERVER_STORE_H_
 #define PALM_SERVER_STORE_H_
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "palm/v1/admin.pb.h"
+#include "palm/v1/case.pb.h"
+#include "palm/v1/catalog.pb.h"
+#include "palm/v1/mutation.pb.h"
+#include "palm/v1/org.pb.h"
+#include "palm/v1/sync.pb.h"
+#include "sync/hlc.h"
 
 namespace palm::server {
 
 struct StoreOptions {
   // Directory holding the store's files; must exist and be writable.
   std::string data_dir;
+  // Threads (each with its own connection) serving SubmitRead.
+  int reader_threads = 2;
+  // Most units of work the writer commits in one transaction.
+  int max_group = 64;
+};
+
+// The kinds of entity the change log (and so a pull) carries. Stored as
+// numbers: never renumber.
+enum class EntityKind : int {
+  kCase = 1,
+  kEvidence = 2,
+  kTicket = 3,
+  kNoPenalty = 4,
+  kEvent = 5,
+  kCatalog = 6,
+  kOfficer = 7,
+  kTown = 8,
+  kSquad = 9,
+  kPriorViolation = 10,
+  kTicketLease = 11,
+};
+
+// Who may see a change. A pull from a device reads the changes whose scope is
+// the device's town, GlobalScope() or DeviceScope(device id).
+std::string GlobalScope();
+std::string TownScope(const std::string& town_id);
+std::string DeviceScope(const std::string& device_id);
+
+// The last writer of one case field, for last-writer-wins merges.
+struct FieldStamp {
+  sync::HlcStamp hlc;
+  std::string device_id;
+  // The mutation that wrote the value (for conflict rows).
+  std::string mutation_id;
+};
+
+// A case with the last-writer stamp of each field, keyed by FieldKey().
+struct CaseRecord {
+  palm::v1::Case value;
+  std::map<std::string, FieldStamp> stamps;
+};
+
+// Key of a case field in CaseRecord::stamps: the CaseField number, then
+// ":" and the party id for party fields.
+std::string FieldKey(palm::v1::CaseField field, const std::string& party_id);
+
+// What the store remembers about one sequence number of one device: the
+// mutation that used it and the outcome it got (idempotency, rejected list).
+struct DeviceLogEntry {
+  std::string device_id;
+  uint64_t device_seq = 0;
+  std::string mutation_id;
+  // MutationContentDigest of the mutation as received.
+  std::string digest;
+  // The result returned when the mutation was first seen.
+  palm::v1::MutationResult result;
+  // Kept for rejected mutations only (the squad leader reviews them).
+  std::optional<palm::v1::Mutation> mutation;
+  int64_t recorded_at_ms = 0;
+  bool dismissed = false;
+};
+
+// Device-reported state for squad status.
+struct DeviceReport {
+  uint64_t pending_mutations = 0;
+  uint64_t pending_uploads = 0;
+  int64_t ticket_numbers_left = 0;
+  int64_t reported_at_ms = 0;
+};
+
+// Filters for listing; empty strings match everything.
+struct ConflictFilter {
+  std::string squad_id;
+  std::string case_id;
+  bool include_resolved = false;
+};
+struct RejectedFilter {
+  std::string squad_id;
+  bool include_dismissed = false;
+};
+struct CaseFilter {
+  std::string town_id;
+  std::string squad_id;
+  palm::v1::CaseState state = palm::v1::CASE_STATE_UNSPECIFIED;
+  int64_t from_ms = 0;  // created_at_ms >= from_ms
+  int64_t to_ms = 0;    // created_at_ms < to_ms when non-zero
+  // Cases are listed by (created_at_ms, case_id); the page starts after this
+  // position when `after_case_id` is set.
+  int64_t after_created_ms = 0;
+  std::string after_case_id;
+  uint32_t limit = 100;
+};
+
+// Reads inside one transaction: every call sees the same snapshot. Methods
+// fail only on a storage error (returned as INTERNAL, DATA_LOSS, ...).
+// Not thread-safe: used only by the thread running the unit of work.
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+
+  virtual absl::StatusOr<std::optional<CaseRecord>> GetCase(const std::string& case_id) = 0;
+  virtual absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;
+  virtual absl::StatusOr<std::vector<palm::v1::Case>> ListCases(const CaseFilter& filter) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Evidence>> GetEvidence(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Ticket>> GetTicket(const std::string& id) = 0;
+  // The ticket carrying `number`, if any.
+  virtual absl::StatusOr<std::optional<palm::v1::Ticket>> GetTicketByNumber(int64_t number) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::NoPenaltyDecision>> GetNoPenalty(
+      const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::CaseEvent>> GetEvent(const std::string& id) = 0;
+  // Everything recorded on a case, for GetCase.
+  virtual absl::StatusOr<palm::v1::CaseDetail> GetCaseDetail(const std::string& case_id) = 0;
+  // A prior violation of `matter_code` by the party with `party_key`
+  // (sync::PartyKey), if one is on record.
+  virtual absl::StatusOr<std::optional<palm::v1::PriorViolation>> FindPriorViolation(
+      const std::string& party_key, const std::string& matter_code) = 0;
+
+  // The newest catalogue, if any was loaded.
+  virtual absl::StatusOr<std::optional<palm::v1::Catalog>> CurrentCatalog() = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Town>> GetTown(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Squad>> GetSquad(const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<palm::v1::Town>> ListTowns() = 0;
+  // Squads of `town_id`, or all when empty.
+  virtual absl::StatusOr<std::vector<palm::v1::Squad>> ListSquads(const std::string& town_id) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Officer>> GetOfficer(const std::string& id) = 0;
+  // Officers of `town_id` (all when empty), narrowed to `squad_id` when set.
+  virtual absl::StatusOr<std::vector<palm::v1::Officer>> ListOfficers(
+      const std::string& town_id, const std::string& squad_id) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::Device>> GetDevice(const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<palm::v1::Device>> ListDevices(const std::string& town_id) = 0;
+  // Highest sequence number of `device_id` that has an outcome (0 if none).
+  virtual absl::StatusOr<uint64_t> AcknowledgedSeq(const std::string& device_id) = 0;
+  virtual absl::StatusOr<std::optional<DeviceReport>> GetDeviceReport(
+      const std::string& device_id) = 0;
+  virtual absl::StatusOr<int64_t> LastPushMs(const std::string& device_id) = 0;
+
+  // What was recorded for sequence number `seq` of `device_id`.
+  virtual absl::StatusOr<std::optional<DeviceLogEntry>> GetDeviceLog(const std::string& device_id,
+                                                                     uint64_t seq) = 0;
+  // True when some device already used `mutation_id`.
+  virtual absl::StatusOr<bool> MutationIdKnown(const std::string& mutation_id) = 0;
+  // Rejected mutations, oldest first.
+  virtual absl::StatusOr<std::vector<DeviceLogEntry>> ListRejected(const RejectedFilter& f) = 0;
+  // The newest rejected entry using `mutation_id`, if any.
+  virtual absl::StatusOr<std::optional<DeviceLogEntry>> GetRejected(
+      const std::string& mutation_id) = 0;
+
+  virtual absl::StatusOr<std::vector<palm::v1::ConflictRecord>> ListConflicts(
+      const ConflictFilter& f) = 0;
+  virtual absl::StatusOr<std::optional<palm::v1::ConflictRecord>> GetConflict(
+      const std::string& conflict_id) = 0;
+
+  virtual absl::StatusOr<std::optional<palm::v1::TicketLease>> GetLease(
+      const std::string& lease_id) = 0;
+  // Leases of `device_id`, oldest first.
+  virtual absl::StatusOr<std::vector<palm::v1::TicketLease>> ListLeases(
+      const std::string& device_id) = 0;
+  // Highest ticket number ever leased to anyone (0 if none).
+  virtual absl::StatusOr<int64_t> HighestLeasedNumber() = 0;
+  // Highest number in [first, last] carried by a ticket (0 if none).
+  virtual absl::StatusOr<int64_t> HighestUsedTicketNumber(int64_t first, int64_t last) = 0;
+
+  // Change log. Each entity appears once, at the position of its latest
+  // change, so reading from 0 yields the current state of every entity (a
+  // snapshot) and reading from a cursor yields what changed since.
+  virtual absl::StatusOr<uint64_t> HighestServerSeq() = 0;
+  // Number of changes in (after, up_to] whose scope is one of `scopes`.
+  virtual absl::StatusOr<uint64_t> CountChanges(uint64_t after, uint64_t up_to,
+                                                const std::vector<std::string>& scopes) = 0;
+  // Up to `limit` changes in (after, up_to] in `scopes`, by server_seq, each
+  // with the entity's current value.
+  virtual absl::StatusOr<std::vector<palm::v1::Change>> ReadChanges(
+      uint64_t after, uint64_t up_to, const std::vector<std::string>& scopes, uint32_t limit) = 0;
+};
+
+// Reads and writes inside one transaction. Every Put appends nothing to the
+// change log by itself: callers say what changed with AppendChange, so that
+// one unit of work touching an entity twice logs it once.
+class WriteTxn : public ReadTxn {
+ public:
+  // Creates or replaces.
+  virtual absl::Status PutCase(const CaseRecord& record) = 0;
+  virtual absl::Status PutEvidence(const palm::v1::Evidence& evidence) = 0;
+  virtual absl::Status PutTicket(const palm::v1::Ticket& ticket) = 0;
+  virtual absl::Status PutNoPenalty(const palm::v1::NoPenaltyDecision& decision) = 0;
+  virtual absl::Status PutEvent(const palm::v1::CaseEvent& event) = 0;
+  // Records a prior violation; returns its change-log entity id.
+  virtual absl::StatusOr<std::string> AddPriorViolation(const palm::v1::PriorViolation& v,
+                                                        const std::string& case_id) = 0;
+  virtual absl::Status PutCatalog(const palm::v1::Catalog& catalog) = 0;
+  virtual absl::Status PutTown(const palm::v1::Town& town) = 0;
+  virtual absl::Status PutSquad(const palm::v1::Squad& squad) = 0;
+  virtual absl::Status PutOfficer(const palm::v1::Officer& officer) = 0;
+  virtual absl::Status PutDevice(const palm::v1::Device& device) = 0;
+  virtual absl::Status PutLease(const palm::v1::TicketLease& lease) = 0;
+  virtual absl::Status PutConflict(const palm::v1::ConflictRecord& conflict) = 0;
+  virtual absl::Status PutDeviceReport(const std::string& device_id,
+                                       const DeviceReport& report) = 0;
+
+  // Next number of the gapless per-year case counter (1 for a new year). The
+  // increment commits or rolls back with the transaction.
+  virtual absl::StatusOr<int64_t> NextCaseNumber(int year) = 0;
+
+  // Records the outcome of one sequence number of a device and moves its
+  // acknowledged sequence number up to entry.device_seq.
+  virtual absl::Status PutDeviceLog(const DeviceLogEntry& entry) = 0;
+
+  // Appends a change of entity (`kind`, `entity_id`) visible in `scope` to the
+  // change log and returns its server_seq.
+  virtual absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
+                                                const std::string& scope) = 0;
+
+  // Runs `fn` after the transaction commits (never if it rolls back), on the
+  // writer thread. For in-memory caches that must follow committed state.
+  virtual void OnCommit(std::function<void()> fn) = 0;
 };
 
 // Thread-safe: every method may be called from any thread.
 class ServerStore {
  public:
+  using WriteWork = std::function<absl::Status(WriteTxn&)>;
+  using ReadWork = std::function<absl::Status(ReadTxn&)>;
+  using Done = std::function<void(absl::Status)>;
+
   virtual ~ServerStore() = default;
 
   // Identity of this store's history. A store restored from a backup gets a
-  // new epoch, so cursors issued before the restore are recognised as stale.
+  // new epoch (AssignNewEpoch), so cursors issued before the restore are
+  // recognised as stale.
   virtual std::string epoch() const = 0;
 
-  // Flushes and closes. Further calls fail. Idempotent.
+  // Queues `work` for the writer thread. The writer runs several queued units
+  // in one transaction (group commit), each inside its own savepoint: a unit
+  // returning non-OK is rolled back alone and `done` gets its status. `done`
+  // runs on the writer thread once the transaction is durable (or with the
+  // error that prevented it) and must not block. After Close(), `done` gets
+  // UNAVAILABLE at once.
+  virtual void SubmitWrite(WriteWork work, Done done) = 0;
+
+  // Queues `work` for a reader thread, in one read transaction (a consistent
+  // snapshot); `done` runs on that thread and must not block.
+  virtual void SubmitRead(ReadWork work, Done done) = 0;
+
+  // The enrolled device `device_id`, from memory (never touches the disk, so
+  // it may be called from a gRPC reaction). Follows committed PutDevice.
+  virtual std::optional<palm::v1::Device> LookupDevice(const std::string& device_id) const = 0;
+
+  // Gives the store a new epoch, durably: every cursor issued before becomes
+  // stale and its holder is told to resync. What a restore from a backup
+  // must do before the server serves again (palm-server --new-epoch).
+  virtual absl::Status AssignNewEpoch() = 0;
+
+  // Finishes queued work, stops the threads and closes. Further submissions
+  // fail with UNAVAILABLE. Idempotent.
   virtual absl::Status Close() = 0;
 };
 

@@ -1,0 +1,95 @@
+// Applying pushed mutations to the authoritative state (DESIGN.md §3.2–3.4):
+// idempotency, sequence gaps, server-side validation, case numbers,
+// last-writer-wins merges with conflict rows. Runs inside a store write
+// transaction and sees only the typed WriteTxn accessors, so every store
+// backend shares these rules.
+#ifndef PALM_SERVER_APPLY_H_
+#define PALM_SERVER_APPLY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "palm/v1/catalog.pb.h"
+#include "palm/v1/mutation.pb.h"
+#include "palm/v1/sync.pb.h"
+#include "server/store.h"
+#include "sync/hlc.h"
+
+namespace palm::server {
+
+// The device on the other end of a call, as IdentifyCaller established it.
+struct Caller {
+  std::string device_id;
+  std::string town_id;
+  std::string squad_id;
+};
+
+struct ApplyOptions {
+  // ServerConfig::case_number_format: {year} and {seq} / {seq:N}.
+  std::string case_number_format;
+  // ServerConfig::max_clock_skew_ms.
+  int64_t max_clock_skew_ms = 0;
+};
+
+// A mutation after the checks that need no stored state. Made on any thread
+// (a gRPC reaction) so that the writer thread does only what needs the store.
+struct PreparedMutation {
+  // As received.
+  palm::v1::Mutation mutation;
+  // MutationContentDigest(mutation).
+  std::string digest;
+  // OK, or the refusal (REASON_WRONG_DEVICE, REASON_INVALID_ARGUMENT).
+  absl::Status shape;
+  // The HLC stamp used for merges: the received one, clamped.
+  sync::HlcStamp hlc;
+  bool hlc_clamped = false;
+};
+
+// Prepares `m` pushed by `caller` at server time `now_ms`.
+PreparedMutation PrepareMutation(const Caller& caller, palm::v1::Mutation m, int64_t now_ms,
+                                 const ApplyOptions& options);
+
+// The current catalogue's matters by code, cached across transactions.
+// Thread-compatible: used only on the store's writer thread.
+class MatterCache {
+ public:
+  // The matter `code` of the newest catalogue in `txn`, or null.
+  absl::StatusOr<const palm::v1::Matter*> Find(ReadTxn& txn, const std::string& code);
+  // Forgets the cache (a new catalogue was committed).
+  void Invalidate() { loaded_ = false; }
+
+ private:
+  bool loaded_ = false;
+  std::map<std::string, palm::v1::Matter> matters_;
+};
+
+// What one push batch got.
+struct BatchOutcome {
+  std::vector<palm::v1::MutationResult> results;
+  uint64_t resend_from = 0;
+  uint64_t acknowledged_seq = 0;
+};
+
+// Applies `batch` (mutations of `caller`, in the order received) in `txn`:
+// each mutation in sequence order gets exactly one result (APPLIED,
+// APPLIED_WITH_CONFLICT, REJECTED or DUPLICATE); a rejected one is recorded
+// and consumes its sequence number; a gap stops the batch with
+// out->resend_from set to the first missing number. Returns non-OK only for a
+// storage error — then the caller must roll the whole batch back.
+absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& caller,
+                        const std::vector<PreparedMutation>& batch, const ApplyOptions& options,
+                        int64_t now_ms, BatchOutcome* out);
+
+// Formats case number `seq` of `year` with `format` ({year}, {seq}, {seq:N}).
+std::string FormatCaseNumber(const std::string& format, int year, int64_t seq);
+
+// The calendar year of `unix_ms` in China Standard Time (UTC+8), the year
+// case numbers are counted in.
+int BureauYear(int64_t unix_ms);
+
+}  // namespace palm::server
+
+#endif  // PALM_SERVER_APPLY_H_

@@ -1,0 +1,436 @@
+// palm.v1.SyncService: Push (idempotent, ordered, group-committed), Pull
+// (scoped, paged, resumable, epoch-checked), ticket-number leases, reference
+// data and device status. The wire behaviour is described in
+// docs/protocol.md, "Sync protocol".
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "palm/v1/sync.grpc.pb.h"
+#include "server/apply.h"
+#include "server/cursor.h"
+#include "server/identity.h"
+#include "server/log.h"
+#include "server/rpc_util.h"
+#include "server/services.h"
+#include "sync/hlc.h"
+#include "sync/status.h"
+#include "sync/uuid.h"
+
+namespace palm::server {
+namespace {
+
+namespace v1 = palm::v1;
+
+// A push batch carries at most this many mutations.
+constexpr int kMaxBatchMutations = 2000;
+// Pull pages: default and largest number of changes, and the byte budget of
+// one page (well under the 4 MiB a default gRPC client accepts).
+constexpr uint32_t kDefaultPageSize = 500;
+constexpr uint32_t kMaxPageSize = 2000;
+constexpr size_t kPageByteBudget = 2 * 1024 * 1024;
+// Ticket numbers granted per lease at most.
+constexpr uint32_t kMaxLeaseCount = 1000;
+
+ApplyOptions OptionsOf(const ServerConfig& config) {
+  return {.case_number_format = config.case_number_format,
+          .max_clock_skew_ms = config.max_clock_skew_ms};
+}
+
+std::vector<std::string> ScopesOf(const Caller& caller) {
+  return {TownScope(caller.town_id), GlobalScope(), DeviceScope(caller.device_id)};
+}
+
+std::string ReplaceYear(const std::string& format, int year) {
+  std::string out = format;
+  for (size_t at = out.find("{year}"); at != std::string::npos; at = out.find("{year}")) {
+    out.replace(at, 6, absl::StrCat(year));
+  }
+  return out;
+}
+
+// Push: read a batch, prepare it here, apply it on the writer thread, answer
+// once durable, read the next. One batch in flight per stream.
+class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
+ public:
+  PushReactor(ServiceContext* context, grpc::CallbackServerContext* ctx) : context_(context) {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) {
+      Finish(ToGrpc(caller.status()));
+      return;
+    }
+    caller_ = *caller;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The device closed its side (or the call ended): nothing is pending.
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (request_.mutations_size() > kMaxBatchMutations) {
+      Finish(ToGrpc(absl::InvalidArgumentError(
+          absl::StrCat("a push batch carries at most ", kMaxBatchMutations, " mutations, this one ",
+                       request_.mutations_size()))));
+      return;
+    }
+    const int64_t now_ms = sync::SystemNowMs();
+    const ApplyOptions options = OptionsOf(*context_->config);
+    auto batch = std::make_shared<std::vector<PreparedMutation>>();
+    batch->reserve(request_.mutations_size());
+    for (int i = 0; i < request_.mutations_size(); ++i) {
+      if (request_.mutations(i).device_seq() == 0) {
+        Finish(ToGrpc(absl::InvalidArgumentError(
+            absl::StrCat("mutations[", i, "].device_seq is missing (sequences start at 1)"))));
+        return;
+      }
+      batch->push_back(
+          PrepareMutation(caller_, std::move(*request_.mutable_mutations(i)), now_ms, options));
+    }
+    auto outcome = std::make_shared<BatchOutcome>();
+    context_->store->SubmitWrite(
+        [this, batch, outcome, options, now_ms](WriteTxn& txn) {
+          *outcome = BatchOutcome();
+          return ApplyBatch(txn, *context_->matters, caller_, *batch, options, now_ms,
+                            outcome.get());
+        },
+        [this, outcome, size = batch->size()](absl::Status s) {
+          if (!s.ok()) {
+            Log(LogLevel::kError, {{"event", "push_failed"},
+                                   {"device", caller_.device_id},
+                                   {"detail", s.ToString()}});
+            Finish(ToGrpc(s.code() == absl::StatusCode::kAborted
+                              ? s
+                              : absl::UnavailableError(absl::StrCat(
+                                    "the batch could not be stored; resend it: ", s.message()))));
+            return;
+          }
+          response_.Clear();
+          for (auto& r : outcome->results) *response_.add_results() = std::move(r);
+          response_.set_resend_from(outcome->resend_from);
+          response_.set_acknowledged_seq(outcome->acknowledged_seq);
+          Log(LogLevel::kDebug, {{"event", "push_batch"},
+                                 {"device", caller_.device_id},
+                                 {"mutations", size},
+                                 {"answered", response_.results_size()},
+                                 {"resend_from", outcome->resend_from},
+                                 {"acknowledged_seq", outcome->acknowledged_seq}});
+          StartWrite(&response_);
+        });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the device went away"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  ServiceContext* context_;
+  Caller caller_;
+  v1::PushRequest request_;
+  v1::PushResponse response_;
+};
+
+// Pull: one page per store read; the next is read when the previous one has
+// been written to the stream.
+class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
+ public:
+  PullReactor(ServiceContext* context, grpc::CallbackServerContext* ctx,
+              const v1::PullRequest* request)
+      : context_(context) {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) {
+      Finish(ToGrpc(caller.status()));
+      return;
+    }
+    caller_ = *caller;
+    scopes_ = ScopesOf(caller_);
+    epoch_ = context_->store->epoch();
+    page_size_ =
+        request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+    if (request->cursor().empty()) {
+      snapshot_ = true;
+    } else {
+      auto cursor = DecodeCursor(request->cursor());
+      if (!cursor.ok()) {
+        Finish(ToGrpc(cursor.status()));
+        return;
+      }
+      if (cursor->epoch != epoch_) {
+        Resync(absl::StrCat("the cursor belongs to store epoch ", cursor->epoch,
+                            "; the server now runs epoch ", epoch_,
+                            " (restored from a backup): take a fresh snapshot"));
+        return;
+      }
+      if (cursor->scope != caller_.town_id) {
+        Resync(absl::StrCat("the cursor was issued for town ", cursor->scope, "; device ",
+                            caller_.device_id, " now serves town ", caller_.town_id,
+                            ": take a fresh snapshot"));
+        return;
+      }
+      after_ = cursor->server_seq;
+    }
+    ReadPage(/*first=*/true);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the device went away"));
+      return;
+    }
+    if (finished_after_write_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    ReadPage(/*first=*/false);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Resync(const std::string& reason) {
+    response_.Clear();
+    response_.mutable_resync_required()->set_server_epoch(epoch_);
+    response_.mutable_resync_required()->set_reason(reason);
+    finished_after_write_ = true;
+    StartWrite(&response_);
+  }
+
+  void ReadPage(bool first) {
+    auto page = std::make_shared<std::vector<v1::Change>>();
+    auto ahead = std::make_shared<bool>(false);
+    context_->store->SubmitRead(
+        [this, first, page, ahead](ReadTxn& txn) -> absl::Status {
+          if (first) {
+            auto high = txn.HighestServerSeq();
+            if (!high.ok()) return high.status();
+            high_ = *high;
+            if (after_ > high_) {
+              *ahead = true;
+              return absl::OkStatus();
+            }
+            auto total = txn.CountChanges(after_, high_, scopes_);
+            if (!total.ok()) return total.status();
+            total_ = *total;
+          }
+          auto changes = txn.ReadChanges(after_, high_, scopes_, page_size_);
+          if (!changes.ok()) return changes.status();
+          *page = std::move(*changes);
+          return absl::OkStatus();
+        },
+        [this, page, ahead](absl::Status s) {
+          if (!s.ok()) {
+            Finish(ToGrpc(absl::UnavailableError(
+                absl::StrCat("the changes could not be read; pull again: ", s.message()))));
+            return;
+          }
+          if (*ahead) {
+            Resync(absl::StrCat("the cursor is ahead of this store (position ", after_, " of ",
+                                high_, "): the store was restored without a new epoch"));
+            return;
+          }
+          SendPage(std::move(*page));
+        });
+  }
+
+  void SendPage(std::vector<v1::Change> changes) {
+    response_.Clear();
+    v1::PullPage* page = response_.mutable_page();
+    const bool full = changes.size() >= page_size_;
+    size_t bytes = 0;
+    bool cut = false;
+    for (auto& change : changes) {
+      bytes += change.ByteSizeLong();
+      if (bytes > kPageByteBudget && page->changes_size() > 0) {
+        cut = true;
+        break;
+      }
+      after_ = change.server_seq();
+      *page->add_changes() = std::move(change);
+    }
+    done_ += page->changes_size();
+    const bool last = !cut && (!full || after_ >= high_);
+    if (last) {
+      after_ = high_;
+      total_ = done_;  // entities changed during the pull arrive with the next one
+    }
+    page->set_cursor(
+        EncodeCursor({.epoch = epoch_, .scope = caller_.town_id, .server_seq = after_}));
+    page->set_done(done_);
+    page->set_total(std::max(total_, done_));
+    page->set_snapshot(snapshot_);
+    page->set_last(last);
+    finished_after_write_ = last;
+    StartWrite(&response_);
+  }
+
+  ServiceContext* context_;
+  Caller caller_;
+  std::vector<std::string> scopes_;
+  std::string epoch_;
+  uint32_t page_size_ = kDefaultPageSize;
+  bool snapshot_ = false;
+  // Read and written on the store's reader thread and in reactions, never at
+  // the same time: one page is in flight at a time.
+  uint64_t after_ = 0;
+  uint64_t high_ = 0;
+  uint64_t total_ = 0;
+  uint64_t done_ = 0;
+  bool finished_after_write_ = false;
+  v1::PullResponse response_;
+};
+
+class SyncServiceImpl final : public v1::SyncService::CallbackService {
+ public:
+  explicit SyncServiceImpl(ServiceContext* context) : context_(context) {}
+
+  grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse>* Push(
+      grpc::CallbackServerContext* ctx) override {
+    return new PushReactor(context_, ctx);
+  }
+
+  grpc::ServerWriteReactor<v1::PullResponse>* Pull(grpc::CallbackServerContext* ctx,
+                                                   const v1::PullRequest* request) override {
+    return new PullReactor(context_, ctx, request);
+  }
+
+  grpc::ServerUnaryReactor* LeaseTicketNumbers(grpc::CallbackServerContext* ctx,
+                                               const v1::LeaseTicketNumbersRequest* request,
+                                               v1::LeaseTicketNumbersResponse* response) override {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) return FinishNow(ctx, caller.status());
+    if (request->count() == 0) {
+      return FinishNow(ctx, absl::InvalidArgumentError("count must be at least 1"));
+    }
+    const uint32_t count = std::min(request->count(), kMaxLeaseCount);
+    const int64_t now_ms = sync::SystemNowMs();
+    const std::string prefix =
+        ReplaceYear(context_->config->ticket_prefix_format, BureauYear(now_ms));
+    return FinishAfterWrite(
+        ctx, context_->store,
+        [caller = *caller, count, now_ms, prefix, response](WriteTxn& txn) -> absl::Status {
+          auto highest = txn.HighestLeasedNumber();
+          if (!highest.ok()) return highest.status();
+          v1::TicketLease lease;
+          lease.set_lease_id(sync::NewUuidV7(now_ms));
+          lease.set_device_id(caller.device_id);
+          lease.set_first_number(*highest + 1);
+          lease.set_last_number(*highest + count);
+          lease.set_prefix(prefix);
+          lease.set_leased_at_ms(now_ms);
+          if (auto s = txn.PutLease(lease); !s.ok()) return s;
+          auto seq = txn.AppendChange(EntityKind::kTicketLease, lease.lease_id(),
+                                      DeviceScope(caller.device_id));
+          if (!seq.ok()) return seq.status();
+          *response->mutable_lease() = lease;
+          return absl::OkStatus();
+        });
+  }
+
+  grpc::ServerUnaryReactor* ReturnTicketLease(grpc::CallbackServerContext* ctx,
+                                              const v1::ReturnTicketLeaseRequest* request,
+                                              v1::ReturnTicketLeaseResponse* response) override {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) return FinishNow(ctx, caller.status());
+    if (request->lease_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("lease_id is missing"));
+    }
+    return FinishAfterWrite(
+        ctx, context_->store, [caller = *caller, request, response](WriteTxn& txn) -> absl::Status {
+          auto lease = txn.GetLease(request->lease_id());
+          if (!lease.ok()) return lease.status();
+          if (!*lease || (*lease)->device_id() != caller.device_id) {
+            return absl::NotFoundError(absl::StrCat("ticket lease ", request->lease_id(),
+                                                    " is not leased to device ", caller.device_id));
+          }
+          v1::TicketLease& l = **lease;
+          if (l.returned()) {
+            return absl::FailedPreconditionError(absl::StrCat("ticket lease ", l.lease_id(),
+                                                              " was already returned from number ",
+                                                              l.returned_from()));
+          }
+          const int64_t from = request->unused_from();
+          if (from < l.first_number() || from > l.last_number() + 1) {
+            return absl::OutOfRangeError(absl::StrCat("unused_from ", from, " is outside lease ",
+                                                      l.lease_id(), " (numbers ", l.first_number(),
+                                                      " to ", l.last_number(), ", or ",
+                                                      l.last_number() + 1, " to return nothing)"));
+          }
+          auto used = txn.HighestUsedTicketNumber(from, l.last_number());
+          if (!used.ok()) return used.status();
+          if (*used != 0) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("ticket number ", *used, " of lease ", l.lease_id(),
+                             " was already used; return the numbers after it"));
+          }
+          l.set_returned(true);
+          l.set_returned_from(from);
+          if (auto s = txn.PutLease(l); !s.ok()) return s;
+          auto seq = txn.AppendChange(EntityKind::kTicketLease, l.lease_id(),
+                                      DeviceScope(caller.device_id));
+          if (!seq.ok()) return seq.status();
+          *response->mutable_lease() = l;
+          return absl::OkStatus();
+        });
+  }
+
+  grpc::ServerUnaryReactor* GetReferenceData(grpc::CallbackServerContext* ctx,
+                                             const v1::GetReferenceDataRequest* request,
+                                             v1::GetReferenceDataResponse* response) override {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) return FinishNow(ctx, caller.status());
+    response->set_server_epoch(context_->store->epoch());
+    return FinishAfterRead(ctx, context_->store,
+                           [caller = *caller, request, response](ReadTxn& txn) -> absl::Status {
+                             auto catalog = txn.CurrentCatalog();
+                             if (!catalog.ok()) return catalog.status();
+                             if (*catalog && (*catalog)->version() > request->catalog_version()) {
+                               *response->mutable_catalog() = **catalog;
+                             }
+                             auto towns = txn.ListTowns();
+                             if (!towns.ok()) return towns.status();
+                             for (auto& t : *towns) *response->add_towns() = std::move(t);
+                             auto squads = txn.ListSquads("");
+                             if (!squads.ok()) return squads.status();
+                             for (auto& s : *squads) *response->add_squads() = std::move(s);
+                             auto officers = txn.ListOfficers(caller.town_id, "");
+                             if (!officers.ok()) return officers.status();
+                             for (auto& o : *officers) *response->add_officers() = std::move(o);
+                             response->set_server_time_ms(sync::SystemNowMs());
+                             return absl::OkStatus();
+                           });
+  }
+
+  grpc::ServerUnaryReactor* ReportDeviceStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::ReportDeviceStatusRequest* request,
+                                               v1::ReportDeviceStatusResponse*) override {
+    auto caller = IdentifyCaller(ctx, *context_->store);
+    if (!caller.ok()) return FinishNow(ctx, caller.status());
+    DeviceReport report{.pending_mutations = request->pending_mutations(),
+                        .pending_uploads = request->pending_uploads(),
+                        .ticket_numbers_left = request->ticket_numbers_left(),
+                        .reported_at_ms = sync::SystemNowMs()};
+    return FinishAfterWrite(ctx, context_->store,
+                            [device = caller->device_id, report](WriteTxn& txn) {
+                              return txn.PutDeviceReport(device, report);
+                            });
+  }
+
+ private:
+  ServiceContext* context_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeSyncService(ServiceContext* context) {
+  return std::make_unique<SyncServiceImpl>(context);
+}
+
+}  // namespace palm::server

@@ -1,0 +1,211 @@
+// Server-side validation: every device rule re-checked against authoritative
+// state, each refusal with its exact reason and message.
+#include "absl/strings/str_format.h"
+#include "sync_util.h"
+
+using namespace palm::testing;
+namespace v1 = palm::v1;
+
+namespace {
+
+// A server with the organisation, a case recorded by dev-a1 (seq 1) and a
+// lease of 100 ticket numbers for dev-a1.
+struct CaseFixture {
+  CaseFixture() : client(server.address()) {
+    client.SetUpOrganisation();
+    auto r = client.PushBatch("dev-a1", {RecordCase("dev-a1", 1, &case_id)});
+    REQUIRE_APPLIED(r.results(0));
+    case_number = r.results(0).case_number();
+    lease = client.Lease("dev-a1", 100);
+  }
+  v1::MutationResult PushOne(const v1::Mutation& m, const std::string& device = "dev-a1") {
+    auto r = client.PushBatch(device, {m});
+    REQUIRE(r.results_size() == 1);
+    return r.results(0);
+  }
+  uint64_t next_seq = 2;
+
+  TestServer server;
+  Client client;
+  std::string case_id;
+  std::string case_number;
+  v1::TicketLease lease;
+};
+
+}  // namespace
+
+TEST_CASE("a lawful ticket inside the device's lease is applied and numbered from the lease") {
+  CaseFixture f;
+  auto r = f.PushOne(IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number()));
+  REQUIRE_APPLIED(r);
+  auto detail = f.client.GetCase(f.case_id);
+  REQUIRE(detail.tickets_size() == 1);
+  REQUIRE(detail.tickets(0).device_id() == "dev-a1");
+  REQUIRE(detail.tickets(0).ticket_number_text() ==
+          absl::StrFormat("%s%06d", f.lease.prefix(), f.lease.first_number()));
+}
+
+TEST_CASE("a ticket over the on-the-spot limit is refused REASON_FINE_OVER_LIMIT") {
+  CaseFixture f;
+  auto r = f.PushOne(IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number(), 25000));
+  REQUIRE_REJECTED(r, v1::REASON_FINE_OVER_LIMIT,
+                   "fine 250 yuan exceeds the on-the-spot limit of 200 yuan for a citizen "
+                   "(Art. 51); use the ordinary procedure");
+  REQUIRE(f.client.GetCase(f.case_id).tickets_size() == 0);
+}
+
+TEST_CASE("a ticket number outside the device's lease is refused REASON_TICKET_NUMBER_NOT_LEASED") {
+  CaseFixture f;
+  auto other = f.client.Lease("dev-a2", 10);
+  SECTION("a number never leased") {
+    auto r = f.PushOne(IssueTicket("dev-a1", 2, f.case_id, other.last_number() + 1));
+    REQUIRE_REJECTED(r, v1::REASON_TICKET_NUMBER_NOT_LEASED,
+                     "ticket number " + std::to_string(other.last_number() + 1) +
+                         " is not in a block leased to device dev-a1");
+  }
+  SECTION("a number leased to another device") {
+    auto r = f.PushOne(IssueTicket("dev-a1", 2, f.case_id, other.first_number()));
+    REQUIRE_REJECTED(r, v1::REASON_TICKET_NUMBER_NOT_LEASED,
+                     "ticket number " + std::to_string(other.first_number()) +
+                         " is not in a block leased to device dev-a1");
+  }
+}
+
+TEST_CASE("a ticket number used twice is refused REASON_TICKET_NUMBER_USED") {
+  CaseFixture f;
+  v1::Mutation first = IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number());
+  v1::Mutation second = IssueTicket("dev-a1", 3, f.case_id, f.lease.first_number());
+  auto r = f.client.PushBatch("dev-a1", {first, second});
+  REQUIRE_APPLIED(r.results(0));
+  REQUIRE_REJECTED(r.results(1), v1::REASON_TICKET_NUMBER_USED,
+                   "ticket number " + std::to_string(f.lease.first_number()) +
+                       " was already used by ticket " + first.issue_ticket().ticket().ticket_id());
+}
+
+TEST_CASE("a ticket is immutable: the same ticket id again is refused REASON_IMMUTABLE") {
+  CaseFixture f;
+  v1::Mutation first = IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number());
+  v1::Mutation again = IssueTicket("dev-a1", 3, f.case_id, f.lease.first_number() + 1);
+  again.mutable_issue_ticket()->mutable_ticket()->set_ticket_id(
+      first.issue_ticket().ticket().ticket_id());
+  auto r = f.client.PushBatch("dev-a1", {first, again});
+  REQUIRE_REJECTED(
+      r.results(1), v1::REASON_IMMUTABLE,
+      "ticket " + first.issue_ticket().ticket().ticket_id() +
+          " is already issued; a ticket is never edited (void it and issue a new one)");
+}
+
+TEST_CASE("an illegal transition is refused REASON_ILLEGAL_TRANSITION") {
+  CaseFixture f;
+  auto r =
+      f.PushOne(Transition("dev-a1", 2, f.case_id, v1::CASE_STATE_ISSUED, v1::CASE_STATE_CLOSED));
+  REQUIRE_REJECTED(r, v1::REASON_ILLEGAL_TRANSITION,
+                   "a case in state ISSUED cannot move to CLOSED; next allowed: FILED");
+  REQUIRE(f.client.GetCase(f.case_id).case_().state() == v1::CASE_STATE_ISSUED);
+}
+
+TEST_CASE("a stale transition is refused REASON_STALE_TRANSITION naming the current state") {
+  CaseFixture f;
+  // dev-a1 files the case; dev-a2, which saw it ISSUED, tries the same move.
+  auto moved =
+      f.PushOne(Transition("dev-a1", 2, f.case_id, v1::CASE_STATE_ISSUED, v1::CASE_STATE_FILED));
+  REQUIRE_APPLIED(moved);
+  v1::Mutation stale =
+      Transition("dev-a2", 1, f.case_id, v1::CASE_STATE_ISSUED, v1::CASE_STATE_FILED);
+  auto r = f.PushOne(stale, "dev-a2");
+  REQUIRE_REJECTED(r, v1::REASON_STALE_TRANSITION,
+                   "case " + f.case_number +
+                       " is now in state FILED, not ISSUED as the device saw it; the move to "
+                       "FILED was not made");
+  auto detail = f.client.GetCase(f.case_id);
+  REQUIRE(detail.case_().state() == v1::CASE_STATE_FILED);
+  REQUIRE(detail.case_().deadline_ms() > 0);
+  // The timeline holds CREATED and one TRANSITION whose id is the mutation id.
+  REQUIRE(detail.timeline_size() == 2);
+  REQUIRE(detail.timeline(1).event_id() == moved.mutation_id());
+  REQUIRE(detail.timeline(1).to_state() == v1::CASE_STATE_FILED);
+}
+
+TEST_CASE("a major case cannot be decided without legal review (Art. 58)") {
+  CaseFixture f;
+  std::string major;
+  uint64_t seq = 2;
+  std::vector<v1::Mutation> batch = {RecordCase("dev-a1", seq++, &major, kOfficerA1, kTownA,
+                                                v1::PROCEDURE_ORDINARY, kMajorMatter)};
+  const v1::CaseState path[] = {v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED,
+                                v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED,
+                                v1::CASE_STATE_DECIDED};
+  for (int i = 0; i + 1 < 5; ++i) {
+    batch.push_back(Transition("dev-a1", seq++, major, path[i], path[i + 1]));
+  }
+  auto r = f.client.PushBatch("dev-a1", batch);
+  for (int i = 0; i < 4; ++i) REQUIRE_APPLIED(r.results(i));
+  REQUIRE(r.results(4).reason() == v1::REASON_REVIEW_REQUIRED);
+}
+
+TEST_CASE("a no-penalty decision for a party with a prior violation is refused") {
+  CaseFixture f;
+  auto ticket = f.PushOne(IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number()));
+  REQUIRE_APPLIED(ticket);
+  // A second case against the same person (same ID number, different party id is fine).
+  std::string second;
+  v1::Mutation record = RecordCase("dev-a1", 3, &second);
+  auto r = f.client.PushBatch("dev-a1", {record, RecordNoPenalty("dev-a1", 4, second)});
+  REQUIRE_APPLIED(r.results(0));
+  REQUIRE_REJECTED(r.results(1), v1::REASON_NOT_FIRST_VIOLATION,
+                   "the party already violated matter CG-0101 (case " + f.case_number +
+                       "): a no-penalty decision is only for a first violation (Art. 33)");
+}
+
+TEST_CASE("a first violation may get a no-penalty decision, once") {
+  CaseFixture f;
+  auto r = f.client.PushBatch("dev-a1", {RecordNoPenalty("dev-a1", 2, f.case_id)});
+  REQUIRE_APPLIED(r.results(0));
+  std::string second;
+  auto again = f.client.PushBatch(
+      "dev-a1", {RecordCase("dev-a1", 3, &second), RecordNoPenalty("dev-a1", 4, second)});
+  REQUIRE(again.results(1).reason() == v1::REASON_NOT_FIRST_VIOLATION);
+}
+
+TEST_CASE("evidence is append-only and withdrawn once, with a reason") {
+  CaseFixture f;
+  v1::Mutation add = NewMutation("dev-a1", 2);
+  v1::Evidence* e = add.mutable_add_evidence()->mutable_evidence();
+  e->set_evidence_id(palm::sync::NewUuidV7());
+  e->set_case_id(f.case_id);
+  e->set_kind(v1::EVIDENCE_KIND_PHOTO);
+  e->set_sha256(std::string(64, 'b'));
+  e->set_size_bytes(1234);
+  e->set_uploaded(true);  // server-owned: ignored
+  v1::Mutation again = add;
+  again.set_mutation_id(palm::sync::NewUuidV7());
+  again.set_device_seq(3);
+  auto withdraw = [&](uint64_t seq) {
+    v1::Mutation m = NewMutation("dev-a1", seq);
+    m.mutable_withdraw_evidence()->set_case_id(f.case_id);
+    m.mutable_withdraw_evidence()->set_evidence_id(e->evidence_id());
+    m.mutable_withdraw_evidence()->set_reason("wrong street");
+    return m;
+  };
+  auto r = f.client.PushBatch("dev-a1", {add, again, withdraw(4), withdraw(5)});
+  REQUIRE_APPLIED(r.results(0));
+  REQUIRE_REJECTED(r.results(1), v1::REASON_IMMUTABLE,
+                   "evidence " + e->evidence_id() +
+                       " is already on record; evidence is never edited (withdraw it and add new "
+                       "evidence)");
+  REQUIRE_APPLIED(r.results(2));
+  REQUIRE_REJECTED(r.results(3), v1::REASON_ALREADY_WITHDRAWN,
+                   "evidence " + e->evidence_id() + " was already withdrawn: wrong street");
+  auto detail = f.client.GetCase(f.case_id);
+  REQUIRE(detail.evidence_size() == 1);
+  REQUIRE(detail.evidence(0).withdrawn());
+  REQUIRE_FALSE(detail.evidence(0).uploaded());
+}
+
+TEST_CASE("a mutation on an unknown case is refused REASON_UNKNOWN_CASE") {
+  CaseFixture f;
+  const std::string unknown = palm::sync::NewUuidV7();
+  auto r = f.PushOne(AppendNote("dev-a1", 2, unknown));
+  REQUIRE_REJECTED(r, v1::REASON_UNKNOWN_CASE,
+                   "case " + unknown + " is not on record (record_case must come first)");
+}
