@@ -1,8 +1,10 @@
 // palm.v1.AdminService: the read methods squad leaders need for sync
 // (conflicts, rejected mutations, cases, squad status) and the writes that set
-// up reference data (catalogue, officers, devices). Not yet authorised by role
-// (the security issue adds that); methods not listed here answer
-// UNIMPLEMENTED.
+// up reference data (catalogue, officers, devices), device revocation, the
+// audit check and the legal-review gate. Every method is authorised by role
+// and jurisdiction first (server/authz.h) and every write appends to the
+// audit chain (server/audit.h) in its own transaction; methods not listed
+// here answer UNIMPLEMENTED.
 #include <algorithm>
 #include <set>
 
@@ -10,6 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "palm/v1/admin.grpc.pb.h"
+#include "server/audit.h"
+#include "server/auth_credentials.h"
+#include "server/authz.h"
+#include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
 #include "sync/hlc.h"
@@ -31,6 +37,12 @@ constexpr uint32_t kMaxCasePage = 1000;
 #define ADMIN_CONCAT(a, b) ADMIN_CONCAT_INNER(a, b)
 #define ASSIGN_OR_RETURN(var, expr) \
   ADMIN_ASSIGN_OR_RETURN_IMPL(var, ADMIN_CONCAT(admin_or_, __LINE__), expr)
+
+// Authorises the call for `rpc` or finishes it with the refusal.
+#define AUTHORIZE_OR_FINISH(authority, rpc)                                 \
+  auto authority##_or = Authorize(ctx, *context_, rpc);                     \
+  if (!authority##_or.ok()) return FinishNow(ctx, authority##_or.status()); \
+  const Authority authority = std::move(*authority##_or)
 
 v1::RejectedMutation ToRejected(const DeviceLogEntry& entry) {
   v1::RejectedMutation r;
@@ -82,10 +94,13 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* SquadStatus(grpc::CallbackServerContext* ctx,
                                         const v1::SquadStatusRequest* request,
                                         v1::SquadStatusResponse* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kSquadStatus);
+    auto squad = ScopeSquad(authority, request->squad_id());
+    if (!squad.ok()) return FinishNow(ctx, squad.status());
+    return FinishAfterRead(ctx, store(), [squad = *squad, response](ReadTxn& txn) -> absl::Status {
       ASSIGN_OR_RETURN(auto devices, txn.ListDevices(""));
       for (const v1::Device& device : devices) {
-        if (!request->squad_id().empty() && device.squad_id() != request->squad_id()) continue;
+        if (!squad.empty() && device.squad_id() != squad) continue;
         v1::DeviceStatus* status = response->add_devices();
         *status->mutable_device() = device;
         ASSIGN_OR_RETURN(uint64_t acked, txn.AcknowledgedSeq(device.device_id()));
@@ -115,61 +130,88 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListConflicts(grpc::CallbackServerContext* ctx,
                                           const v1::ListConflictsRequest* request,
                                           v1::ListConflictsResponse* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto conflicts,
-                       txn.ListConflicts({.squad_id = request->squad_id(),
-                                          .case_id = request->case_id(),
-                                          .include_resolved = request->include_resolved()}));
-      for (auto& c : conflicts) *response->add_conflicts() = std::move(c);
-      return absl::OkStatus();
-    });
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListConflicts);
+    auto squad = ScopeSquad(authority, request->squad_id());
+    if (!squad.ok()) return FinishNow(ctx, squad.status());
+    return FinishAfterRead(
+        ctx, store(), [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto conflicts,
+                           txn.ListConflicts({.squad_id = squad,
+                                              .case_id = request->case_id(),
+                                              .include_resolved = request->include_resolved()}));
+          for (auto& c : conflicts) *response->add_conflicts() = std::move(c);
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* GetConflict(grpc::CallbackServerContext* ctx,
                                         const v1::GetConflictRequest* request,
                                         v1::ConflictRecord* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
-      if (!conflict) {
-        return absl::NotFoundError(
-            absl::StrCat("conflict \"", request->conflict_id(), "\" is not on record"));
-      }
-      *response = std::move(*conflict);
-      return absl::OkStatus();
-    });
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetConflict);
+    return FinishAfterRead(
+        ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
+          if (!conflict) {
+            return absl::NotFoundError(
+                absl::StrCat("conflict \"", request->conflict_id(), "\" is not on record"));
+          }
+          ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
+          if (record) {
+            const std::string what = absl::StrCat("conflict ", request->conflict_id());
+            if (auto s = CheckTown(authority, record->value.town_id(), what); !s.ok()) return s;
+            if (auto s = CheckSquad(authority, record->value.squad_id(), what); !s.ok()) return s;
+          }
+          *response = std::move(*conflict);
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* ListRejected(grpc::CallbackServerContext* ctx,
                                          const v1::ListRejectedRequest* request,
                                          v1::ListRejectedResponse* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto entries,
-                       txn.ListRejected({.squad_id = request->squad_id(),
-                                         .include_dismissed = request->include_dismissed()}));
-      for (const auto& e : entries) *response->add_rejected() = ToRejected(e);
-      return absl::OkStatus();
-    });
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListRejected);
+    auto squad = ScopeSquad(authority, request->squad_id());
+    if (!squad.ok()) return FinishNow(ctx, squad.status());
+    return FinishAfterRead(
+        ctx, store(), [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto entries,
+                           txn.ListRejected({.squad_id = squad,
+                                             .include_dismissed = request->include_dismissed()}));
+          for (const auto& e : entries) *response->add_rejected() = ToRejected(e);
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* GetRejected(grpc::CallbackServerContext* ctx,
                                         const v1::GetRejectedRequest* request,
                                         v1::RejectedMutation* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto entry, txn.GetRejected(request->mutation_id()));
-      if (!entry) {
-        return absl::NotFoundError(
-            absl::StrCat("no rejected mutation \"", request->mutation_id(), "\" is on record"));
-      }
-      *response = ToRejected(*entry);
-      return absl::OkStatus();
-    });
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetRejected);
+    return FinishAfterRead(
+        ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto entry, txn.GetRejected(request->mutation_id()));
+          if (!entry) {
+            return absl::NotFoundError(
+                absl::StrCat("no rejected mutation \"", request->mutation_id(), "\" is on record"));
+          }
+          ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
+          if (device) {
+            const std::string what = absl::StrCat("rejected mutation ", request->mutation_id());
+            if (auto s = CheckTown(authority, device->town_id(), what); !s.ok()) return s;
+            if (auto s = CheckSquad(authority, device->squad_id(), what); !s.ok()) return s;
+          }
+          *response = ToRejected(*entry);
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* ctx,
                                       const v1::ListCasesRequest* request,
                                       v1::ListCasesResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListCases);
+    auto town = ScopeTown(authority, request->town_id());
+    if (!town.ok()) return FinishNow(ctx, town.status());
     CaseFilter filter;
-    filter.town_id = request->town_id();
+    filter.town_id = *town;
     filter.squad_id = request->squad_id();
     filter.state = request->state();
     filter.from_ms = request->from_ms();
@@ -199,27 +241,35 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
                                     const v1::GetCaseRequest* request,
                                     v1::CaseDetail* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetCase);
     if (request->case_ref().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("case_ref is missing"));
     }
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      std::string case_id = request->case_ref();
-      ASSIGN_OR_RETURN(auto record, txn.GetCase(case_id));
-      if (!record) {
-        ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(request->case_ref()));
-      }
-      if (!record) {
-        return absl::NotFoundError(
-            absl::StrCat("no case with id or number \"", request->case_ref(), "\" is on record"));
-      }
-      ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record->value.case_id()));
-      return absl::OkStatus();
-    });
+    return FinishAfterRead(
+        ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
+          std::string case_id = request->case_ref();
+          ASSIGN_OR_RETURN(auto record, txn.GetCase(case_id));
+          if (!record) {
+            ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(request->case_ref()));
+          }
+          if (!record) {
+            return absl::NotFoundError(absl::StrCat("no case with id or number \"",
+                                                    request->case_ref(), "\" is on record"));
+          }
+          if (auto s = CheckTown(authority, record->value.town_id(),
+                                 absl::StrCat("case ", request->case_ref()));
+              !s.ok()) {
+            return s;
+          }
+          ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record->value.case_id()));
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* LoadCatalog(grpc::CallbackServerContext* ctx,
                                         const v1::LoadCatalogRequest* request,
                                         v1::LoadCatalogResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kLoadCatalog);
     const v1::Catalog& catalog = request->catalog();
     if (catalog.version() <= 0) {
       return FinishNow(ctx, absl::InvalidArgumentError("catalog.version must be positive"));
@@ -242,7 +292,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     auto matters = context_->matters;
     return FinishAfterWrite(
         ctx, store(),
-        [catalog = v1::Catalog(catalog), matters, response](WriteTxn& txn) mutable -> absl::Status {
+        [catalog = v1::Catalog(catalog), matters, response,
+         actor = authority.actor()](WriteTxn& txn) mutable -> absl::Status {
           ASSIGN_OR_RETURN(auto current, txn.CurrentCatalog());
           if (current && current->version() >= catalog.version()) {
             return absl::FailedPreconditionError(
@@ -258,13 +309,16 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           matters->Invalidate();
           txn.OnCommit([matters] { matters->Invalidate(); });
           response->set_version(catalog.version());
-          return absl::OkStatus();
+          return AppendAudit(txn, sync::SystemNowMs(), actor, "catalog.loaded",
+                             absl::StrCat(catalog.version()),
+                             {{"matters", catalog.matters_size()}, {"label", catalog.label()}});
         });
   }
 
   grpc::ServerUnaryReactor* GetCatalog(grpc::CallbackServerContext* ctx,
                                        const v1::GetCatalogRequest*,
                                        v1::Catalog* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetCatalog);
     return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
       ASSIGN_OR_RETURN(auto catalog, txn.CurrentCatalog());
       if (!catalog) return absl::NotFoundError("no catalogue has been loaded");
@@ -276,6 +330,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* AddOfficer(grpc::CallbackServerContext* ctx,
                                        const v1::AddOfficerRequest* request,
                                        v1::AddOfficerResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kAddOfficer);
     const v1::Officer& officer = request->officer();
     if (officer.officer_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("officer.officer_id is missing"));
@@ -287,37 +342,77 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       return FinishNow(ctx, absl::InvalidArgumentError(
                                 absl::StrCat("officer.role ", officer.role(), " is not a role")));
     }
-    return FinishAfterWrite(
-        ctx, store(),
-        [officer = v1::Officer(officer), response](WriteTxn& txn) mutable -> absl::Status {
-          if (auto s = EnsureOrganisation(txn, officer.town_id(), officer.squad_id()); !s.ok()) {
-            return s;
-          }
-          ASSIGN_OR_RETURN(auto existing, txn.GetOfficer(officer.officer_id()));
-          // A new officer starts active; an update says what it means.
-          if (!existing) officer.set_active(true);
-          if (auto s = txn.PutOfficer(officer); !s.ok()) return s;
-          ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
-                                                      TownScope(officer.town_id())));
-          (void)seq;
-          *response->mutable_officer() = officer;
+    // The scrypt hash is made on a store reader thread (it takes ~0.1 s),
+    // then the officer and credential are written together.
+    auto* reactor = ctx->DefaultReactor();
+    auto credential = std::make_shared<std::optional<OfficerCredential>>();
+    ServerStore* store = this->store();
+    store->SubmitRead(
+        [credential, id = officer.officer_id(), secret = request->secret()](ReadTxn&) {
+          if (secret.empty()) return absl::OkStatus();
+          auto made = NewCredential(id, secret);
+          if (!made.ok()) return made.status();
+          *credential = std::move(*made);
           return absl::OkStatus();
+        },
+        [reactor, store, credential, officer = v1::Officer(officer), response,
+         actor = authority.actor()](absl::Status hashed) {
+          if (!hashed.ok()) {
+            reactor->Finish(ToGrpc(hashed));
+            return;
+          }
+          store->SubmitWrite(
+              [officer, credential, response, actor](WriteTxn& txn) mutable -> absl::Status {
+                if (auto s = EnsureOrganisation(txn, officer.town_id(), officer.squad_id());
+                    !s.ok()) {
+                  return s;
+                }
+                ASSIGN_OR_RETURN(auto existing, txn.GetOfficer(officer.officer_id()));
+                // A new officer starts active; an update says what it means.
+                if (!existing) officer.set_active(true);
+                if (auto s = txn.PutOfficer(officer); !s.ok()) return s;
+                ASSIGN_OR_RETURN(auto seq,
+                                 txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
+                                                  TownScope(officer.town_id())));
+                (void)seq;
+                if (*credential) {
+                  if (auto s = txn.PutCredential(**credential); !s.ok()) return s;
+                }
+                *response->mutable_officer() = officer;
+                return AppendAudit(txn, sync::SystemNowMs(), actor,
+                                   existing ? "officer.updated" : "officer.added",
+                                   officer.officer_id(),
+                                   {{"role", v1::Role_Name(officer.role())},
+                                    {"town", officer.town_id()},
+                                    {"squad", officer.squad_id()},
+                                    {"active", officer.active()},
+                                    {"secret_set", credential->has_value()}});
+              },
+              [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
         });
+    return reactor;
   }
 
   grpc::ServerUnaryReactor* ListOfficers(grpc::CallbackServerContext* ctx,
                                          const v1::ListOfficersRequest* request,
                                          v1::ListOfficersResponse* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto officers, txn.ListOfficers(request->town_id(), request->squad_id()));
-      for (auto& o : officers) *response->add_officers() = std::move(o);
-      return absl::OkStatus();
-    });
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListOfficers);
+    auto town = ScopeTown(authority, request->town_id());
+    if (!town.ok()) return FinishNow(ctx, town.status());
+    auto squad = ScopeSquad(authority, request->squad_id());
+    if (!squad.ok()) return FinishNow(ctx, squad.status());
+    return FinishAfterRead(ctx, store(),
+                           [town = *town, squad = *squad, response](ReadTxn& txn) -> absl::Status {
+                             ASSIGN_OR_RETURN(auto officers, txn.ListOfficers(town, squad));
+                             for (auto& o : officers) *response->add_officers() = std::move(o);
+                             return absl::OkStatus();
+                           });
   }
 
   grpc::ServerUnaryReactor* EnrollDevice(grpc::CallbackServerContext* ctx,
                                          const v1::EnrollDeviceRequest* request,
                                          v1::EnrollDeviceResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kEnrollDevice);
     if (request->town_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("town_id is missing"));
     }
@@ -326,8 +421,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     device.set_town_id(request->town_id());
     device.set_squad_id(request->squad_id());
     device.set_enrolled_at_ms(sync::SystemNowMs());
+    if (auto s = CheckDeviceCertificate(*request, &device); !s.ok()) return FinishNow(ctx, s);
     return FinishAfterWrite(
-        ctx, store(), [device, response](WriteTxn& txn) mutable -> absl::Status {
+        ctx, store(),
+        [device, response, actor = authority.actor()](WriteTxn& txn) mutable -> absl::Status {
           if (auto s = EnsureOrganisation(txn, device.town_id(), device.squad_id()); !s.ok()) {
             return s;
           }
@@ -341,22 +438,211 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           }
           if (auto s = txn.PutDevice(device); !s.ok()) return s;
           *response->mutable_device() = device;
-          return absl::OkStatus();
+          return AppendAudit(txn, sync::SystemNowMs(), actor,
+                             existing ? "device.re_enrolled" : "device.enrolled",
+                             device.device_id(),
+                             {{"town", device.town_id()},
+                              {"squad", device.squad_id()},
+                              {"certificate_sha256", device.certificate_sha256()}});
         });
   }
 
   grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* ctx,
                                         const v1::ListDevicesRequest* request,
                                         v1::ListDevicesResponse* response) override {
-    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto devices, txn.ListDevices(request->town_id()));
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListDevices);
+    auto town = ScopeTown(authority, request->town_id());
+    if (!town.ok()) return FinishNow(ctx, town.status());
+    return FinishAfterRead(ctx, store(), [town = *town, response](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto devices, txn.ListDevices(town));
       for (auto& d : devices) *response->add_devices() = std::move(d);
       return absl::OkStatus();
     });
   }
 
+  // --- Security (issue 5): revocation, the audit check, legal review. -------
+
+  grpc::ServerUnaryReactor* RevokeDevice(grpc::CallbackServerContext* ctx,
+                                         const v1::RevokeDeviceRequest* request,
+                                         v1::RevokeDeviceResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kRevokeDevice);
+    if (request->device_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("device_id is missing"));
+    }
+    if (request->reason().empty()) {
+      return FinishNow(
+          ctx, absl::InvalidArgumentError("reason is missing: say why the device is revoked"));
+    }
+    return FinishAfterWrite(
+        ctx, store(),
+        [request, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto device, txn.GetDevice(request->device_id()));
+          if (!device) {
+            return absl::NotFoundError(
+                absl::StrCat("device ", request->device_id(), " is not enrolled"));
+          }
+          if (device->revoked()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("device ", request->device_id(),
+                             " was already revoked: ", device->revoke_reason()));
+          }
+          const int64_t now = sync::SystemNowMs();
+          device->set_revoked(true);
+          device->set_revoke_reason(request->reason());
+          device->set_revoked_at_ms(now);
+          if (auto s = txn.PutDevice(*device); !s.ok()) return s;
+          *response->mutable_device() = *device;
+          return AppendAudit(txn, now, actor, "device.revoked", device->device_id(),
+                             {{"reason", request->reason()}, {"town", device->town_id()}});
+        });
+  }
+
+  grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* ctx,
+                                        const v1::VerifyAuditRequest*,
+                                        v1::VerifyAuditResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kVerifyAudit);
+    return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(AuditVerdict verdict, VerifyAuditChain(txn));
+      response->set_ok(verdict.ok);
+      response->set_entries(verdict.entries);
+      response->set_first_bad_entry(verdict.first_bad_entry);
+      response->set_problem(verdict.problem);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ReviewQueue(grpc::CallbackServerContext* ctx,
+                                        const v1::ReviewQueueRequest*,
+                                        v1::ReviewQueueResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kReviewQueue);
+    return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
+      CaseFilter filter;
+      filter.state = v1::CASE_STATE_LEGAL_REVIEW;
+      filter.limit = kMaxCasePage;
+      while (true) {
+        ASSIGN_OR_RETURN(auto cases, txn.ListCases(filter));
+        for (auto& c : cases) *response->add_cases() = std::move(c);
+        if (cases.size() < filter.limit) break;
+        filter.after_created_ms = response->cases().rbegin()->created_at_ms();
+        filter.after_case_id = response->cases().rbegin()->case_id();
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ReviewDecision(grpc::CallbackServerContext* ctx,
+                                           const v1::ReviewDecisionRequest* request,
+                                           v1::ReviewDecisionResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kReviewDecision);
+    if (request->case_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("case_id is missing"));
+    }
+    if (request->reason().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(
+                                "reason is missing: a review decision states its reason"));
+    }
+    const std::string reviewer = authority.session ? authority.session->officer_id : "";
+    return FinishAfterWrite(
+        ctx, store(),
+        [request, response, reviewer, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto record, txn.GetCase(request->case_id()));
+          if (!record) {
+            return absl::NotFoundError(
+                absl::StrCat("case ", request->case_id(), " is not on record"));
+          }
+          v1::Case& c = record->value;
+          const std::string label = c.case_number().empty() ? c.case_id() : c.case_number();
+          if (c.state() != v1::CASE_STATE_LEGAL_REVIEW) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("case ", label, " is in state ", v1::CaseState_Name(c.state()),
+                             ", not CASE_STATE_LEGAL_REVIEW; only a case under legal review "
+                             "can be approved or sent back"));
+          }
+          const int64_t now = sync::SystemNowMs();
+          v1::CaseEvent event;
+          event.set_event_id(sync::NewUuidV7(now));
+          event.set_case_id(c.case_id());
+          event.set_kind(v1::CASE_EVENT_KIND_REVIEW);
+          event.set_at_ms(now);
+          event.set_officer_id(reviewer);
+          if (request->approve()) {
+            c.set_review_approved(true);
+            event.set_text(
+                absl::StrCat("legal review approved by ", reviewer, ": ", request->reason()));
+          } else {
+            c.set_review_approved(false);
+            c.set_state(v1::CASE_STATE_INVESTIGATING);
+            *c.mutable_state_hlc() = sync::HlcStamp{now, 0}.ToProto();
+            event.set_from_state(v1::CASE_STATE_LEGAL_REVIEW);
+            event.set_to_state(v1::CASE_STATE_INVESTIGATING);
+            event.set_text(absl::StrCat("legal review rejected by ", reviewer,
+                                        ", sent back to investigation: ", request->reason()));
+          }
+          if (auto s = txn.PutCase(*record); !s.ok()) return s;
+          if (auto s = txn.PutEvent(event); !s.ok()) return s;
+          ASSIGN_OR_RETURN(
+              auto seq, txn.AppendChange(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
+          ASSIGN_OR_RETURN(
+              seq, txn.AppendChange(EntityKind::kEvent, event.event_id(), TownScope(c.town_id())));
+          (void)seq;
+          *response->mutable_case_() = c;
+          return AppendAudit(txn, now, actor,
+                             request->approve() ? "review.approved" : "review.rejected",
+                             c.case_id(),
+                             {{"case_number", c.case_number()},
+                              {"reviewer", reviewer},
+                              {"reason", request->reason()},
+                              {"event", event.event_id()}});
+        });
+  }
+
  private:
   ServerStore* store() const { return context_->store; }
+
+  // With a certificate (always, when TLS is on): it must chain to the bureau
+  // CA, name `request.device_id` (or give the id when that is empty) and
+  // carry the request's town as its OU. Sets the device id and fingerprint.
+  absl::Status CheckDeviceCertificate(const v1::EnrollDeviceRequest& request,
+                                      v1::Device* device) const {
+    if (!request.csr_pem().empty()) {
+      return absl::InvalidArgumentError(
+          "csr_pem is not supported; issue the certificate with `palmctl device enroll` and send "
+          "certificate_pem");
+    }
+    if (request.certificate_pem().empty()) {
+      if (context_->config->tls_enabled()) {
+        return absl::InvalidArgumentError(
+            "certificate_pem is missing: with TLS a device is enrolled with its certificate");
+      }
+      return absl::OkStatus();
+    }
+    if (!context_->client_ca_pem.empty()) {
+      if (auto s = pki::VerifyCertificate(request.certificate_pem(), context_->client_ca_pem);
+          !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("certificate_pem does not verify against the bureau CA: ", s.message()));
+      }
+    }
+    auto id = pki::DeviceIdFromCertificatePem(request.certificate_pem());
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("certificate_pem is not a device certificate: ", id.status().message()));
+    }
+    if (!request.device_id().empty() && *id != request.device_id()) {
+      return absl::InvalidArgumentError(absl::StrCat("certificate_pem is for device ", *id,
+                                                     ", not for device ", request.device_id()));
+    }
+    auto info = pki::InspectCertificatePem(request.certificate_pem());
+    if (!info.ok()) return absl::InvalidArgumentError(info.status().message());
+    if (info->organizational_unit != request.town_id()) {
+      return absl::InvalidArgumentError(absl::StrCat("certificate_pem is for town ",
+                                                     info->organizational_unit, ", not for town ",
+                                                     request.town_id()));
+    }
+    device->set_device_id(*id);
+    device->set_certificate_sha256(info->sha256);
+    return absl::OkStatus();
+  }
 
   ServiceContext* context_;
 };

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "server/audit.h"
+#include "server/evidence_log.h"
 #include "sync/lifecycle.h"
 #include "sync/mutation.h"
 #include "sync/rules.h"
@@ -124,6 +126,26 @@ const v1::Party* FindParty(const v1::Case& c, const std::string& party_id) {
   return nullptr;
 }
 
+// Security (issue 5), Art. 58: a town-owned case heading for a major
+// decision goes to the county. Marks `c` escalated (the caller stores it) and
+// records why on its timeline, once.
+absl::Status EscalateIfMajor(Apply& a, v1::Case& c) {
+  if (!c.review_required() || c.escalated()) return absl::OkStatus();
+  c.set_escalated(true);
+  v1::CaseEvent event;
+  event.set_event_id(sync::NewUuidV7(a.now_ms));
+  event.set_case_id(c.case_id());
+  event.set_kind(v1::CASE_EVENT_KIND_REVIEW);
+  event.set_text(
+      absl::StrCat("escalated to the county: major case, legal review required before "
+                   "a decision (Art. 58); town ",
+                   c.town_id()));
+  event.set_at_ms(a.prepared.hlc.wall_ms);
+  event.set_officer_id(a.m().officer_id());
+  RETURN_IF_ERROR(a.txn.PutEvent(event));
+  return a.Changed(EntityKind::kEvent, event.event_id(), TownScope(c.town_id()));
+}
+
 // --- The officer of the mutation. ------------------------------------------
 
 absl::Status CheckOfficer(Apply& a) {
@@ -214,6 +236,8 @@ absl::Status ApplyRecordCase(Apply& a) {
       record.stamps[FieldKey(f, p.party_id())] = stamp;
     }
   }
+  RETURN_IF_ERROR(EscalateIfMajor(a, record.value));
+  c = record.value;
   RETURN_IF_ERROR(a.txn.PutCase(record));
   RETURN_IF_ERROR(a.Changed(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
   RETURN_IF_ERROR(a.SystemEvent(c, v1::CASE_EVENT_KIND_CREATED,
@@ -442,6 +466,7 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
   ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, record.value.matter_code()));
   record.value.set_review_required(record.value.review_required() ||
                                    sync::IsMajorCase(record.value, matter));
+  RETURN_IF_ERROR(EscalateIfMajor(a, record.value));
   RETURN_IF_ERROR(a.txn.PutCase(record));
   RETURN_IF_ERROR(
       a.Changed(EntityKind::kCase, record.value.case_id(), TownScope(record.value.town_id())));
@@ -479,6 +504,29 @@ absl::Status ApplyAddEvidence(Apply& a) {
   e.set_integrated_at_ms(0);
   e.set_capture_time_flagged(false);
   e.clear_capture_time_flag();
+  // --- Evidence log (issue 6): integration time, capture-time sanity, the
+  // Merkle leaf (committed with the record), a file already stored. ---
+  e.set_integrated_at_ms(a.now_ms);
+  int64_t previous_push_ms = 0;
+  if (a.m().device_seq() > 1) {
+    ASSIGN_OR_RETURN(std::optional<DeviceLogEntry> before,
+                     a.txn.GetDeviceLog(a.caller.device_id, a.m().device_seq() - 1));
+    // The previous mutation was acknowledged in an earlier sync (more than
+    // the tolerance ago, not a batch moments ago in this one): this one did
+    // not exist then, so its capture cannot be much older (docs/evidence.md).
+    if (before && a.now_ms - before->recorded_at_ms > a.options.max_clock_skew_ms) {
+      previous_push_ms = before->recorded_at_ms;
+    }
+  }
+  std::string flag =
+      CaptureTimeFlag(e.captured_at_ms(), a.now_ms, previous_push_ms, a.options.max_clock_skew_ms);
+  if (!flag.empty()) {
+    e.set_capture_time_flagged(true);
+    e.set_capture_time_flag(flag);
+  }
+  ASSIGN_OR_RETURN(std::optional<BlobRecord> blob, a.txn.GetBlob(e.sha256()));
+  e.set_uploaded(blob.has_value());
+  RETURN_IF_ERROR(AppendToEvidenceLog(a.txn, e, record.value.case_number()).status());
   RETURN_IF_ERROR(a.txn.PutEvidence(e));
   return a.Changed(EntityKind::kEvidence, e.evidence_id(), TownScope(record.value.town_id()));
 }
@@ -656,6 +704,10 @@ absl::Status ApplyTransitionCase(Apply& a) {
     default:
       c.set_deadline_ms(0);
   }
+  if (op.to_state() == v1::CASE_STATE_LEGAL_REVIEW) {
+    c.set_review_required(c.review_required() || sync::IsMajorCase(c, matter));
+    RETURN_IF_ERROR(EscalateIfMajor(a, c));
+  }
   RETURN_IF_ERROR(a.txn.PutCase(record));
   RETURN_IF_ERROR(a.Changed(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
   if (op.to_state() == v1::CASE_STATE_DECIDED) {
@@ -729,6 +781,32 @@ void Reject(v1::MutationResult* result, const absl::Status& refusal) {
   result->clear_conflicts();
   result->clear_case_number();
   result->set_server_seq(0);
+}
+
+// --- Security (issue 5): audit entries and escalation. ----------------------
+
+// The audit entry of one mutation's outcome (applied, with conflict, or
+// rejected), in the batch's transaction.
+absl::Status AuditMutation(WriteTxn& txn, const Caller& caller, const v1::Mutation& m,
+                           const v1::MutationResult& result, int64_t now_ms) {
+  const char* action = "mutation.applied";
+  if (result.outcome() == v1::OUTCOME_APPLIED_WITH_CONFLICT) action = "mutation.conflict";
+  if (result.outcome() == v1::OUTCOME_REJECTED) action = "mutation.rejected";
+  nlohmann::json details = {{"device", caller.device_id},
+                            {"device_seq", m.device_seq()},
+                            {"officer", m.officer_id()},
+                            {"operation", static_cast<int>(m.operation_case())},
+                            {"outcome", v1::Outcome_Name(result.outcome())}};
+  if (result.outcome() == v1::OUTCOME_REJECTED) {
+    details["reason"] = v1::ReasonCode_Name(result.reason());
+    details["message"] = result.message();
+  }
+  for (const v1::ConflictLoss& loss : result.conflicts()) {
+    details["conflicts"].push_back(loss.conflict_id());
+  }
+  return AppendAudit(
+      txn, now_ms, caller.actor.empty() ? absl::StrCat("device:", caller.device_id) : caller.actor,
+      action, m.mutation_id(), details);
 }
 
 }  // namespace
@@ -845,6 +923,7 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
     }
     entry.result = result;
     RETURN_IF_ERROR(txn.PutDeviceLog(entry));
+    RETURN_IF_ERROR(AuditMutation(txn, caller, m, result, now_ms));
     acked = seq;
     out->results.push_back(std::move(result));
   }

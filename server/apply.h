@@ -20,11 +20,15 @@
 
 namespace palm::server {
 
-// The device on the other end of a call, as IdentifyCaller established it.
+// The device on the other end of a call, as Authorize (server/authz.h)
+// established it.
 struct Caller {
   std::string device_id;
   std::string town_id;
   std::string squad_id;
+  // Who the audit log names for this caller's writes: "officer:ID" of the
+  // session, or "device:ID" (server/authz.h Authority::actor).
+  std::string actor;
 };
 
 struct ApplyOptions {

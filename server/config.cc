@@ -43,13 +43,36 @@ absl::Status SetBool(bool* out, const std::string& name, const std::string& valu
 // listed in kBoolFlags so that they need no value on the command line.
 const std::map<std::string, Setter>& Setters() {
   static const auto* setters = new std::map<std::string, Setter>{
-      {"listen", [](ServerConfig* c, const std::string& v) { c->listen = v; return absl::OkStatus(); }},
-      {"data-dir", [](ServerConfig* c, const std::string& v) { c->data_dir = v; return absl::OkStatus(); }},
-      {"tls-cert", [](ServerConfig* c, const std::string& v) { c->tls_cert = v; return absl::OkStatus(); }},
-      {"tls-key", [](ServerConfig* c, const std::string& v) { c->tls_key = v; return absl::OkStatus(); }},
-      {"client-ca", [](ServerConfig* c, const std::string& v) { c->client_ca = v; return absl::OkStatus(); }},
+      {"listen",
+       [](ServerConfig* c, const std::string& v) {
+         c->listen = v;
+         return absl::OkStatus();
+       }},
+      {"data-dir",
+       [](ServerConfig* c, const std::string& v) {
+         c->data_dir = v;
+         return absl::OkStatus();
+       }},
+      {"tls-cert",
+       [](ServerConfig* c, const std::string& v) {
+         c->tls_cert = v;
+         return absl::OkStatus();
+       }},
+      {"tls-key",
+       [](ServerConfig* c, const std::string& v) {
+         c->tls_key = v;
+         return absl::OkStatus();
+       }},
+      {"client-ca",
+       [](ServerConfig* c, const std::string& v) {
+         c->client_ca = v;
+         return absl::OkStatus();
+       }},
       {"case-number-format",
-       [](ServerConfig* c, const std::string& v) { c->case_number_format = v; return absl::OkStatus(); }},
+       [](ServerConfig* c, const std::string& v) {
+         c->case_number_format = v;
+         return absl::OkStatus();
+       }},
       {"log-level",
        [](ServerConfig* c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
@@ -60,9 +83,12 @@ const std::map<std::string, Setter>& Setters() {
          return absl::OkStatus();
        }},
       {"ticket-prefix-format",
-       [](ServerConfig* c, const std::string& v) { c->ticket_prefix_format = v; return absl::OkStatus(); }},
-      {"new-epoch",
-       [](ServerConfig* c, const std::string& v) { return SetBool(&c->new_epoch, "new-epoch", v); }},
+       [](ServerConfig* c, const std::string& v) {
+         c->ticket_prefix_format = v;
+         return absl::OkStatus();
+       }},
+      {"new-epoch", [](ServerConfig* c,
+                       const std::string& v) { return SetBool(&c->new_epoch, "new-epoch", v); }},
       {"insecure-loopback",
        [](ServerConfig* c, const std::string& v) {
          return SetBool(&c->insecure_loopback, "insecure-loopback", v);
@@ -75,12 +101,57 @@ const std::map<std::string, Setter>& Setters() {
        [](ServerConfig* c, const std::string& v) {
          return SetInt(&c->max_clock_skew_ms, "max-clock-skew-ms", v);
        }},
+      // Security (issue 5).
+      {"session-ttl-ms",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->session_ttl_ms, "session-ttl-ms", v);
+       }},
+      {"require-session",
+       [](ServerConfig* c, const std::string& v) {
+         return SetBool(&c->require_session, "require-session", v);
+       }},
+      {"max-sign-in-failures",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->max_sign_in_failures, "max-sign-in-failures", v);
+       }},
+      {"sign-in-lockout-ms",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->sign_in_lockout_ms, "sign-in-lockout-ms", v);
+       }},
+      {"bootstrap-admin",
+       [](ServerConfig* c, const std::string& v) {
+         c->bootstrap_admin = v;
+         return absl::OkStatus();
+       }},
+      {"bootstrap-town",
+       [](ServerConfig* c, const std::string& v) {
+         c->bootstrap_town = v;
+         return absl::OkStatus();
+       }},
+      {"bootstrap-secret-file",
+       [](ServerConfig* c, const std::string& v) {
+         c->bootstrap_secret_file = v;
+         return absl::OkStatus();
+       }},
+      // Evidence log (issue 6).
+      {"log-origin",
+       [](ServerConfig* c, const std::string& v) {
+         if (v.empty() || v.find('\n') != std::string::npos) {
+           return absl::InvalidArgumentError("--log-origin needs one non-empty line");
+         }
+         c->log_origin = v;
+         return absl::OkStatus();
+       }},
+      {"tree-head-interval-ms",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->tree_head_interval_ms, "tree-head-interval-ms", v);
+       }},
   };
   return *setters;
 }
 
 bool IsBoolFlag(const std::string& name) {
-  return name == "insecure-loopback" || name == "new-epoch";
+  return name == "insecure-loopback" || name == "new-epoch" || name == "require-session";
 }
 
 absl::Status Apply(ServerConfig* config, const std::string& name, const std::string& value) {
@@ -184,16 +255,16 @@ absl::Status ValidateConfig(const ServerConfig& config) {
         absl::StrCat("--listen needs host:port, got '", config.listen, "'"));
   }
   if (config.tls_enabled()) {
-    for (const auto& [flag, path] : {std::pair{"--tls-cert", config.tls_cert},
-                                     std::pair{"--tls-key", config.tls_key},
-                                     std::pair{"--client-ca", config.client_ca}}) {
+    for (const auto& [flag, path] :
+         {std::pair{"--tls-cert", config.tls_cert}, std::pair{"--tls-key", config.tls_key},
+          std::pair{"--client-ca", config.client_ca}}) {
       if (path.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("TLS needs --tls-cert, --tls-key and --client-ca; ", flag, " is missing"));
       }
       if (!Readable(path)) {
-        return absl::NotFoundError(absl::StrCat(flag, " ", path, " cannot be read: ",
-                                                std::strerror(errno)));
+        return absl::NotFoundError(
+            absl::StrCat(flag, " ", path, " cannot be read: ", std::strerror(errno)));
       }
     }
     if (config.insecure_loopback) {
@@ -242,6 +313,18 @@ Runs the Palm sync server on an embedded SQLite store.
   --ticket-prefix-format F display prefix of ticket numbers, {year}
   --new-epoch              give the store a new epoch before serving (after
                            restoring palm.db from a backup: devices resync)
+  --session-ttl-ms N       lifetime of officer session tokens (43200000 = 12 h)
+  --require-session        require session tokens also with --insecure-loopback
+  --max-sign-in-failures N failed sign-ins that lock an officer (5)
+  --sign-in-lockout-ms N   how long such a lock lasts (900000 = 15 min)
+  --bootstrap-admin ID     create or reset admin officer ID before serving;
+                           the secret is read from --bootstrap-secret-file
+                           FILE (first line) or else from stdin
+  --bootstrap-town T       town of that admin officer (default county)
+  --log-origin NAME        evidence log identity in signed tree heads
+                           (default palm.tongxiang/evidence)
+  --tree-head-interval-ms N  sign a tree head this often when the evidence
+                           log grew (60000; 0 = only on demand)
   --help                   this text
 )";
 }

@@ -37,6 +37,30 @@ struct ServerConfig {
   // must do, so that devices resync instead of silently diverging.
   bool new_epoch = false;
 
+  // --- Security (issue 5). ---
+  // Lifetime of an officer session token.
+  int64_t session_ttl_ms = 12LL * 60 * 60 * 1000;
+  // Require a session token on every call even in --insecure-loopback mode
+  // (with TLS it is always required).
+  bool require_session = false;
+  // Consecutive failed sign-ins that lock an officer, and for how long.
+  int64_t max_sign_in_failures = 5;
+  int64_t sign_in_lockout_ms = 15LL * 60 * 1000;
+  // Creates (or resets) admin officer `bootstrap_admin` of town
+  // `bootstrap_town` before serving; the secret is the first line of
+  // `bootstrap_secret_file`, or of stdin when that is empty.
+  std::string bootstrap_admin;
+  std::string bootstrap_town = "county";
+  std::string bootstrap_secret_file;
+
+  bool sessions_required() const { return tls_enabled() || require_session; }
+
+  // --- Evidence log (issue 6; docs/evidence.md). ---
+  // Log identity in signed tree heads (one line).
+  std::string log_origin = "palm.tongxiang/evidence";
+  // How often a tree head is signed when the log grew; 0 = only on demand.
+  int64_t tree_head_interval_ms = 60000;
+
   bool tls_enabled() const { return !tls_cert.empty() || !tls_key.empty() || !client_ca.empty(); }
 };
 

@@ -1,6 +1,9 @@
 #include "server/server.h"
 
+#include <condition_variable>
 #include <fstream>
+#include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include <grpc/support/log.h>
@@ -9,9 +12,14 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/audit.h"
+#include "server/auth_credentials.h"
+#include "server/auth_token.h"
 #include "server/log.h"
 #include "server/request_log.h"
 #include "server/services.h"
+#include "sync/hlc.h"
 
 namespace palm::server {
 namespace {
@@ -38,6 +46,73 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   options.pem_root_certs = *ca;
   options.pem_key_cert_pairs.push_back({*key, *cert});
   return grpc::SslServerCredentials(options);
+}
+
+// Runs `work` on the store's writer thread and waits for it (start-up only,
+// before any reaction runs).
+absl::Status WriteAndWait(ServerStore& store, ServerStore::WriteWork work) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  absl::Status result;
+  store.SubmitWrite(std::move(work), [&](absl::Status s) {
+    std::lock_guard<std::mutex> lock(m);
+    result = s;
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(m);
+  cv.wait(lock, [&] { return finished; });
+  return result;
+}
+
+// --bootstrap-admin: creates (or resets the secret of) the first admin
+// officer, audited as done by "server". The secret is the first line of
+// --bootstrap-secret-file, or of stdin.
+absl::Status BootstrapAdmin(const ServerConfig& config, ServerStore& store) {
+  std::string secret;
+  if (!config.bootstrap_secret_file.empty()) {
+    auto text = ReadFile(config.bootstrap_secret_file);
+    if (!text.ok()) return text.status();
+    secret = text->substr(0, text->find('\n'));
+  } else {
+    std::getline(std::cin, secret);
+  }
+  secret = std::string(absl::StripTrailingAsciiWhitespace(secret));
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(
+        "--bootstrap-admin needs a secret (first line of --bootstrap-secret-file or of stdin)");
+  }
+  auto credential = NewCredential(config.bootstrap_admin, secret);
+  if (!credential.ok()) return credential.status();
+  return WriteAndWait(store, [&](WriteTxn& txn) -> absl::Status {
+    auto town = txn.GetTown(config.bootstrap_town);
+    if (!town.ok()) return town.status();
+    if (!*town) {
+      palm::v1::Town t;
+      t.set_town_id(config.bootstrap_town);
+      t.set_name(config.bootstrap_town);
+      if (auto s = txn.PutTown(t); !s.ok()) return s;
+      if (auto seq = txn.AppendChange(EntityKind::kTown, t.town_id(), GlobalScope()); !seq.ok()) {
+        return seq.status();
+      }
+    }
+    palm::v1::Officer officer;
+    officer.set_officer_id(config.bootstrap_admin);
+    officer.set_name(config.bootstrap_admin);
+    officer.set_role(palm::v1::ROLE_ADMIN);
+    officer.set_town_id(config.bootstrap_town);
+    officer.set_active(true);
+    if (auto s = txn.PutOfficer(officer); !s.ok()) return s;
+    if (auto seq = txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
+                                    TownScope(officer.town_id()));
+        !seq.ok()) {
+      return seq.status();
+    }
+    if (auto s = txn.PutCredential(*credential); !s.ok()) return s;
+    return AppendAudit(txn, sync::SystemNowMs(), "server", "officer.bootstrap_admin",
+                       officer.officer_id(), {{"town", officer.town_id()}});
+  });
 }
 
 // gRPC's own diagnostics go into the structured log at debug level, so that a
@@ -83,7 +158,20 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                           {"epoch", impl->store->epoch()},
                           {"detail", "devices will be told to resync"}});
   }
-  impl->context = {.config = &impl->config, .store = impl->store.get(), .matters = nullptr};
+  impl->context.config = &impl->config;
+  impl->context.store = impl->store.get();
+  auto signer = TokenSigner::Open(config.data_dir);
+  if (!signer.ok()) return signer.status();
+  impl->context.signer = std::move(*signer);
+  if (config.tls_enabled()) {
+    auto ca = ReadFile(config.client_ca);
+    if (!ca.ok()) return ca.status();
+    impl->context.client_ca_pem = *ca;
+  }
+  if (!config.bootstrap_admin.empty()) {
+    if (absl::Status s = BootstrapAdmin(config, *impl->store); !s.ok()) return s;
+    Log(LogLevel::kWarn, {{"event", "bootstrap_admin"}, {"officer", config.bootstrap_admin}});
+  }
 
   auto credentials = MakeCredentials(config);
   if (!credentials.ok()) return credentials.status();

@@ -1,6 +1,5 @@
 #include "server/services.h"
 
-#include "palm/v1/auth.grpc.pb.h"
 #include "palm/v1/evidence.grpc.pb.h"
 
 namespace palm::server {
@@ -12,8 +11,8 @@ std::vector<std::unique_ptr<grpc::Service>> MakeServices(ServiceContext* context
   if (context->matters == nullptr) context->matters = std::make_shared<MatterCache>();
   std::vector<std::unique_ptr<grpc::Service>> services;
   services.push_back(MakeSyncService(context));
-  services.push_back(std::make_unique<palm::v1::EvidenceService::CallbackService>());
-  services.push_back(std::make_unique<palm::v1::AuthService::CallbackService>());
+  services.push_back(MakeEvidenceService(context));
+  services.push_back(MakeAuthService(context));
   services.push_back(MakeAdminService(context));
   return services;
 }

@@ -10,6 +10,7 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "server/apply.h"
+#include "server/auth_token.h"
 #include "server/config.h"
 #include "server/store.h"
 
@@ -26,14 +27,22 @@ struct ServiceContext {
   // The catalogue's matters, cached for the writer thread; MakeServices
   // creates it when unset.
   std::shared_ptr<MatterCache> matters;
+  // Security (issue 5): signs and verifies session tokens (server.cc opens
+  // it from the data dir), and the PEM of --client-ca (empty without TLS).
+  std::shared_ptr<TokenSigner> signer;
+  std::string client_ca_pem;
 };
 
 // Makes one instance of every palm.v1 service, ready to register.
 std::vector<std::unique_ptr<grpc::Service>> MakeServices(ServiceContext* context);
 
-// The implemented services (sync_service.cc, admin_service.cc).
+// The implemented services (sync_service.cc, admin_service.cc,
+// auth_service.cc).
 std::unique_ptr<grpc::Service> MakeSyncService(ServiceContext* context);
+std::unique_ptr<grpc::Service> MakeAuthService(ServiceContext* context);
 std::unique_ptr<grpc::Service> MakeAdminService(ServiceContext* context);
+// Evidence uploads, receipts and tree heads (evidence_service.cc, issue 6).
+std::unique_ptr<grpc::Service> MakeEvidenceService(ServiceContext* context);
 
 }  // namespace palm::server
 

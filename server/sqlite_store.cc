@@ -128,6 +128,49 @@ constexpr const char* kMigrations[] = {
         UNIQUE (kind, entity_id)) STRICT;
       CREATE INDEX change_log_by_scope ON change_log(scope, server_seq);
     )sql",
+    // security (issue 5): the append-only, hash-chained audit log (triggers
+    // refuse UPDATE and DELETE; the chain catches whoever drops them) and
+    // officer sign-in credentials (scrypt).
+    R"sql(
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL) STRICT;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TABLE officer_credentials (
+        officer_id TEXT PRIMARY KEY,
+        salt BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        log2_n INTEGER NOT NULL,
+        r INTEGER NOT NULL,
+        p INTEGER NOT NULL,
+        offline_salt BLOB NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER NOT NULL DEFAULT 0) STRICT;
+    )sql",
+    // evidence log (issue 6): Merkle nodes of complete subtrees, leaves with
+    // their canonical entries, signed tree heads, stored evidence files.
+    R"sql(
+      CREATE TABLE log_nodes (
+        level INTEGER NOT NULL, node_index INTEGER NOT NULL, hash BLOB NOT NULL,
+        PRIMARY KEY (level, node_index)) STRICT, WITHOUT ROWID;
+      CREATE TABLE log_leaves (
+        leaf_index INTEGER PRIMARY KEY, evidence_id TEXT NOT NULL UNIQUE,
+        sha256 TEXT NOT NULL, entry BLOB NOT NULL) STRICT;
+      CREATE INDEX log_leaves_by_sha256 ON log_leaves(sha256);
+      CREATE TABLE tree_heads (
+        head_seq INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL, body BLOB NOT NULL) STRICT;
+      CREATE TABLE evidence_blobs (
+        sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, stored_at_ms INTEGER NOT NULL) STRICT;
+    )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -264,6 +307,49 @@ constexpr const char* kCountChanges =
 constexpr const char* kReadChanges =
     "SELECT server_seq, kind, entity_id FROM change_log WHERE server_seq > ?1"
     " AND server_seq <= ?2 AND scope IN (?3, ?4, ?5) ORDER BY server_seq LIMIT ?6";
+
+// Security (issue 5).
+constexpr const char* kLastAudit =
+    "SELECT seq, at_ms, actor, action, subject, details, prev_hash, hash FROM audit_log"
+    " ORDER BY seq DESC LIMIT 1";
+constexpr const char* kReadAudit =
+    "SELECT seq, at_ms, actor, action, subject, details, prev_hash, hash FROM audit_log"
+    " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char* kInsertAudit =
+    "INSERT INTO audit_log(seq, at_ms, actor, action, subject, details, prev_hash, hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* kGetCredential =
+    "SELECT officer_id, salt, hash, log2_n, r, p, offline_salt, failed_attempts,"
+    " locked_until_ms FROM officer_credentials WHERE officer_id = ?1";
+constexpr const char* kPutCredential =
+    "INSERT OR REPLACE INTO officer_credentials(officer_id, salt, hash, log2_n, r, p,"
+    " offline_salt, failed_attempts, locked_until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+// Evidence log (issue 6).
+constexpr const char* kGetLogNode =
+    "SELECT hash FROM log_nodes WHERE level = ?1 AND node_index = ?2";
+constexpr const char* kPutLogNode =
+    "INSERT OR REPLACE INTO log_nodes(level, node_index, hash) VALUES (?1, ?2, ?3)";
+constexpr const char* kLogSize = "SELECT coalesce(max(leaf_index) + 1, 0) FROM log_leaves";
+constexpr const char* kGetLogLeaf =
+    "SELECT leaf_index, evidence_id, sha256, entry FROM log_leaves WHERE leaf_index = ?1";
+constexpr const char* kGetLogLeafOfEvidence =
+    "SELECT leaf_index, evidence_id, sha256, entry FROM log_leaves WHERE evidence_id = ?1";
+constexpr const char* kListLogLeaves =
+    "SELECT leaf_index, evidence_id, sha256, entry FROM log_leaves"
+    " WHERE leaf_index >= ?1 AND leaf_index < ?2 ORDER BY leaf_index";
+constexpr const char* kLogLeavesWithContent =
+    "SELECT leaf_index, evidence_id, sha256, entry FROM log_leaves WHERE sha256 = ?1"
+    " ORDER BY leaf_index";
+constexpr const char* kPutLogLeaf =
+    "INSERT INTO log_leaves(leaf_index, evidence_id, sha256, entry) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kLatestTreeHead =
+    "SELECT body FROM tree_heads ORDER BY head_seq DESC LIMIT 1";
+constexpr const char* kPutTreeHead = "INSERT INTO tree_heads(tree_size, body) VALUES (?1, ?2)";
+constexpr const char* kGetBlob =
+    "SELECT sha256, size, stored_at_ms FROM evidence_blobs WHERE sha256 = ?1";
+constexpr const char* kPutBlob =
+    "INSERT OR REPLACE INTO evidence_blobs(sha256, size, stored_at_ms) VALUES (?1, ?2, ?3)";
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -833,6 +919,166 @@ class SqliteTxn : public WriteTxn {
     return seq;
   }
   void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
+
+  // --- Security (issue 5). ---
+  absl::StatusOr<std::optional<AuditEntry>> LastAudit() override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLastAudit));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<AuditEntry>();
+    return std::optional<AuditEntry>(ReadAuditRow(*stmt));
+  }
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadAudit));
+    stmt->Int(1, static_cast<int64_t>(after_seq)).Int(2, limit);
+    std::vector<AuditEntry> entries;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      entries.push_back(ReadAuditRow(*stmt));
+    }
+    return entries;
+  }
+  absl::StatusOr<std::optional<OfficerCredential>> GetCredential(
+      const std::string& officer_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCredential));
+    stmt->Text(1, officer_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<OfficerCredential>();
+    OfficerCredential c;
+    c.officer_id = stmt->ColumnText(0);
+    c.salt = stmt->ColumnBlob(1);
+    c.hash = stmt->ColumnBlob(2);
+    c.log2_n = static_cast<uint32_t>(stmt->ColumnInt(3));
+    c.r = static_cast<uint32_t>(stmt->ColumnInt(4));
+    c.p = static_cast<uint32_t>(stmt->ColumnInt(5));
+    c.offline_salt = stmt->ColumnBlob(6);
+    c.failed_attempts = static_cast<int>(stmt->ColumnInt(7));
+    c.locked_until_ms = stmt->ColumnInt(8);
+    return std::optional<OfficerCredential>(std::move(c));
+  }
+  absl::Status InsertAudit(const AuditEntry& e) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertAudit));
+    stmt->Int(1, static_cast<int64_t>(e.seq))
+        .Int(2, e.at_ms)
+        .Text(3, e.actor)
+        .Text(4, e.action)
+        .Text(5, e.subject)
+        .Text(6, e.details)
+        .Text(7, e.prev_hash)
+        .Text(8, e.hash);
+    return stmt->Run();
+  }
+  absl::Status PutCredential(const OfficerCredential& c) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCredential));
+    stmt->Text(1, c.officer_id)
+        .Blob(2, c.salt)
+        .Blob(3, c.hash)
+        .Int(4, c.log2_n)
+        .Int(5, c.r)
+        .Int(6, c.p)
+        .Blob(7, c.offline_salt)
+        .Int(8, c.failed_attempts)
+        .Int(9, c.locked_until_ms);
+    return stmt->Run();
+  }
+  // --- Evidence log (issue 6). ---
+  absl::StatusOr<std::optional<std::string>> GetLogNode(uint32_t level, uint64_t index) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogNode));
+    stmt->Int(1, level).Int(2, static_cast<int64_t>(index));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(stmt->ColumnBlob(0));
+  }
+  absl::StatusOr<uint64_t> LogSize() override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogSize));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
+  }
+  absl::StatusOr<std::optional<LogLeaf>> GetLogLeaf(uint64_t leaf_index) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeaf));
+    stmt->Int(1, static_cast<int64_t>(leaf_index));
+    ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
+    if (leaves.empty()) return std::optional<LogLeaf>();
+    return std::optional<LogLeaf>(std::move(leaves.front()));
+  }
+  absl::StatusOr<std::optional<LogLeaf>> GetLogLeafOfEvidence(
+      const std::string& evidence_id) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeafOfEvidence));
+    stmt->Text(1, evidence_id);
+    ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
+    if (leaves.empty()) return std::optional<LogLeaf>();
+    return std::optional<LogLeaf>(std::move(leaves.front()));
+  }
+  absl::StatusOr<std::vector<LogLeaf>> ListLogLeaves(uint64_t from, uint64_t to) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListLogLeaves));
+    stmt->Int(1, static_cast<int64_t>(from)).Int(2, static_cast<int64_t>(to));
+    return ReadLeaves(*stmt);
+  }
+  absl::StatusOr<std::vector<LogLeaf>> LogLeavesWithContent(const std::string& sha256) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogLeavesWithContent));
+    stmt->Text(1, sha256);
+    return ReadLeaves(*stmt);
+  }
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> LatestTreeHead() override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestTreeHead));
+    return ReadFirst<v1::SignedTreeHead>(*stmt, "tree head");
+  }
+  absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
+    stmt->Text(1, sha256);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<BlobRecord>();
+    return std::optional<BlobRecord>(BlobRecord{.sha256 = stmt->ColumnText(0),
+                                                .size = static_cast<uint64_t>(stmt->ColumnInt(1)),
+                                                .stored_at_ms = stmt->ColumnInt(2)});
+  }
+  absl::Status PutLogNode(uint32_t level, uint64_t index, const std::string& hash) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogNode));
+    stmt->Int(1, level).Int(2, static_cast<int64_t>(index)).Blob(3, hash);
+    return stmt->Run();
+  }
+  absl::Status PutLogLeaf(const LogLeaf& leaf) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogLeaf));
+    stmt->Int(1, static_cast<int64_t>(leaf.leaf_index))
+        .Text(2, leaf.evidence_id)
+        .Text(3, leaf.sha256)
+        .Blob(4, leaf.entry);
+    return stmt->Run();
+  }
+  absl::Status PutTreeHead(const v1::SignedTreeHead& head) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTreeHead));
+    stmt->Int(1, static_cast<int64_t>(head.tree_size())).Blob(2, head.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutBlob(const BlobRecord& blob) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutBlob));
+    stmt->Text(1, blob.sha256).Int(2, static_cast<int64_t>(blob.size)).Int(3, blob.stored_at_ms);
+    return stmt->Run();
+  }
+  static absl::StatusOr<std::vector<LogLeaf>> ReadLeaves(Statement& stmt) {
+    std::vector<LogLeaf> leaves;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return leaves;
+      leaves.push_back(LogLeaf{.leaf_index = static_cast<uint64_t>(stmt.ColumnInt(0)),
+                               .evidence_id = stmt.ColumnText(1),
+                               .sha256 = stmt.ColumnText(2),
+                               .entry = stmt.ColumnBlob(3)});
+    }
+  }
+
+  static AuditEntry ReadAuditRow(const Statement& stmt) {
+    AuditEntry e;
+    e.seq = static_cast<uint64_t>(stmt.ColumnInt(0));
+    e.at_ms = stmt.ColumnInt(1);
+    e.actor = stmt.ColumnText(2);
+    e.action = stmt.ColumnText(3);
+    e.subject = stmt.ColumnText(4);
+    e.details = stmt.ColumnText(5);
+    e.prev_hash = stmt.ColumnText(6);
+    e.hash = stmt.ColumnText(7);
+    return e;
+  }
 
  private:
   absl::StatusOr<int64_t> QueryInt(const char* sql) {

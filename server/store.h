@@ -128,6 +128,60 @@ struct CaseFilter {
   uint32_t limit = 100;
 };
 
+// --- Security (issue 5): audit chain and officer credentials. ---------------
+
+// One entry of the append-only audit log (server/audit.h computes hashes).
+struct AuditEntry {
+  uint64_t seq = 0;
+  int64_t at_ms = 0;
+  // Who: "officer:ID", "device:ID", "operator:NAME" or "server".
+  std::string actor;
+  // What, e.g. "mutation.applied", "auth.sign_in_failed", "device.revoked".
+  std::string action;
+  // On what: a mutation, case, device or officer id.
+  std::string subject;
+  // A JSON object with the particulars.
+  std::string details;
+  // Lowercase hex SHA-256 of the previous entry (64 zeros for the first) and
+  // of this one.
+  std::string prev_hash;
+  std::string hash;
+};
+
+// An officer's sign-in secret, as scrypt, and the failed-attempt counter.
+struct OfficerCredential {
+  std::string officer_id;
+  std::string salt;  // raw bytes
+  std::string hash;  // raw bytes, scrypt(secret, salt)
+  uint32_t log2_n = 15;
+  uint32_t r = 8;
+  uint32_t p = 1;
+  // Salt the device uses for its offline unlock verifier.
+  std::string offline_salt;
+  int failed_attempts = 0;
+  int64_t locked_until_ms = 0;
+};
+
+// --- Evidence log (issue 6; server/evidence_log.h). ------------------------
+
+// One leaf of the evidence Merkle log: the canonical entry of one evidence
+// record (sync/evidence_entry.h) and where it sits in the tree.
+struct LogLeaf {
+  uint64_t leaf_index = 0;
+  std::string evidence_id;
+  // Lowercase hex SHA-256 of the evidence content.
+  std::string sha256;
+  std::string entry;
+};
+
+// An evidence file stored content-addressed under the data dir
+// (server/blob_store.h): recorded once it is verified and durable.
+struct BlobRecord {
+  std::string sha256;
+  uint64_t size = 0;
+  int64_t stored_at_ms = 0;
+};
+
 // Reads inside one transaction: every call sees the same snapshot. Methods
 // fail only on a storage error (returned as INTERNAL, DATA_LOSS, ...).
 // Not thread-safe: used only by the thread running the unit of work.
@@ -208,6 +262,29 @@ class ReadTxn {
   // with the entity's current value.
   virtual absl::StatusOr<std::vector<palm::v1::Change>> ReadChanges(
       uint64_t after, uint64_t up_to, const std::vector<std::string>& scopes, uint32_t limit) = 0;
+  // --- Security (issue 5). ---
+  // The newest audit entry, if any.
+  virtual absl::StatusOr<std::optional<AuditEntry>> LastAudit() = 0;
+  // Up to `limit` audit entries with seq > `after_seq`, by seq.
+  virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) = 0;
+  virtual absl::StatusOr<std::optional<OfficerCredential>> GetCredential(
+      const std::string& officer_id) = 0;
+  // --- Evidence log (issue 6). ---
+  // The hash (32 raw bytes) of Merkle node (level, index), if stored.
+  virtual absl::StatusOr<std::optional<std::string>> GetLogNode(uint32_t level, uint64_t index) = 0;
+  // Number of leaves in the evidence log.
+  virtual absl::StatusOr<uint64_t> LogSize() = 0;
+  virtual absl::StatusOr<std::optional<LogLeaf>> GetLogLeaf(uint64_t leaf_index) = 0;
+  virtual absl::StatusOr<std::optional<LogLeaf>> GetLogLeafOfEvidence(
+      const std::string& evidence_id) = 0;
+  // Leaves with index in [from, to), by index.
+  virtual absl::StatusOr<std::vector<LogLeaf>> ListLogLeaves(uint64_t from, uint64_t to) = 0;
+  // Leaves (so evidence records) whose content has SHA-256 `sha256` (hex).
+  virtual absl::StatusOr<std::vector<LogLeaf>> LogLeavesWithContent(const std::string& sha256) = 0;
+  // The most recently signed tree head, if any.
+  virtual absl::StatusOr<std::optional<palm::v1::SignedTreeHead>> LatestTreeHead() = 0;
+  // The stored evidence file with content `sha256` (hex), if any.
+  virtual absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) = 0;
 };
 
 // Reads and writes inside one transaction. Every Put appends nothing to the
@@ -250,6 +327,21 @@ class WriteTxn : public ReadTxn {
   // Runs `fn` after the transaction commits (never if it rolls back), on the
   // writer thread. For in-memory caches that must follow committed state.
   virtual void OnCommit(std::function<void()> fn) = 0;
+  // --- Security (issue 5). ---
+  // Inserts `entry` as is (server/audit.h AppendAudit computes seq and hashes).
+  virtual absl::Status InsertAudit(const AuditEntry& entry) = 0;
+  // Creates or replaces.
+  virtual absl::Status PutCredential(const OfficerCredential& credential) = 0;
+  // --- Evidence log (issue 6). ---
+  // Creates or replaces node (level, index); `hash` is 32 raw bytes.
+  virtual absl::Status PutLogNode(uint32_t level, uint64_t index, const std::string& hash) = 0;
+  // Inserts a leaf; ALREADY_EXISTS-like storage error when its index or
+  // evidence id is taken.
+  virtual absl::Status PutLogLeaf(const LogLeaf& leaf) = 0;
+  // Records a signed tree head; it becomes LatestTreeHead().
+  virtual absl::Status PutTreeHead(const palm::v1::SignedTreeHead& head) = 0;
+  // Creates or replaces.
+  virtual absl::Status PutBlob(const BlobRecord& blob) = 0;
 };
 
 // Thread-safe: every method may be called from any thread.

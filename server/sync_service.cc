@@ -9,8 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "palm/v1/sync.grpc.pb.h"
 #include "server/apply.h"
+#include "server/audit.h"
+#include "server/authz.h"
 #include "server/cursor.h"
-#include "server/identity.h"
 #include "server/log.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
@@ -42,6 +43,17 @@ std::vector<std::string> ScopesOf(const Caller& caller) {
   return {TownScope(caller.town_id), GlobalScope(), DeviceScope(caller.device_id)};
 }
 
+// The device making a device-only call, authorised for `rpc`; Caller::actor
+// names the signed-in officer for the audit log.
+absl::StatusOr<Caller> DeviceCaller(grpc::CallbackServerContext* ctx, const ServiceContext& context,
+                                    Rpc rpc) {
+  auto authority = Authorize(ctx, context, rpc);
+  if (!authority.ok()) return authority.status();
+  Caller caller = authority->device();
+  caller.actor = authority->actor();
+  return caller;
+}
+
 std::string ReplaceYear(const std::string& format, int year) {
   std::string out = format;
   for (size_t at = out.find("{year}"); at != std::string::npos; at = out.find("{year}")) {
@@ -55,7 +67,7 @@ std::string ReplaceYear(const std::string& format, int year) {
 class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
  public:
   PushReactor(ServiceContext* context, grpc::CallbackServerContext* ctx) : context_(context) {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kPush);
     if (!caller.ok()) {
       Finish(ToGrpc(caller.status()));
       return;
@@ -145,7 +157,7 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
   PullReactor(ServiceContext* context, grpc::CallbackServerContext* ctx,
               const v1::PullRequest* request)
       : context_(context) {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kPull);
     if (!caller.ok()) {
       Finish(ToGrpc(caller.status()));
       return;
@@ -304,7 +316,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
   grpc::ServerUnaryReactor* LeaseTicketNumbers(grpc::CallbackServerContext* ctx,
                                                const v1::LeaseTicketNumbersRequest* request,
                                                v1::LeaseTicketNumbersResponse* response) override {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kLeaseTicketNumbers);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     if (request->count() == 0) {
       return FinishNow(ctx, absl::InvalidArgumentError("count must be at least 1"));
@@ -329,6 +341,13 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
           auto seq = txn.AppendChange(EntityKind::kTicketLease, lease.lease_id(),
                                       DeviceScope(caller.device_id));
           if (!seq.ok()) return seq.status();
+          if (auto s = AppendAudit(txn, now_ms, caller.actor, "lease.granted", lease.lease_id(),
+                                   {{"device", caller.device_id},
+                                    {"first", lease.first_number()},
+                                    {"last", lease.last_number()}});
+              !s.ok()) {
+            return s;
+          }
           *response->mutable_lease() = lease;
           return absl::OkStatus();
         });
@@ -337,7 +356,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
   grpc::ServerUnaryReactor* ReturnTicketLease(grpc::CallbackServerContext* ctx,
                                               const v1::ReturnTicketLeaseRequest* request,
                                               v1::ReturnTicketLeaseResponse* response) override {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kReturnTicketLease);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     if (request->lease_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("lease_id is missing"));
@@ -373,6 +392,11 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
           l.set_returned(true);
           l.set_returned_from(from);
           if (auto s = txn.PutLease(l); !s.ok()) return s;
+          if (auto s = AppendAudit(txn, sync::SystemNowMs(), caller.actor, "lease.returned",
+                                   l.lease_id(), {{"device", caller.device_id}, {"from", from}});
+              !s.ok()) {
+            return s;
+          }
           auto seq = txn.AppendChange(EntityKind::kTicketLease, l.lease_id(),
                                       DeviceScope(caller.device_id));
           if (!seq.ok()) return seq.status();
@@ -384,7 +408,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
   grpc::ServerUnaryReactor* GetReferenceData(grpc::CallbackServerContext* ctx,
                                              const v1::GetReferenceDataRequest* request,
                                              v1::GetReferenceDataResponse* response) override {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kGetReferenceData);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     response->set_server_epoch(context_->store->epoch());
     return FinishAfterRead(ctx, context_->store,
@@ -411,16 +435,21 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
   grpc::ServerUnaryReactor* ReportDeviceStatus(grpc::CallbackServerContext* ctx,
                                                const v1::ReportDeviceStatusRequest* request,
                                                v1::ReportDeviceStatusResponse*) override {
-    auto caller = IdentifyCaller(ctx, *context_->store);
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kReportDeviceStatus);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     DeviceReport report{.pending_mutations = request->pending_mutations(),
                         .pending_uploads = request->pending_uploads(),
                         .ticket_numbers_left = request->ticket_numbers_left(),
                         .reported_at_ms = sync::SystemNowMs()};
-    return FinishAfterWrite(ctx, context_->store,
-                            [device = caller->device_id, report](WriteTxn& txn) {
-                              return txn.PutDeviceReport(device, report);
-                            });
+    return FinishAfterWrite(
+        ctx, context_->store,
+        [device = caller->device_id, actor = caller->actor, report](WriteTxn& txn) -> absl::Status {
+          if (auto s = txn.PutDeviceReport(device, report); !s.ok()) return s;
+          return AppendAudit(txn, report.reported_at_ms, actor, "device.status_reported", device,
+                             {{"pending_mutations", report.pending_mutations},
+                              {"pending_uploads", report.pending_uploads},
+                              {"ticket_numbers_left", report.ticket_numbers_left}});
+        });
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "client-lib/src/client_internal.h"
@@ -15,6 +16,10 @@
 
 struct palm_client {
   std::unique_ptr<palm::Client> client;
+  // The token of the sync running through palm_sync, so that
+  // palm_sync_cancel can reach it from another thread.
+  std::mutex cancel_mu;
+  palm::CancelToken cancel;  // guarded by cancel_mu
 };
 
 namespace {
@@ -45,6 +50,29 @@ palm_code Ok() {
   last_error.message.clear();
   last_error.reason.clear();
   return PALM_OK;
+}
+
+json ReportJson(const palm::SyncReport& r) {
+  json out = {{"ever_synced", r.ever_synced}};
+  if (r.ever_synced) {
+    out.update({{"started_at_ms", r.started_at_ms},
+                {"finished_at_ms", r.finished_at_ms},
+                {"ok", r.ok},
+                {"error_reason", r.error_reason},
+                {"message", r.message},
+                {"pushed", r.pushed},
+                {"applied", r.applied},
+                {"applied_with_conflict", r.applied_with_conflict},
+                {"rejected", r.rejected},
+                {"pulled", r.pulled},
+                {"duplicates", r.duplicates},
+                {"conflicts", r.conflicts},
+                {"resync", r.resync},
+                {"snapshot", r.snapshot},
+                {"duration_ms", r.duration_ms},
+                {"ticket_numbers_leased", r.ticket_numbers_leased}});
+  }
+  return out;
 }
 
 char* Dup(const std::string& s) {
@@ -146,7 +174,8 @@ palm_code palm_open(const char* options_json, palm_key_fn key_fn, void* key_ctx,
   }
   palm::Result<std::unique_ptr<palm::Client>> client = palm::Client::Open(options);
   if (!client.ok()) return Fail(client.status());
-  *out = new palm_client{std::move(*client)};
+  *out = new palm_client;
+  (*out)->client = std::move(*client);
   return Ok();
 }
 
@@ -345,26 +374,39 @@ palm_code palm_last_sync_report(palm_client* client, char** json_out) {
   if (palm_code c = Begin(client, json_out); c != PALM_OK) return c;
   palm::Result<palm::SyncReport> r = client->client->LastSyncReport();
   if (!r.ok()) return Fail(r.status());
-  json out = {{"ever_synced", r->ever_synced}};
-  if (r->ever_synced) {
-    out.update({{"started_at_ms", r->started_at_ms},
-                {"finished_at_ms", r->finished_at_ms},
-                {"ok", r->ok},
-                {"error_reason", r->error_reason},
-                {"message", r->message},
-                {"pushed", r->pushed},
-                {"applied", r->applied},
-                {"applied_with_conflict", r->applied_with_conflict},
-                {"rejected", r->rejected},
-                {"pulled", r->pulled}});
-  }
-  return Return(out.dump(), json_out);
+  return Return(ReportJson(*r).dump(), json_out);
 }
 
-palm_code palm_sync(palm_client* client) {
+palm_code palm_sync(palm_client* client, const char* options_json, char** report_json_out) {
+  if (palm_code c = Begin(client, report_json_out); c != PALM_OK) return c;
+  if (options_json == nullptr) return Invalid("options_json must not be NULL");
+  json j = json::parse(options_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Invalid("options_json is not a JSON object");
+  palm::SyncOptions options;
+  options.server_address = j.value("server_address", std::string());
+  options.ca_cert_path = j.value("ca_cert_path", std::string());
+  options.client_cert_path = j.value("client_cert_path", std::string());
+  options.client_key_path = j.value("client_key_path", std::string());
+  options.tls_server_name = j.value("tls_server_name", std::string());
+  options.insecure_loopback = j.value("insecure_loopback", false);
+  options.timeout = std::chrono::milliseconds(j.value("timeout_ms", int64_t{0}));
+  options.push_batch_size = j.value("push_batch_size", options.push_batch_size);
+  options.pull_page_size = j.value("pull_page_size", options.pull_page_size);
+  {
+    std::lock_guard<std::mutex> lock(client->cancel_mu);
+    client->cancel = palm::CancelToken();
+    options.cancel = client->cancel;
+  }
+  palm::Result<palm::SyncReport> r = client->client->Sync(options);
+  if (!r.ok()) return Fail(r.status());
+  return Return(ReportJson(*r).dump(), report_json_out);
+}
+
+palm_code palm_sync_cancel(palm_client* client) {
   if (palm_code c = Begin<char>(client, nullptr); c != PALM_OK) return c;
-  Status s = client->client->Sync();
-  return s.ok() ? Ok() : Fail(s);
+  std::lock_guard<std::mutex> lock(client->cancel_mu);
+  client->cancel.Cancel();
+  return Ok();
 }
 
 const char* palm_last_error_message(void) { return last_error.message.c_str(); }

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <istream>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "client-lib/src/client_internal.h"
 #include "client-lib/src/status_internal.h"
+#include "client-lib/src/sync_client.h"
 #include "sync/sha256.h"
 
 namespace palm {
@@ -228,8 +231,35 @@ Result<PendingSyncCounts> Client::PendingCounts() { return Convert(store_->Pendi
 
 Result<SyncReport> Client::LastSyncReport() { return Convert(store_->LastSyncReport()); }
 
-Status Client::Sync() {
-  return Status(StatusCode::kUnimplemented, "", "sync is not available in this build yet");
+Result<SyncReport> Client::Sync(const SyncOptions& options) {
+  std::unique_lock<std::mutex> gate(store_->sync_mutex(), std::try_to_lock);
+  if (!gate.owns_lock()) {
+    return Status(StatusCode::kAborted, "sync_in_progress",
+                  "another sync of this device is running; wait for it to finish");
+  }
+  return internal::RunSync(*store_, options);
+}
+
+Result<std::vector<SyncIssue>> Client::ListSyncIssues(bool include_dismissed) {
+  return Convert(store_->ListSyncIssues(include_dismissed));
+}
+
+Status Client::DismissSyncIssue(const std::string& issue_id) {
+  return FromAbsl(store_->DismissSyncIssue(issue_id));
+}
+
+Result<std::string> Client::ExportEvidenceReceipt(const std::string& evidence_id, bool json) {
+  absl::StatusOr<palm::v1::EvidenceReceipt> receipt = store_->EvidenceReceipt(evidence_id);
+  if (!receipt.ok()) return FromAbsl(receipt.status());
+  if (!json) return receipt->SerializeAsString();
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(*receipt, &out, options).ok()) {
+    return Status(StatusCode::kInternal, "internal", "the receipt cannot be written as JSON");
+  }
+  return out;
 }
 
 }  // namespace palm

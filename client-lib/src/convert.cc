@@ -159,6 +159,11 @@ Evidence FromProto(const v1::Evidence& e, const std::string& content_path) {
   out.withdrawn = e.withdrawn();
   out.withdraw_reason = e.withdraw_reason();
   out.uploaded = e.uploaded();
+  out.has_receipt = e.has_receipt();
+  out.receipt_leaf_index = e.receipt().leaf_index();
+  out.receipt_tree_size = e.receipt().tree_head().tree_size();
+  out.capture_time_flagged = e.capture_time_flagged();
+  out.capture_time_flag = e.capture_time_flag();
   return out;
 }
 

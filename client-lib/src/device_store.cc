@@ -146,6 +146,27 @@ constexpr char kSelectCursor[] =
 constexpr char kSetReport[] = "UPDATE device_state SET last_sync_report = ?1 WHERE id = 1";
 constexpr char kSelectReport[] = "SELECT last_sync_report FROM device_state WHERE id = 1";
 
+constexpr char kFirstPending[] = "SELECT coalesce(min(device_seq), 0) FROM outbox WHERE acked = 0";
+constexpr char kOutboxFrom[] =
+    "SELECT device_seq, mutation_id, acked, created_at_ms, sealed FROM outbox "
+    "WHERE device_seq >= ?1 ORDER BY device_seq LIMIT ?2";
+constexpr char kOutboxCaseOf[] = "SELECT case_id FROM outbox WHERE mutation_id = ?1";
+constexpr char kClearCursor[] = "UPDATE device_state SET sync_cursor = NULL WHERE id = 1";
+// What a snapshot replaces. Evidence waiting for upload keeps its row (and
+// the path of its content); the snapshot's version replaces the rest of it.
+constexpr char kDropScope[] =
+    "DELETE FROM cases; DELETE FROM parties; DELETE FROM tickets; "
+    "DELETE FROM no_penalty_decisions; DELETE FROM case_events; DELETE FROM prior_violations; "
+    "DELETE FROM evidence WHERE uploaded = 1 OR content_path = '';";
+constexpr char kInsertIssue[] =
+    "INSERT OR IGNORE INTO sync_issues (issue_id, kind, mutation_id, device_seq, case_id, "
+    "recorded_at_ms, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kListIssues[] =
+    "SELECT issue_id, kind, mutation_id, device_seq, case_id, recorded_at_ms, dismissed, sealed "
+    "FROM sync_issues WHERE (?1 OR dismissed = 0) ORDER BY recorded_at_ms, issue_id";
+constexpr char kDismissIssue[] = "UPDATE sync_issues SET dismissed = 1 WHERE issue_id = ?1";
+constexpr char kIssueExists[] = "SELECT count(*) FROM sync_issues WHERE issue_id = ?1";
+
 constexpr char kKeyCheckPlaintext[] = "palm device store key check";
 constexpr int kMaxPageSize = 500;
 
@@ -157,6 +178,9 @@ std::string PartyAad(absl::string_view case_id, absl::string_view party_id) {
 }
 std::string OutboxAad(absl::string_view mutation_id) {
   return absl::StrCat("palm/outbox/v1|", mutation_id);
+}
+std::string IssueAad(absl::string_view issue_id) {
+  return absl::StrCat("palm/sync-issue/v1|", issue_id);
 }
 
 template <typename Message>
@@ -927,33 +951,39 @@ absl::Status DeviceStore::AppendOutboxLocked(const v1::Mutation& m) {
 absl::StatusOr<int> DeviceStore::ReapplyPendingOutbox() {
   std::lock_guard<std::mutex> lock(mutex_);
   int applied = 0;
-  std::vector<v1::Mutation> pending;
   PALM_RETURN_IF_ERROR(RunInTransaction([&]() -> absl::Status {
-    {
-      PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectOutbox));
-      for (;;) {
-        PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-        if (!row) break;
-        if (select.Int(2) != 0) continue;
-        PALM_ASSIGN_OR_RETURN(std::string plain,
-                              aead_.Open(select.Blob(4), OutboxAad(select.Text(1))));
-        PALM_ASSIGN_OR_RETURN(v1::Mutation m, Parse<v1::Mutation>(plain, "outbox mutation"));
-        pending.push_back(std::move(m));
-      }
-    }
-    for (const v1::Mutation& m : pending) {
-      // Each mutation in its own savepoint: one that no longer applies on the
-      // pulled state is skipped whole, and the server's outcome will say why.
-      PALM_RETURN_IF_ERROR(db_->Exec("SAVEPOINT reapply"));
-      if (ApplyMutationLocked(m, /*evidence_path=*/"").ok()) {
-        ++applied;
-      } else {
-        PALM_RETURN_IF_ERROR(db_->Exec("ROLLBACK TO reapply"));
-      }
-      PALM_RETURN_IF_ERROR(db_->Exec("RELEASE reapply"));
-    }
+    PALM_ASSIGN_OR_RETURN(applied, ReapplyPendingLocked());
     return absl::OkStatus();
   }));
+  return applied;
+}
+
+absl::StatusOr<int> DeviceStore::ReapplyPendingLocked() {
+  int applied = 0;
+  std::vector<v1::Mutation> pending;
+  {
+    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectOutbox));
+    for (;;) {
+      PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      if (select.Int(2) != 0) continue;
+      PALM_ASSIGN_OR_RETURN(std::string plain,
+                            aead_.Open(select.Blob(4), OutboxAad(select.Text(1))));
+      PALM_ASSIGN_OR_RETURN(v1::Mutation m, Parse<v1::Mutation>(plain, "outbox mutation"));
+      pending.push_back(std::move(m));
+    }
+  }
+  for (const v1::Mutation& m : pending) {
+    // Each mutation in its own savepoint: one that no longer applies on the
+    // pulled state is skipped whole, and the server's outcome will say why.
+    PALM_RETURN_IF_ERROR(db_->Exec("SAVEPOINT reapply"));
+    if (ApplyMutationLocked(m, /*evidence_path=*/"").ok()) {
+      ++applied;
+    } else {
+      PALM_RETURN_IF_ERROR(db_->Exec("ROLLBACK TO reapply"));
+    }
+    PALM_RETURN_IF_ERROR(db_->Exec("RELEASE reapply"));
+  }
   return applied;
 }
 
@@ -1060,21 +1090,23 @@ absl::Status DeviceStore::PutEventLocked(const v1::CaseEvent& e) {
 
 absl::Status DeviceStore::ApplyCatalog(const v1::Catalog& catalog) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
-    {
-      PALM_ASSIGN_OR_RETURN(Statement version, db_->Prepare(kCatalogVersion));
-      PALM_ASSIGN_OR_RETURN(bool row, version.Step());
-      // Devices keep the newest catalogue they have seen.
-      if (row && version.Int(0) > catalog.version()) return absl::OkStatus();
-    }
-    PALM_RETURN_IF_ERROR(db_->Exec(kDeleteMatters));
-    PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertMatter));
-    for (const v1::Matter& m : catalog.matters()) {
-      PALM_RETURN_IF_ERROR(insert.Bind(1, m.code()).BindBlob(2, Serialize(m)).Run());
-    }
-    PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetCatalogVersion));
-    return set.Bind(1, catalog.version()).Bind(2, catalog.label()).Run();
-  });
+  return RunInTransaction([&] { return ApplyCatalogLocked(catalog); });
+}
+
+absl::Status DeviceStore::ApplyCatalogLocked(const v1::Catalog& catalog) {
+  {
+    PALM_ASSIGN_OR_RETURN(Statement version, db_->Prepare(kCatalogVersion));
+    PALM_ASSIGN_OR_RETURN(bool row, version.Step());
+    // Devices keep the newest catalogue they have seen.
+    if (row && version.Int(0) > catalog.version()) return absl::OkStatus();
+  }
+  PALM_RETURN_IF_ERROR(db_->Exec(kDeleteMatters));
+  PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertMatter));
+  for (const v1::Matter& m : catalog.matters()) {
+    PALM_RETURN_IF_ERROR(insert.Bind(1, m.code()).BindBlob(2, Serialize(m)).Run());
+  }
+  PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetCatalogVersion));
+  return set.Bind(1, catalog.version()).Bind(2, catalog.label()).Run();
 }
 
 namespace {
@@ -1115,36 +1147,40 @@ absl::Status DeviceStore::UpsertSquads(const std::vector<v1::Squad>& squads) {
 absl::Status DeviceStore::AddPriorViolations(const std::vector<v1::PriorViolation>& rows) {
   std::lock_guard<std::mutex> lock(mutex_);
   return RunInTransaction([&]() -> absl::Status {
-    PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertPrior));
-    for (const v1::PriorViolation& p : rows) {
-      PALM_RETURN_IF_ERROR(insert.Bind(1, p.party_key())
-                               .Bind(2, p.matter_code())
-                               .Bind(3, p.case_number())
-                               .Bind(4, p.decided_at_ms())
-                               .Run());
-    }
+    for (const v1::PriorViolation& p : rows) PALM_RETURN_IF_ERROR(AddPriorViolationLocked(p));
     return absl::OkStatus();
   });
 }
 
+absl::Status DeviceStore::AddPriorViolationLocked(const v1::PriorViolation& p) {
+  PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertPrior));
+  return insert.Bind(1, p.party_key())
+      .Bind(2, p.matter_code())
+      .Bind(3, p.case_number())
+      .Bind(4, p.decided_at_ms())
+      .Run();
+}
+
 absl::Status DeviceStore::AddTicketLease(const v1::TicketLease& lease) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return RunInTransaction([&] { return AddTicketLeaseLocked(lease); });
+}
+
+absl::Status DeviceStore::AddTicketLeaseLocked(const v1::TicketLease& lease) {
   if (lease.lease_id().empty() || lease.first_number() <= 0 ||
       lease.last_number() < lease.first_number()) {
     return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
                                  "a ticket lease needs an id and a range first <= last");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
-    int64_t next = lease.returned() ? lease.last_number() + 1 : lease.first_number();
-    PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertLease));
-    return insert.Bind(1, lease.lease_id())
-        .Bind(2, lease.first_number())
-        .Bind(3, lease.last_number())
-        .Bind(4, next)
-        .Bind(5, lease.prefix())
-        .BindBlob(6, Serialize(lease))
-        .Run();
-  });
+  int64_t next = lease.returned() ? lease.last_number() + 1 : lease.first_number();
+  PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertLease));
+  return insert.Bind(1, lease.lease_id())
+      .Bind(2, lease.first_number())
+      .Bind(3, lease.last_number())
+      .Bind(4, next)
+      .Bind(5, lease.prefix())
+      .BindBlob(6, Serialize(lease))
+      .Run();
 }
 
 absl::Status DeviceStore::UpsertServerCase(const v1::Case& c) {
@@ -1154,39 +1190,45 @@ absl::Status DeviceStore::UpsertServerCase(const v1::Case& c) {
 
 absl::Status DeviceStore::UpsertServerEvidence(const v1::Evidence& e) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
-    // Keeps the local content path: the file may still need uploading.
-    PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertServerEvidence));
-    return upsert.Bind(1, e.evidence_id())
-        .Bind(2, e.case_id())
-        .Bind(3, int64_t{e.uploaded() ? 1 : 0})
-        .BindBlob(4, Serialize(e))
-        .Run();
-  });
+  return RunInTransaction([&] { return UpsertServerEvidenceLocked(e); });
+}
+
+absl::Status DeviceStore::UpsertServerEvidenceLocked(const v1::Evidence& e) {
+  // Keeps the local content path: the file may still need uploading.
+  PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertServerEvidence));
+  return upsert.Bind(1, e.evidence_id())
+      .Bind(2, e.case_id())
+      .Bind(3, int64_t{e.uploaded() ? 1 : 0})
+      .BindBlob(4, Serialize(e))
+      .Run();
 }
 
 absl::Status DeviceStore::UpsertServerTicket(const v1::Ticket& t) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
-    {
-      PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertTicket));
-      PALM_RETURN_IF_ERROR(upsert.Bind(1, t.ticket_id())
-                               .Bind(2, t.case_id())
-                               .Bind(3, t.ticket_number())
-                               .BindBlob(4, Serialize(t))
-                               .Run());
-    }
-    PALM_ASSIGN_OR_RETURN(Statement consume, db_->Prepare(kConsumeTicketNumber));
-    return consume.Bind(1, t.ticket_number()).Run();
-  });
+  return RunInTransaction([&] { return UpsertServerTicketLocked(t); });
+}
+
+absl::Status DeviceStore::UpsertServerTicketLocked(const v1::Ticket& t) {
+  {
+    PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertTicket));
+    PALM_RETURN_IF_ERROR(upsert.Bind(1, t.ticket_id())
+                             .Bind(2, t.case_id())
+                             .Bind(3, t.ticket_number())
+                             .BindBlob(4, Serialize(t))
+                             .Run());
+  }
+  PALM_ASSIGN_OR_RETURN(Statement consume, db_->Prepare(kConsumeTicketNumber));
+  return consume.Bind(1, t.ticket_number()).Run();
 }
 
 absl::Status DeviceStore::UpsertServerNoPenalty(const v1::NoPenaltyDecision& d) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
-    PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertDecision));
-    return upsert.Bind(1, d.decision_id()).Bind(2, d.case_id()).BindBlob(3, Serialize(d)).Run();
-  });
+  return RunInTransaction([&] { return UpsertServerNoPenaltyLocked(d); });
+}
+
+absl::Status DeviceStore::UpsertServerNoPenaltyLocked(const v1::NoPenaltyDecision& d) {
+  PALM_ASSIGN_OR_RETURN(Statement upsert, db_->Prepare(kUpsertDecision));
+  return upsert.Bind(1, d.decision_id()).Bind(2, d.case_id()).BindBlob(3, Serialize(d)).Run();
 }
 
 absl::Status DeviceStore::UpsertServerCaseEvent(const v1::CaseEvent& e) {
@@ -1204,9 +1246,238 @@ absl::Status DeviceStore::AckOutboxThrough(uint64_t seq) {
 
 absl::Status DeviceStore::SetSyncCursor(const std::string& cursor, const std::string& epoch) {
   std::lock_guard<std::mutex> lock(mutex_);
+  return RunInTransaction([&] { return SetSyncCursorLocked(cursor, epoch); });
+}
+
+absl::Status DeviceStore::SetSyncCursorLocked(const std::string& cursor, const std::string& epoch) {
+  PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetCursor));
+  return set.BindBlob(1, cursor).Bind(2, epoch).Run();
+}
+
+// ---------------------------------------------------------------------------
+// Sync.
+
+absl::Status DeviceStore::ApplyReferenceData(const v1::GetReferenceDataResponse& r) {
+  std::lock_guard<std::mutex> lock(mutex_);
   return RunInTransaction([&]() -> absl::Status {
-    PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetCursor));
-    return set.BindBlob(1, cursor).Bind(2, epoch).Run();
+    if (r.has_catalog()) PALM_RETURN_IF_ERROR(ApplyCatalogLocked(r.catalog()));
+    std::vector<v1::Town> towns(r.towns().begin(), r.towns().end());
+    PALM_RETURN_IF_ERROR(
+        UpsertAll(*db_, kUpsertTown, towns, [](const v1::Town& t) { return t.town_id(); }));
+    std::vector<v1::Squad> squads(r.squads().begin(), r.squads().end());
+    PALM_RETURN_IF_ERROR(
+        UpsertAll(*db_, kUpsertSquad, squads, [](const v1::Squad& q) { return q.squad_id(); }));
+    std::vector<v1::Officer> officers(r.officers().begin(), r.officers().end());
+    return UpsertAll(*db_, kUpsertOfficer, officers,
+                     [](const v1::Officer& o) { return o.officer_id(); });
+  });
+}
+
+absl::Status DeviceStore::PutSyncIssueLocked(const std::string& issue_id, SyncIssueKind kind,
+                                             const v1::MutationResult& result,
+                                             const std::string& case_id,
+                                             const google::protobuf::MessageLite& detail) {
+  PALM_ASSIGN_OR_RETURN(std::string sealed, aead_.Seal(Serialize(detail), IssueAad(issue_id)));
+  PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertIssue));
+  return insert.Bind(1, issue_id)
+      .Bind(2, int64_t{static_cast<int>(kind)})
+      .Bind(3, result.mutation_id())
+      .Bind(4, static_cast<int64_t>(result.device_seq()))
+      .Bind(5, case_id)
+      .Bind(6, NowMs())
+      .BindBlob(7, sealed)
+      .Run();
+}
+
+absl::StatusOr<PushRecorded> DeviceStore::RecordPushResults(const v1::PushResponse& response) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PushRecorded out;
+  PALM_RETURN_IF_ERROR(RunInTransaction([&]() -> absl::Status {
+    for (const v1::MutationResult& r : response.results()) {
+      v1::Outcome outcome = r.outcome();
+      if (outcome == v1::OUTCOME_DUPLICATE) {
+        ++out.duplicates;
+        outcome = r.original();
+      }
+      std::string case_id;
+      {
+        PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kOutboxCaseOf));
+        select.Bind(1, r.mutation_id());
+        PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+        if (row) case_id = select.Text(0);
+      }
+      switch (outcome) {
+        case v1::OUTCOME_APPLIED:
+          ++out.applied;
+          break;
+        case v1::OUTCOME_APPLIED_WITH_CONFLICT:
+          ++out.applied_with_conflict;
+          break;
+        case v1::OUTCOME_REJECTED: {
+          ++out.rejected;
+          // A rejection seen again (the first answer was lost) is not a new
+          // issue, but its local effect may still stand: snapshot anyway.
+          out.needs_snapshot = true;
+          PALM_RETURN_IF_ERROR(
+              PutSyncIssueLocked(r.mutation_id(), SyncIssueKind::kRejected, r, case_id, r));
+          break;
+        }
+        default:
+          return absl::DataLossError(absl::StrCat("the server answered mutation ", r.mutation_id(),
+                                                  " with outcome ", static_cast<int>(outcome)));
+      }
+      for (const v1::ConflictLoss& loss : r.conflicts()) {
+        ++out.conflicts;
+        PALM_RETURN_IF_ERROR(PutSyncIssueLocked(loss.conflict_id(), SyncIssueKind::kConflict, r,
+                                                loss.case_id(), loss));
+      }
+    }
+    if (response.acknowledged_seq() > 0) {
+      PALM_ASSIGN_OR_RETURN(Statement ack, db_->Prepare(kAckOutbox));
+      PALM_RETURN_IF_ERROR(ack.Bind(1, static_cast<int64_t>(response.acknowledged_seq())).Run());
+    }
+    if (out.needs_snapshot) PALM_RETURN_IF_ERROR(db_->Exec(kClearCursor));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status DeviceStore::ApplyChangeLocked(const v1::Change& change) {
+  switch (change.entity_case()) {
+    case v1::Change::kCase:
+      return PutCaseLocked(change.case_(), /*with_parties=*/true);
+    case v1::Change::kEvidence:
+      return UpsertServerEvidenceLocked(change.evidence());
+    case v1::Change::kTicket:
+      return UpsertServerTicketLocked(change.ticket());
+    case v1::Change::kNoPenalty:
+      return UpsertServerNoPenaltyLocked(change.no_penalty());
+    case v1::Change::kEvent:
+      return PutEventLocked(change.event());
+    case v1::Change::kCatalog:
+      return ApplyCatalogLocked(change.catalog());
+    case v1::Change::kOfficer:
+      return UpsertAll(*db_, kUpsertOfficer, std::vector<v1::Officer>{change.officer()},
+                       [](const v1::Officer& o) { return o.officer_id(); });
+    case v1::Change::kTown:
+      return UpsertAll(*db_, kUpsertTown, std::vector<v1::Town>{change.town()},
+                       [](const v1::Town& t) { return t.town_id(); });
+    case v1::Change::kSquad:
+      return UpsertAll(*db_, kUpsertSquad, std::vector<v1::Squad>{change.squad()},
+                       [](const v1::Squad& q) { return q.squad_id(); });
+    case v1::Change::kPriorViolation:
+      return AddPriorViolationLocked(change.prior_violation());
+    case v1::Change::kTicketLease:
+      // Only this device's blocks are its to use.
+      if (change.ticket_lease().device_id() != device_id_) return absl::OkStatus();
+      return AddTicketLeaseLocked(change.ticket_lease());
+    default:
+      // An entity kind newer than this library: nothing to keep it in.
+      return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<int> DeviceStore::ApplyPullPage(const v1::PullPage& page, bool replace_scope,
+                                               const std::string& server_epoch) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int reapplied = 0;
+  PALM_RETURN_IF_ERROR(RunInTransaction([&]() -> absl::Status {
+    if (replace_scope) PALM_RETURN_IF_ERROR(db_->Exec(kDropScope));
+    for (const v1::Change& change : page.changes()) {
+      absl::Status s = ApplyChangeLocked(change);
+      if (!s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("change at server position ",
+                                                   change.server_seq(), ": ", s.message()));
+      }
+    }
+    PALM_RETURN_IF_ERROR(SetSyncCursorLocked(page.cursor(), server_epoch));
+    PALM_ASSIGN_OR_RETURN(reapplied, ReapplyPendingLocked());
+    return absl::OkStatus();
+  }));
+  return reapplied;
+}
+
+absl::StatusOr<uint64_t> DeviceStore::FirstPendingSeq() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kFirstPending));
+  PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+  return row ? static_cast<uint64_t>(select.Int(0)) : 0;
+}
+
+absl::StatusOr<uint64_t> DeviceStore::LastDeviceSeq() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kLastSeq));
+  PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+  return row ? static_cast<uint64_t>(select.Int(0)) : 0;
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> DeviceStore::OutboxFrom(uint64_t from_seq, size_t limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<OutboxEntry> out;
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kOutboxFrom));
+  select.Bind(1, static_cast<int64_t>(from_seq)).Bind(2, static_cast<int64_t>(limit));
+  for (;;) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(std::string plain, aead_.Open(select.Blob(4), OutboxAad(select.Text(1))));
+    OutboxEntry e;
+    PALM_ASSIGN_OR_RETURN(e.mutation, Parse<v1::Mutation>(plain, "outbox mutation"));
+    if (static_cast<int64_t>(e.mutation.device_seq()) != select.Int(0)) {
+      return absl::DataLossError("outbox entry does not match its sequence number");
+    }
+    e.acked = select.Int(2) != 0;
+    e.created_at_ms = select.Int(3);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SyncIssue>> DeviceStore::ListSyncIssues(bool include_dismissed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<SyncIssue> out;
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kListIssues));
+  select.Bind(1, int64_t{include_dismissed ? 1 : 0});
+  for (;;) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    SyncIssue issue;
+    issue.issue_id = select.Text(0);
+    issue.kind = static_cast<SyncIssueKind>(select.Int(1));
+    issue.mutation_id = select.Text(2);
+    issue.device_seq = static_cast<uint64_t>(select.Int(3));
+    issue.case_id = select.Text(4);
+    issue.recorded_at_ms = select.Int(5);
+    issue.dismissed = select.Int(6) != 0;
+    PALM_ASSIGN_OR_RETURN(std::string plain, aead_.Open(select.Blob(7), IssueAad(issue.issue_id)));
+    if (issue.kind == SyncIssueKind::kRejected) {
+      PALM_ASSIGN_OR_RETURN(v1::MutationResult r, Parse<v1::MutationResult>(plain, "sync issue"));
+      issue.reason = sync::ReasonName(r.reason());
+      issue.message = r.message();
+    } else {
+      PALM_ASSIGN_OR_RETURN(v1::ConflictLoss c, Parse<v1::ConflictLoss>(plain, "sync issue"));
+      issue.field = static_cast<CaseField>(c.field());
+      issue.party_id = c.party_id();
+      issue.losing_value = c.losing_value();
+      issue.losing_device_id = c.losing_device_id();
+      issue.winning_value = c.winning_value();
+      issue.winning_device_id = c.winning_device_id();
+    }
+    out.push_back(std::move(issue));
+  }
+  return out;
+}
+
+absl::Status DeviceStore::DismissSyncIssue(const std::string& issue_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return RunInTransaction([&]() -> absl::Status {
+    PALM_ASSIGN_OR_RETURN(Statement exists, db_->Prepare(kIssueExists));
+    exists.Bind(1, issue_id);
+    PALM_ASSIGN_OR_RETURN(bool row, exists.Step());
+    if (!row || exists.Int(0) == 0) {
+      return absl::NotFoundError(absl::StrCat("sync issue ", issue_id, " is not on this device"));
+    }
+    PALM_ASSIGN_OR_RETURN(Statement dismiss, db_->Prepare(kDismissIssue));
+    return dismiss.Bind(1, issue_id).Run();
   });
 }
 
@@ -1228,7 +1499,13 @@ absl::Status DeviceStore::SetLastSyncReport(const SyncReport& r) {
                       {"applied", r.applied},
                       {"applied_with_conflict", r.applied_with_conflict},
                       {"rejected", r.rejected},
-                      {"pulled", r.pulled}};
+                      {"pulled", r.pulled},
+                      {"duplicates", r.duplicates},
+                      {"conflicts", r.conflicts},
+                      {"resync", r.resync},
+                      {"snapshot", r.snapshot},
+                      {"duration_ms", r.duration_ms},
+                      {"ticket_numbers_leased", r.ticket_numbers_leased}};
   std::lock_guard<std::mutex> lock(mutex_);
   return RunInTransaction([&]() -> absl::Status {
     PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetReport));
@@ -1256,6 +1533,12 @@ absl::StatusOr<SyncReport> DeviceStore::LastSyncReport() {
   r.applied_with_conflict = j.value("applied_with_conflict", uint64_t{0});
   r.rejected = j.value("rejected", uint64_t{0});
   r.pulled = j.value("pulled", uint64_t{0});
+  r.duplicates = j.value("duplicates", uint64_t{0});
+  r.conflicts = j.value("conflicts", uint64_t{0});
+  r.resync = j.value("resync", false);
+  r.snapshot = j.value("snapshot", false);
+  r.duration_ms = j.value("duration_ms", int64_t{0});
+  r.ticket_numbers_leased = j.value("ticket_numbers_leased", int64_t{0});
   return r;
 }
 
@@ -1403,6 +1686,97 @@ absl::StatusOr<std::vector<OutboxEntry>> DeviceStore::Outbox() {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+// --- Evidence uploads and receipts (issue 6; uploader.h). ---
+
+namespace {
+constexpr char kPendingUploadRows[] =
+    "SELECT evidence_id, proto, content_path FROM evidence WHERE uploaded = 0 AND "
+    "content_path != '' ORDER BY rowid";
+constexpr char kSelectEvidenceReceipt[] =
+    "SELECT proto, receipt FROM evidence WHERE evidence_id = ?1";
+constexpr char kEvidenceWithoutReceipt[] =
+    "SELECT evidence_id, proto FROM evidence WHERE receipt IS NULL ORDER BY rowid";
+constexpr char kSetEvidenceUploaded[] =
+    "UPDATE evidence SET uploaded = 1, proto = ?2 WHERE evidence_id = ?1";
+constexpr char kSetEvidenceReceipt[] =
+    "UPDATE evidence SET receipt = ?2, proto = ?3 WHERE evidence_id = ?1";
+}  // namespace
+
+absl::StatusOr<std::vector<DeviceStore::PendingUpload>> DeviceStore::PendingUploads() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kPendingUploadRows));
+  std::vector<PendingUpload> out;
+  while (true) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(1), "evidence"));
+    out.push_back({select.Text(0), e.sha256(), e.size_bytes(), select.Text(2)});
+  }
+  return out;
+}
+
+absl::Status DeviceStore::MarkEvidenceUploaded(const std::string& evidence_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return RunInTransaction([&]() -> absl::Status {
+    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectEvidenceReceipt));
+    select.Bind(1, evidence_id);
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("evidence ", evidence_id, " is not here"));
+    PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(0), "evidence"));
+    e.set_uploaded(true);
+    PALM_ASSIGN_OR_RETURN(Statement update, db_->Prepare(kSetEvidenceUploaded));
+    return update.Bind(1, evidence_id).BindBlob(2, Serialize(e)).Run();
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> DeviceStore::EvidenceWithoutReceipt() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kEvidenceWithoutReceipt));
+  std::vector<std::string> out;
+  while (true) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(1), "evidence"));
+    if (e.device_id() == device_id_ && !e.has_receipt()) out.push_back(select.Text(0));
+  }
+  return out;
+}
+
+absl::Status DeviceStore::StoreEvidenceReceipt(const v1::EvidenceReceipt& receipt) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return RunInTransaction([&]() -> absl::Status {
+    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectEvidenceReceipt));
+    select.Bind(1, receipt.evidence_id());
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("evidence ", receipt.evidence_id(), " is not here"));
+    }
+    PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(0), "evidence"));
+    *e.mutable_receipt() = receipt;
+    PALM_ASSIGN_OR_RETURN(Statement update, db_->Prepare(kSetEvidenceReceipt));
+    return update.Bind(1, receipt.evidence_id())
+        .BindBlob(2, Serialize(receipt))
+        .BindBlob(3, Serialize(e))
+        .Run();
+  });
+}
+
+absl::StatusOr<v1::EvidenceReceipt> DeviceStore::EvidenceReceipt(const std::string& evidence_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectEvidenceReceipt));
+  select.Bind(1, evidence_id);
+  PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("evidence ", evidence_id, " is not here"));
+  if (!select.IsNull(1)) return Parse<v1::EvidenceReceipt>(select.Blob(1), "evidence receipt");
+  // A receipt that came with a pulled server version of the record.
+  PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(0), "evidence"));
+  if (!e.has_receipt()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("evidence ", evidence_id, " has no receipt yet; it comes with a sync"));
+  }
+  return e.receipt();
 }
 
 }  // namespace palm::internal

@@ -79,6 +79,19 @@ struct OutboxEntry {
   int64_t created_at_ms = 0;
 };
 
+// What a batch of push results did to the store.
+struct PushRecorded {
+  // Results per outcome (a DUPLICATE counts under its original outcome too).
+  uint64_t applied = 0;
+  uint64_t applied_with_conflict = 0;
+  uint64_t rejected = 0;
+  uint64_t duplicates = 0;
+  uint64_t conflicts = 0;
+  // A rejected write's local effect must be undone: the cursor was dropped
+  // (in the same transaction) so that the next pull is a snapshot.
+  bool needs_snapshot = false;
+};
+
 class DeviceStore {
  public:
   // Opens or creates the store, migrating it forward. See Client::Open for
@@ -127,6 +140,43 @@ class DeviceStore {
   // Marks outbox entries up to and including `seq` as acknowledged.
   absl::Status AckOutboxThrough(uint64_t seq);
 
+  // --- Sync, each call one transaction. ---
+
+  // Installs what GetReferenceData returned: the catalogue (when present and
+  // newer), towns, squads and officers.
+  absl::Status ApplyReferenceData(const v1::GetReferenceDataResponse& reference);
+
+  // Records one push response: acknowledges the outbox through
+  // response.acknowledged_seq (never beyond the outbox), keeps rejections
+  // and conflict losses as sync issues, and when a result is a rejection
+  // drops the sync cursor so the next pull is a snapshot (the rejected
+  // write's local effect must give way to the server's state).
+  absl::StatusOr<PushRecorded> RecordPushResults(const v1::PushResponse& response);
+
+  // Applies one pull page, stores its cursor with `server_epoch`, and
+  // re-applies the still-pending outbox on top (DESIGN.md §3.5), all in one
+  // transaction. With `replace_scope` (first page of a snapshot), the
+  // server-derived entities are dropped first — cases, parties, tickets,
+  // decisions, events, prior violations, and evidence not waiting for
+  // upload; reference data, ticket leases and the outbox are kept. Returns
+  // the number of pending writes re-applied.
+  absl::StatusOr<int> ApplyPullPage(const v1::PullPage& page, bool replace_scope,
+                                    const std::string& server_epoch);
+
+  // Lowest sequence number not yet acknowledged, or 0 when all are.
+  absl::StatusOr<uint64_t> FirstPendingSeq();
+  // Highest sequence number written so far (0 before the first write).
+  absl::StatusOr<uint64_t> LastDeviceSeq();
+  // Up to `limit` outbox entries from sequence number `from_seq` on
+  // (acknowledged or not: the server may ask for a resend), in order.
+  absl::StatusOr<std::vector<OutboxEntry>> OutboxFrom(uint64_t from_seq, size_t limit);
+
+  absl::StatusOr<std::vector<SyncIssue>> ListSyncIssues(bool include_dismissed);
+  absl::Status DismissSyncIssue(const std::string& issue_id);
+
+  // Held by Client::Sync for the whole sync: one sync per store at a time.
+  std::mutex& sync_mutex() { return sync_mutex_; }
+
   absl::Status SetSyncCursor(const std::string& cursor, const std::string& server_epoch);
   // Returns {cursor, server_epoch}; both empty before the first sync.
   absl::StatusOr<std::pair<std::string, std::string>> SyncCursor();
@@ -143,6 +193,28 @@ class DeviceStore {
   absl::StatusOr<PendingSyncCounts> PendingCounts();
   // The outbox in sequence order, decrypted (for the push code and tests).
   absl::StatusOr<std::vector<OutboxEntry>> Outbox();
+
+  // --- Evidence uploads and receipts (issue 6; uploader.h). ---
+
+  // An evidence file waiting for upload.
+  struct PendingUpload {
+    std::string evidence_id;
+    std::string sha256_hex;
+    uint64_t size_bytes = 0;
+    std::string content_path;
+  };
+  // Evidence whose file is kept here and not yet acknowledged by the server.
+  absl::StatusOr<std::vector<PendingUpload>> PendingUploads();
+  // The server acknowledged the file of `evidence_id`: no longer pending.
+  // The file itself stays where it is (the app decides when to delete it).
+  absl::Status MarkEvidenceUploaded(const std::string& evidence_id);
+  // Ids of this device's evidence with no receipt yet, oldest first.
+  absl::StatusOr<std::vector<std::string>> EvidenceWithoutReceipt();
+  // Keeps `receipt` for its evidence (column and the record's receipt).
+  absl::Status StoreEvidenceReceipt(const v1::EvidenceReceipt& receipt);
+  // The receipt of `evidence_id`: NOT_FOUND when the evidence is unknown,
+  // FAILED_PRECONDITION when it has none yet.
+  absl::StatusOr<v1::EvidenceReceipt> EvidenceReceipt(const std::string& evidence_id);
 
  private:
   DeviceStore(std::unique_ptr<Db> db, std::string device_id, const std::array<uint8_t, 32>& key,
@@ -182,6 +254,28 @@ class DeviceStore {
   absl::Status RunInTransaction(const std::function<absl::Status()>& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
+  // Bodies of the reference-data and server-state writers (mutex_ held,
+  // transaction open), shared by the one-call methods and ApplyPullPage.
+  absl::Status ApplyCatalogLocked(const v1::Catalog& catalog) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status AddPriorViolationLocked(const v1::PriorViolation& p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status AddTicketLeaseLocked(const v1::TicketLease& lease)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status UpsertServerEvidenceLocked(const v1::Evidence& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status UpsertServerTicketLocked(const v1::Ticket& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status UpsertServerNoPenaltyLocked(const v1::NoPenaltyDecision& d)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status ApplyChangeLocked(const v1::Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status SetSyncCursorLocked(const std::string& cursor, const std::string& epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<int> ReapplyPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status PutSyncIssueLocked(const std::string& issue_id, SyncIssueKind kind,
+                                  const v1::MutationResult& result, const std::string& case_id,
+                                  const google::protobuf::MessageLite& detail)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  std::mutex sync_mutex_;
   std::mutex mutex_;
   std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mutex_);
   const std::string device_id_;

@@ -24,6 +24,22 @@ FileKeyProvider::FileKeyProvider(std::string directory) : directory_(std::move(d
 
 FileKeyProvider::~FileKeyProvider() = default;
 
+Status KeyProvider::DeleteKey(const std::string& name) {
+  return Status(StatusCode::kUnimplemented, "cannot_delete_key",
+                "this key provider cannot delete key \"" + name + "\"");
+}
+
+Status FileKeyProvider::DeleteKey(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    return Status(StatusCode::kInvalidArgument, "invalid_argument",
+                  "key name \"" + name + "\" is not a plain file name");
+  }
+  const std::string path = directory_ + "/" + name + ".key";
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return IoError("cannot delete key file", path);
+  return Status();
+}
+
 Result<Key256> FileKeyProvider::GetKey(const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     return Status(StatusCode::kInvalidArgument, "invalid_argument",

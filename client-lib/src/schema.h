@@ -107,9 +107,31 @@ CREATE TABLE outbox (
   sealed        BLOB NOT NULL     -- palm.v1.Mutation, AES-256-GCM
 );
 )sql"},
+    {2, R"sql(
+-- Sync issues: rejected writes and lost field values, as the server reported
+-- them; `sealed` is the palm.v1.MutationResult (rejection) or
+-- palm.v1.ConflictLoss (conflict), AES-256-GCM (it may hold party data).
+CREATE TABLE sync_issues (
+  issue_id       TEXT PRIMARY KEY,
+  kind           INTEGER NOT NULL,
+  mutation_id    TEXT NOT NULL,
+  device_seq     INTEGER NOT NULL,
+  case_id        TEXT NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  dismissed      INTEGER NOT NULL DEFAULT 0,
+  sealed         BLOB NOT NULL
+);
+CREATE INDEX sync_issues_by_time ON sync_issues (recorded_at_ms, issue_id);
+)sql"},
+    {3, R"sql(
+-- Evidence receipts (issue 6): the palm.v1.EvidenceReceipt the server gave
+-- for the record (GetReceipt or a pulled head), kept apart from `proto` so
+-- that a pulled server version without one never drops it.
+ALTER TABLE evidence ADD COLUMN receipt BLOB;
+)sql"},
 };
 
-inline constexpr int64_t kLatestSchemaVersion = 1;
+inline constexpr int64_t kLatestSchemaVersion = 3;
 
 inline constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

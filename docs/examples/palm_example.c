@@ -108,7 +108,16 @@ int main(int argc, char** argv) {
   if (json != NULL) printf("     %s\n", json);
   palm_free(json);
 
-  expect("sync is not available yet", palm_sync(client), PALM_UNIMPLEMENTED);
+  /* Still offline: a sync attempt fails cleanly and loses nothing. */
+  expect("sync with no server reachable",
+         palm_sync(client,
+                   "{\"server_address\": \"127.0.0.1:1\", \"insecure_loopback\": true,"
+                   " \"timeout_ms\": 2000}",
+                   &json),
+         PALM_UNAVAILABLE);
+  expect("pending counts after the failed sync", palm_pending_counts(client, &json), PALM_OK);
+  if (json != NULL) printf("     %s\n", json);
+  palm_free(json);
 
   palm_free(case_id);
   palm_close(client);

@@ -17,9 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/pki/pki.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
-#include "tools/pki/pki.h"
 
 namespace palm::security_test {
 

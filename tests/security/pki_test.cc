@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "security/bureau.h"
-#include "tools/pki/pki.h"
+#include "server/pki/pki.h"
 
 using palm::security_test::Bureau;
 using palm::security_test::FileMode;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "palm/v1/admin.grpc.pb.h"
+#include "palm/v1/auth.grpc.pb.h"
 #include "palm/v1/sync.grpc.pb.h"
 #include "server/server.h"
 #include "support/temp_dir.h"
@@ -68,6 +69,17 @@ inline std::unique_ptr<grpc::ClientContext> DeviceContext(const std::string& dev
   return ctx;
 }
 
+// Call context naming the calling device (none when empty) and carrying the
+// session `token` (AuthService.SignIn).
+inline std::unique_ptr<grpc::ClientContext> SessionContext(const std::string& device,
+                                                           const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!device.empty()) ctx->AddMetadata("x-palm-device-id", device);
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return ctx;
+}
+
 // A raw client of one server address.
 struct Client {
   explicit Client(const std::string& address) {
@@ -75,11 +87,50 @@ struct Client {
     REQUIRE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)));
     sync = v1::SyncService::NewStub(channel);
     admin = v1::AdminService::NewStub(channel);
+    auth = v1::AuthService::NewStub(channel);
   }
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::SyncService::Stub> sync;
   std::unique_ptr<v1::AdminService::Stub> admin;
+  std::unique_ptr<v1::AuthService::Stub> auth;
+
+  // Sets the sign-in secret of officer `id` (AddOfficer with the officer as
+  // it stands) — officers of SetUpOrganisation have none.
+  void SetSecret(const std::string& id, const std::string& town, const std::string& squad,
+                 v1::Role role, bool sworn, const std::string& secret) {
+    grpc::ClientContext ctx;
+    v1::AddOfficerRequest request;
+    v1::Officer* o = request.mutable_officer();
+    o->set_officer_id(id);
+    o->set_name(id);
+    o->set_role(role);
+    o->set_sworn(sworn);
+    o->set_town_id(town);
+    o->set_squad_id(squad);
+    o->set_active(true);
+    request.set_secret(secret);
+    v1::AddOfficerResponse response;
+    grpc::Status s = admin->AddOfficer(&ctx, request, &response);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  }
+
+  // Signs officer `id` in on `device` (empty: as the loopback operator) and
+  // returns the session token.
+  std::string SignIn(const std::string& id, const std::string& secret,
+                     const std::string& device = "") {
+    grpc::ClientContext ctx;
+    if (!device.empty()) ctx.AddMetadata("x-palm-device-id", device);
+    v1::SignInRequest request;
+    request.set_officer_id(id);
+    request.set_secret(secret);
+    v1::SignInResponse response;
+    grpc::Status s = auth->SignIn(&ctx, request, &response);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+    return response.session().token();
+  }
 
   void Enroll(const std::string& device, const std::string& town, const std::string& squad) {
     grpc::ClientContext ctx;

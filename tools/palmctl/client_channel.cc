@@ -5,15 +5,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "tools/pki/pki.h"
+#include "server/pki/pki.h"
 
 namespace palm::palmctl {
 namespace {
@@ -88,6 +91,23 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(const GlobalOpt
 
 void PrepareCall(const GlobalOptions& global, grpc::ClientContext* context) {
   context->set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  if (std::string token = SessionToken(); !token.empty()) {
+    context->AddMetadata("authorization", "Bearer " + token);
+  }
+}
+
+std::string DefaultTokenFile() {
+  if (const char* file = std::getenv(kTokenFileEnv); file != nullptr && *file != '\0') return file;
+  const char* home = std::getenv("HOME");
+  return (std::filesystem::path(home != nullptr ? home : ".") / ".palmctl" / "token").string();
+}
+
+std::string SessionToken() {
+  if (const char* token = std::getenv(kTokenEnv); token != nullptr && *token != '\0') return token;
+  std::ifstream in(DefaultTokenFile());
+  std::string token;
+  std::getline(in, token);
+  return std::string(absl::StripAsciiWhitespace(token));
 }
 
 int FailRpc(absl::string_view rpc, const grpc::Status& status) {

@@ -23,9 +23,23 @@ namespace palm::palmctl {
 // The channel connects lazily: nothing is sent until the first call.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(const GlobalOptions& global);
 
-// Sets up `context` for one call: its deadline (and, later, the session
-// token). Call before every RPC.
+// Sets up `context` for one call: its deadline and the officer session
+// token (SessionToken), if any, as `authorization: Bearer <token>`. Call
+// before every RPC.
 void PrepareCall(const GlobalOptions& global, grpc::ClientContext* context);
+
+// Environment variables naming the session token: PALMCTL_TOKEN holds the
+// token itself; else PALMCTL_TOKEN_FILE names a file holding it (as written
+// by `palmctl auth login --out FILE`); else ~/.palmctl/token when it exists.
+inline constexpr char kTokenEnv[] = "PALMCTL_TOKEN";
+inline constexpr char kTokenFileEnv[] = "PALMCTL_TOKEN_FILE";
+
+// The file `palmctl auth login` writes by default: $PALMCTL_TOKEN_FILE, else
+// ~/.palmctl/token.
+std::string DefaultTokenFile();
+
+// The session token from the environment (see kTokenEnv), or empty.
+std::string SessionToken();
 
 // Prints why `rpc` (e.g. "EnrollDevice") failed and returns kExitFailure:
 // "palmctl: the server does not support <rpc> yet" for UNIMPLEMENTED,

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "server/pki/pki.h"
 #include "tools/palmctl/command.h"
-#include "tools/pki/pki.h"
 
 namespace palm::palmctl {
 namespace {

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "palm/v1/admin.grpc.pb.h"
+#include "server/pki/pki.h"
 #include "sync/uuid.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/command.h"
-#include "tools/pki/pki.h"
 
 namespace palm::palmctl {
 namespace {

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include "server/pki/pki.h"
 #include "tools/palmctl/command.h"
-#include "tools/pki/pki.h"
 
 namespace palm::palmctl {
 namespace {

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "absl/strings/str_join.h"
+#include "server/pki/pki.h"
 #include "tools/palmctl/command.h"
-#include "tools/pki/pki.h"
 
 namespace palm::palmctl {
 namespace {

@@ -19,6 +19,7 @@
 #ifndef PALM_CLIENT_H_
 #define PALM_CLIENT_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -36,7 +37,64 @@ namespace palm {
 namespace internal {
 class DeviceStore;
 struct ClientAccess;
+struct CancelAccess;
 }  // namespace internal
+
+// A request to stop a running sync, shared by copies: keep one copy, put
+// another in SyncOptions, and call Cancel() from any thread. Thread-safe.
+class PALM_EXPORT CancelToken {
+ public:
+  CancelToken();
+  // Asks every sync using this token (or a copy) to stop. Returns at once;
+  // the sync returns CANCELLED within about a second, leaving the store
+  // consistent (a pull page is applied whole or not at all). Idempotent.
+  void Cancel() const;
+  bool cancelled() const;
+
+ private:
+  friend struct internal::CancelAccess;
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Where and how Client::Sync reaches the server.
+struct SyncOptions {
+  // "host:port" of palm-server.
+  std::string server_address;
+  // Mutual TLS (DESIGN.md §4): PEM files of the bureau CA that signed the
+  // server certificate, and of the device's client certificate and key
+  // (both or neither). Required unless insecure_loopback.
+  std::string ca_cert_path;
+  std::string client_cert_path;
+  std::string client_key_path;
+  // Name to check the server certificate against instead of the host in
+  // server_address (e.g. when connecting by IP address).
+  std::string tls_server_name;
+  // Plaintext, for tests and development only: refused unless
+  // server_address is a loopback address (127.0.0.0/8, [::1], localhost).
+  bool insecure_loopback = false;
+  // The signed-in officer's session token (AuthService.SignIn, kept by the
+  // app), sent as `authorization: Bearer <token>` on every call. The server
+  // requires it whenever TLS is on; it is sent only over TLS.
+  std::string session_token;
+
+  // Called on the syncing thread as work is done; must not call back into
+  // the Client. May be empty.
+  std::function<void(const SyncProgress&)> on_progress;
+  // Cancels the sync from another thread.
+  CancelToken cancel;
+  // Whole-sync time limit; 0 for none. When it passes, Sync returns
+  // DEADLINE_EXCEEDED; what was done so far is kept and the next sync resumes.
+  std::chrono::milliseconds timeout{0};
+
+  // Ask for a new block of ticket numbers when fewer than this are left.
+  int64_t ticket_numbers_low_water = 50;
+  uint32_t ticket_numbers_per_lease = 200;
+  // Mutations per push batch (the server takes at most 2000) and changes per
+  // pull page (the server caps it). Smaller means more, cheaper checkpoints.
+  uint32_t push_batch_size = 500;
+  uint32_t pull_page_size = 500;
+};
 
 // How hard each write is pushed to stable storage.
 enum class Durability {
@@ -79,6 +137,14 @@ class PALM_EXPORT Client {
   //   PERMISSION_DENIED    the key does not open this database;
   //   other codes for I/O errors, with the path in the message.
   static Result<std::unique_ptr<Client>> Open(const ClientOptions& options);
+
+  // Deletes the device store of `options` — the database file with its
+  // "-wal" and "-shm" files and its security file (palm/device_security.h) — and
+  // its key (options.key_provider->DeleteKey(options.key_name)), e.g. after
+  // the server revoked the device (palm/device_security.h). Close every
+  // Client on it first. OK when nothing was there; otherwise the first
+  // failure (the files are deleted even when the key cannot be).
+  static Status WipeStore(const ClientOptions& options);
 
   ~Client();
   Client(const Client&) = delete;
@@ -170,9 +236,43 @@ class PALM_EXPORT Client {
   // first).
   Result<SyncReport> LastSyncReport();
 
-  // Pushes the outbox and pulls the device's scope. Not available yet:
-  // returns UNIMPLEMENTED "sync is not available in this build yet".
-  Status Sync();
+  // Reconciles the device with the server (DESIGN.md §3), in order:
+  // reference data (catalogue, towns, squads, officers) and, when running
+  // low, a new block of ticket numbers; push the outbox in sequence order
+  // (each mutation acknowledged once the server made it durable; rejections
+  // and lost field values are kept, see ListSyncIssues); pull the changes of
+  // the device's scope after the stored cursor, applying each page with its
+  // cursor in one transaction and re-applying still-pending writes on top;
+  // report the device's status. Returns the report (also kept, see
+  // LastSyncReport).
+  //
+  // A sync interrupted anywhere (connection lost, cancelled, deadline, app
+  // killed) loses nothing and duplicates nothing: the next call resumes.
+  // If the server answers "resync required" the device drops its copy of the
+  // scope and its cursor — never its outbox — and takes a fresh snapshot.
+  //
+  // Fails with INVALID_ARGUMENT for unusable options (no address, missing
+  // TLS files, insecure_loopback with a non-loopback address), CANCELLED,
+  // DEADLINE_EXCEEDED, ABORTED "sync_in_progress" when another Sync of this
+  // Client is running, or the server's status (UNAVAILABLE when it cannot
+  // be reached, UNAUTHENTICATED / PERMISSION_DENIED for an unknown or revoked
+  // device). Blocks the calling thread; other calls on this Client stay
+  // usable meanwhile (app writes made during a sync go with the next one).
+  Result<SyncReport> Sync(const SyncOptions& options);
+
+  // Returns the rejected writes and lost field values syncs have reported,
+  // oldest first; dismissed ones only when `include_dismissed`.
+  Result<std::vector<SyncIssue>> ListSyncIssues(bool include_dismissed = false);
+
+  // Marks an issue as seen. NOT_FOUND when there is no such issue.
+  Status DismissSyncIssue(const std::string& issue_id);
+
+  // Returns the Merkle-log receipt of evidence `evidence_id` for offline
+  // verification (`palmctl evidence verify FILE --receipt R --log-key K`):
+  // protobuf JSON of palm.v1.EvidenceReceipt when `json`, else its binary
+  // encoding (docs/evidence.md, "Files"). NOT_FOUND for unknown evidence,
+  // FAILED_PRECONDITION while no sync has brought its receipt yet.
+  Result<std::string> ExportEvidenceReceipt(const std::string& evidence_id, bool json = true);
 
  private:
   friend struct internal::ClientAccess;

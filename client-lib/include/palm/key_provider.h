@@ -32,6 +32,11 @@ class PALM_EXPORT KeyProvider {
   // non-OK status when the key is unavailable (e.g. the keystore is locked);
   // the library then refuses to open the database.
   virtual Result<Key256> GetKey(const std::string& name) = 0;
+
+  // Destroys the key called `name` (Client::WipeStore, after a revocation).
+  // OK when it does not exist. The default returns UNIMPLEMENTED (reason
+  // "cannot_delete_key"): a provider that keeps keys must override it.
+  virtual Status DeleteKey(const std::string& name);
 };
 
 // Keeps each key in its own file `<directory>/<name>.key` (32 random bytes,
@@ -53,6 +58,9 @@ class PALM_EXPORT FileKeyProvider : public KeyProvider {
   // a key file that is not exactly 32 bytes, PERMISSION_DENIED when the key
   // file is readable by group or others, and INTERNAL on I/O errors.
   Result<Key256> GetKey(const std::string& name) override;
+
+  // Deletes `<directory>/<name>.key`. OK when it is already gone.
+  Status DeleteKey(const std::string& name) override;
 
   // The directory keys live in.
   const std::string& directory() const { return directory_; }

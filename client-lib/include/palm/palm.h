@@ -148,8 +148,20 @@ PALM_EXPORT palm_code palm_ticket_numbers_left(palm_client* client, int64_t* lef
 /* The last sync's outcome as JSON ({"ever_synced": false} before the first). */
 PALM_EXPORT palm_code palm_last_sync_report(palm_client* client, char** json_out);
 
-/* Syncs with the server. Not available yet: returns PALM_UNIMPLEMENTED. */
-PALM_EXPORT palm_code palm_sync(palm_client* client);
+/*
+ * Syncs with the server (palm::Client::Sync). `options_json`:
+ *   {"server_address": "host:port", "ca_cert_path": "...",
+ *    "client_cert_path": "...", "client_key_path": "...",
+ *    "tls_server_name": "...", "insecure_loopback": false,
+ *    "timeout_ms": 0, "push_batch_size": 500, "pull_page_size": 500}
+ * *report_json_out gets the report, as palm_last_sync_report. Blocks; call
+ * palm_sync_cancel from another thread to stop it (PALM_CANCELLED).
+ */
+PALM_EXPORT palm_code palm_sync(palm_client* client, const char* options_json,
+                                char** report_json_out);
+
+/* Cancels the sync running on `client`, if any. Thread-safe; returns at once. */
+PALM_EXPORT palm_code palm_sync_cancel(palm_client* client);
 
 /*
  * The message / machine reason of this thread's last failed call ("" after a

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "palm/export.h"
+
 namespace palm {
 
 // Lifecycle states (DESIGN.md §2), numbered as palm.v1.CaseState.
@@ -183,6 +185,15 @@ struct Evidence {
   bool withdrawn = false;
   std::string withdraw_reason;
   bool uploaded = false;
+  // The server's Merkle-log receipt (DESIGN.md §3.6): once it is here, the
+  // record's registration can be proven offline (Client::ExportEvidenceReceipt,
+  // `palmctl evidence verify`).
+  bool has_receipt = false;
+  uint64_t receipt_leaf_index = 0;
+  uint64_t receipt_tree_size = 0;
+  // Set by the server when the capture time is implausible (docs/evidence.md).
+  bool capture_time_flagged = false;
+  std::string capture_time_flag;
 };
 
 struct Remedy {
@@ -340,6 +351,74 @@ struct SyncReport {
   uint64_t applied_with_conflict = 0;
   uint64_t rejected = 0;
   uint64_t pulled = 0;
+  // Mutations the server had already seen (a resumed sync); each is also
+  // counted under the outcome it first got.
+  uint64_t duplicates = 0;
+  // Field values that lost a last-writer-wins merge in this sync's results
+  // (see Client::ListSyncIssues).
+  uint64_t conflicts = 0;
+  // The server asked for a fresh snapshot (restored from a backup, or the
+  // device's scope changed); the device replaced its copy of the scope and
+  // kept every unsent write.
+  bool resync = false;
+  // This sync's pull was a snapshot (first sync, resync, or after a rejected
+  // write whose local effect had to be undone).
+  bool snapshot = false;
+  int64_t duration_ms = 0;
+  // Ticket numbers leased during this sync.
+  int64_t ticket_numbers_leased = 0;
+};
+
+// What a sync is doing, for progress callbacks.
+enum class SyncPhase : int {
+  kReference = 1,  // catalogue, roster, ticket-number lease
+  kPush = 2,       // outbox to the server
+  kPull = 3,       // changes in the device's scope from the server
+  kUpload = 4,     // evidence files (bytes), after the push
+};
+
+// Returns "reference", "push", "pull" or "upload". The string is static.
+PALM_EXPORT const char* SyncPhaseName(SyncPhase phase);
+
+struct SyncProgress {
+  SyncPhase phase = SyncPhase::kReference;
+  // Items done in this phase so far, and the total expected (0 when not yet
+  // known). Push counts mutations, pull counts changes.
+  uint64_t done = 0;
+  uint64_t total = 0;
+};
+
+enum class SyncIssueKind : int {
+  // The server refused one of this device's writes; it is kept on the server
+  // for the squad leader and its local effect was undone by the next pull.
+  kRejected = 1,
+  // A case field value lost a last-writer-wins merge (DESIGN.md §3.4).
+  kConflict = 2,
+};
+
+// Something a sync reported that an officer or squad leader should see.
+// Kept on the device (encrypted where it holds party data) until dismissed.
+struct SyncIssue {
+  // The conflict id for conflicts, the mutation id for rejections.
+  std::string issue_id;
+  SyncIssueKind kind = SyncIssueKind::kRejected;
+  // The write of this device that got the outcome.
+  std::string mutation_id;
+  uint64_t device_seq = 0;
+  std::string case_id;
+  int64_t recorded_at_ms = 0;
+  bool dismissed = false;
+  // kRejected: machine reason (e.g. "stale_transition") and the server's
+  // sentence.
+  std::string reason;
+  std::string message;
+  // kConflict: the field, the value that lost and the one that won.
+  CaseField field = CaseField::kUnspecified;
+  std::string party_id;
+  std::string losing_value;
+  std::string losing_device_id;
+  std::string winning_value;
+  std::string winning_device_id;
 };
 
 }  // namespace palm

@@ -21,8 +21,8 @@
 // certificates are PEM, 0644. No writer here ever overwrites a file.
 //
 // All functions are thread-safe (they share no state of their own).
-#ifndef PALM_TOOLS_PKI_PKI_H_
-#define PALM_TOOLS_PKI_PKI_H_
+#ifndef PALM_SERVER_PKI_PKI_H_
+#define PALM_SERVER_PKI_PKI_H_
 
 #include <chrono>
 #include <optional>
@@ -199,4 +199,4 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace palm::pki
 
-#endif  // PALM_TOOLS_PKI_PKI_H_
+#endif  // PALM_SERVER_PKI_PKI_H_

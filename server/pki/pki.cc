@@ -1,4 +1,4 @@
-#include "tools/pki/pki.h"
+#include "server/pki/pki.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,0 +1,505 @@
+#include "client-lib/src/sync_client.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client-lib/src/channel.h"
+#include "client-lib/src/macros.h"
+#include "client-lib/src/status_internal.h"
+#include "client-lib/src/uploader.h"
+#include "palm/v1/sync.grpc.pb.h"
+#include "sync/hlc.h"
+#include "sync/status.h"
+
+namespace palm {
+
+// --- CancelToken --------------------------------------------------------------
+
+struct CancelToken::State {
+  std::mutex mu;
+  std::atomic<bool> cancelled{false};
+  uint64_t next_id = 1;
+  std::map<uint64_t, std::function<void()>> callbacks;  // guarded by mu
+};
+
+CancelToken::CancelToken() : state_(std::make_shared<State>()) {}
+
+void CancelToken::Cancel() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (state_->cancelled.exchange(true)) return;
+  // Under the lock, so that Unregister cannot return while one runs.
+  for (auto& [id, fn] : state_->callbacks) fn();
+}
+
+bool CancelToken::cancelled() const { return state_->cancelled.load(); }
+
+const char* SyncPhaseName(SyncPhase phase) {
+  switch (phase) {
+    case SyncPhase::kReference:
+      return "reference";
+    case SyncPhase::kPush:
+      return "push";
+    case SyncPhase::kPull:
+      return "pull";
+    case SyncPhase::kUpload:
+      return "upload";
+  }
+  return "unknown";
+}
+
+namespace internal {
+
+uint64_t CancelAccess::Register(const CancelToken& token, std::function<void()> fn) {
+  CancelToken::State& s = *token.state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.cancelled.load()) fn();
+  uint64_t id = s.next_id++;
+  s.callbacks.emplace(id, std::move(fn));
+  return id;
+}
+
+void CancelAccess::Unregister(const CancelToken& token, uint64_t id) {
+  CancelToken::State& s = *token.state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.callbacks.erase(id);
+}
+
+namespace {
+
+namespace v1 = palm::v1;
+using Clock = std::chrono::system_clock;
+
+// Push batches stay well under the 8 MiB message limit, whatever the
+// configured count.
+constexpr size_t kPushBatchBytes = 2 * 1024 * 1024;
+// How often in a row the server may ask for a resend from the same place
+// before the sync gives up (a server that cannot take the mutation).
+constexpr int kMaxResendsWithoutProgress = 3;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// The one call in flight, so that a cancellation from another thread can
+// reach it. Thread-safe.
+class CallSlot {
+ public:
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+  }
+
+  // RAII: `ctx` is the call in flight for the scope's lifetime.
+  class Scope {
+   public:
+    Scope(CallSlot& slot, grpc::ClientContext* ctx) : slot_(slot) {
+      std::lock_guard<std::mutex> lock(slot_.mu_);
+      slot_.ctx_ = ctx;
+      if (slot_.cancelled_) ctx->TryCancel();
+    }
+    ~Scope() {
+      std::lock_guard<std::mutex> lock(slot_.mu_);
+      slot_.ctx_ = nullptr;
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    CallSlot& slot_;
+  };
+
+ private:
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
+  bool cancelled_ = false;              // guarded by mu_
+};
+
+// The server ends refusals of its rules with " [REASON_NAME]"
+// (docs/protocol.md, "Errors"); keep that reason machine-readable.
+absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
+  const std::string& message = s.error_message();
+  std::string text = absl::StrCat(what, ": ", message);
+  const auto code = static_cast<absl::StatusCode>(s.error_code());
+  if (absl::EndsWith(message, "]")) {
+    size_t open = message.rfind(" [REASON_");
+    if (open != std::string::npos) {
+      std::string name = message.substr(open + 2, message.size() - open - 3);
+      v1::ReasonCode reason;
+      if (v1::ReasonCode_Parse(name, &reason)) return sync::Refuse(code, reason, text);
+    }
+  }
+  return absl::Status(code, text);
+}
+
+class SyncSession {
+ public:
+  SyncSession(DeviceStore& store, const SyncOptions& options)
+      : store_(store),
+        options_(options),
+        deadline_(options.timeout.count() > 0 ? Clock::now() + options.timeout
+                                              : Clock::time_point::max()) {}
+
+  absl::Status Run(SyncReport* report) {
+    report_ = report;
+    PALM_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeSyncChannel(options_));
+    stub_ = v1::SyncService::NewStub(channel);
+    channel_ = channel;
+    const uint64_t cancel_id = CancelAccess::Register(options_.cancel, [this] { slot_.Cancel(); });
+    absl::Status s = Steps();
+    CancelAccess::Unregister(options_.cancel, cancel_id);
+    return s;
+  }
+
+ private:
+  absl::Status Steps() {
+    PALM_RETURN_IF_ERROR(Reference());
+    PALM_RETURN_IF_ERROR(LeaseIfLow());
+    PALM_RETURN_IF_ERROR(Push());
+    PALM_RETURN_IF_ERROR(Upload());
+    PALM_RETURN_IF_ERROR(Pull());
+    return ReportStatus();
+  }
+
+  void Progress(SyncPhase phase, uint64_t done, uint64_t total) {
+    if (options_.on_progress) options_.on_progress(SyncProgress{phase, done, total});
+  }
+
+  // What a failed call means for the sync: a cancellation or a passed
+  // deadline of ours is said as such, anything else is the server's status.
+  absl::Status CallFailed(const grpc::Status& s, absl::string_view what) {
+    if (options_.cancel.cancelled()) {
+      return absl::CancelledError(
+          "the sync was cancelled; what was done is kept and the next sync resumes");
+    }
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= deadline_) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the sync did not finish within ", options_.timeout.count(), " ms (during ",
+                       what, "); what was done is kept and the next sync resumes"));
+    }
+    return FromGrpc(s, what);
+  }
+
+  absl::Status CheckStop() {
+    if (options_.cancel.cancelled()) return CallFailed(grpc::Status::CANCELLED, "");
+    if (Clock::now() >= deadline_) {
+      return CallFailed(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, ""), "the sync");
+    }
+    return absl::OkStatus();
+  }
+
+  // Evidence files and receipts (issue 6, uploader.h), after the push so the
+  // records exist on the server. A file that fails waits for the next sync.
+  absl::Status Upload() {
+    PALM_RETURN_IF_ERROR(CheckStop());
+    UploadOptions upload;
+    upload.deadline = deadline_;
+    upload.progress = [this](uint64_t done, uint64_t total) {
+      Progress(SyncPhase::kUpload, done, total);
+    };
+    absl::StatusOr<UploadOutcome> outcome =
+        UploadPendingEvidence(channel_, store_, upload, options_.cancel);
+    if (!outcome.ok()) return outcome.status();
+    for (std::string& note : outcome->notes) notes_.push_back(std::move(note));
+    return absl::OkStatus();
+  }
+
+  // Catalogue, towns, squads and officers.
+  absl::Status Reference() {
+    PALM_RETURN_IF_ERROR(CheckStop());
+    Progress(SyncPhase::kReference, 0, 1);
+    PALM_ASSIGN_OR_RETURN(int64_t version, store_.CatalogVersion());
+    v1::GetReferenceDataRequest request;
+    request.set_catalog_version(version);
+    v1::GetReferenceDataResponse response;
+    grpc::ClientContext ctx;
+    PrepareCall(&ctx, store_.device_id(), deadline_);
+    grpc::Status s;
+    {
+      CallSlot::Scope scope(slot_, &ctx);
+      s = stub_->GetReferenceData(&ctx, request, &response);
+    }
+    if (!s.ok()) return CallFailed(s, "reading reference data");
+    epoch_ = response.server_epoch();
+    PALM_RETURN_IF_ERROR(store_.ApplyReferenceData(response));
+    Progress(SyncPhase::kReference, 1, 1);
+    return absl::OkStatus();
+  }
+
+  // A new block of ticket numbers when the device runs low. A refusal is
+  // not fatal: the outbox must still go up.
+  absl::Status LeaseIfLow() {
+    PALM_ASSIGN_OR_RETURN(int64_t left, store_.TicketNumbersLeft());
+    if (left >= options_.ticket_numbers_low_water || options_.ticket_numbers_per_lease == 0) {
+      return absl::OkStatus();
+    }
+    PALM_RETURN_IF_ERROR(CheckStop());
+    v1::LeaseTicketNumbersRequest request;
+    request.set_count(options_.ticket_numbers_per_lease);
+    v1::LeaseTicketNumbersResponse response;
+    grpc::ClientContext ctx;
+    PrepareCall(&ctx, store_.device_id(), deadline_);
+    grpc::Status s;
+    {
+      CallSlot::Scope scope(slot_, &ctx);
+      s = stub_->LeaseTicketNumbers(&ctx, request, &response);
+    }
+    if (!s.ok()) {
+      absl::Status failed = CallFailed(s, "leasing ticket numbers");
+      if (absl::IsCancelled(failed) || absl::IsDeadlineExceeded(failed)) return failed;
+      // A lost answer leaves a block on the server that the pull brings
+      // down (it is in the device's scope), so nothing is wasted for long.
+      notes_.push_back(std::string(failed.message()));
+      return absl::OkStatus();
+    }
+    PALM_RETURN_IF_ERROR(store_.AddTicketLease(response.lease()));
+    report_->ticket_numbers_leased +=
+        response.lease().last_number() - response.lease().first_number() + 1;
+    return absl::OkStatus();
+  }
+
+  // Reads the next batch from `from`: at most push_batch_size mutations and
+  // kPushBatchBytes bytes (at least one).
+  absl::StatusOr<v1::PushRequest> NextBatch(uint64_t from) {
+    const size_t limit = std::clamp<size_t>(options_.push_batch_size, 1, 2000);
+    PALM_ASSIGN_OR_RETURN(std::vector<OutboxEntry> entries, store_.OutboxFrom(from, limit));
+    v1::PushRequest request;
+    size_t bytes = 0;
+    for (OutboxEntry& e : entries) {
+      bytes += e.mutation.ByteSizeLong();
+      if (bytes > kPushBatchBytes && request.mutations_size() > 0) break;
+      *request.add_mutations() = std::move(e.mutation);
+    }
+    return request;
+  }
+
+  // The outbox, in sequence order, one batch in flight; every result is
+  // recorded (and the outbox acknowledged) before the next batch goes.
+  //
+  // With nothing pending, the server is still asked for what it holds (an
+  // empty batch) when its epoch is not the one the device last pulled from:
+  // a server restored from a backup may have lost acknowledged mutations,
+  // and only the device can send them again. The probe runs before the pull
+  // stores the new epoch, so an interrupted sync probes again next time.
+  absl::Status Push() {
+    PALM_ASSIGN_OR_RETURN(uint64_t next, store_.FirstPendingSeq());
+    PALM_ASSIGN_OR_RETURN(uint64_t last_seq, store_.LastDeviceSeq());
+    PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
+    const bool probe = next == 0 && last_seq > 0 && stored.second != epoch_;
+    if (next == 0 && !probe) return absl::OkStatus();
+    PALM_RETURN_IF_ERROR(CheckStop());
+    PALM_ASSIGN_OR_RETURN(PendingSyncCounts pending, store_.PendingCounts());
+    const uint64_t total = pending.mutations;
+    uint64_t done = 0;
+    Progress(SyncPhase::kPush, 0, total);
+
+    grpc::ClientContext ctx;
+    PrepareCall(&ctx, store_.device_id(), deadline_);
+    CallSlot::Scope scope(slot_, &ctx);
+    std::unique_ptr<grpc::ClientReaderWriter<v1::PushRequest, v1::PushResponse>> stream =
+        stub_->Push(&ctx);
+    // Ends the call after a local failure, so that nothing is left running.
+    auto abandon = [&](absl::Status s) {
+      ctx.TryCancel();
+      (void)stream->Finish();
+      return s;
+    };
+
+    if (probe) {
+      v1::PushResponse response;
+      if (!stream->Write(v1::PushRequest()) || !stream->Read(&response)) {
+        return CallFailed(stream->Finish(), "asking the server what it holds");
+      }
+      if (response.acknowledged_seq() >= last_seq) {
+        stream->WritesDone();
+        grpc::Status s = stream->Finish();
+        if (!s.ok()) return CallFailed(s, "finishing the push");
+        return absl::OkStatus();
+      }
+      next = response.acknowledged_seq() + 1;
+      notes_.push_back(absl::StrCat("the server holds this device's mutations only up to ",
+                                    response.acknowledged_seq(), "; sent again from the outbox"));
+    }
+
+    uint64_t last_resend = 0;
+    int resends = 0;
+    for (;;) {
+      absl::StatusOr<v1::PushRequest> batch = NextBatch(next);
+      if (!batch.ok()) return abandon(batch.status());
+      if (batch->mutations_size() == 0) break;
+      if (batch->mutations(0).device_seq() != next) {
+        return abandon(
+            absl::DataLossError(absl::StrCat("the server needs mutation ", next,
+                                             " of this device, which its outbox does not hold")));
+      }
+      const uint64_t batch_last = batch->mutations(batch->mutations_size() - 1).device_seq();
+      v1::PushResponse response;
+      if (!stream->Write(*batch) || !stream->Read(&response)) {
+        return CallFailed(stream->Finish(), "pushing the outbox");
+      }
+      absl::StatusOr<PushRecorded> recorded = store_.RecordPushResults(response);
+      if (!recorded.ok()) return abandon(recorded.status());
+      report_->pushed += response.results_size();
+      report_->applied += recorded->applied;
+      report_->applied_with_conflict += recorded->applied_with_conflict;
+      report_->rejected += recorded->rejected;
+      report_->duplicates += recorded->duplicates;
+      report_->conflicts += recorded->conflicts;
+      done += response.results_size();
+      Progress(SyncPhase::kPush, done, std::max(done, total));
+      if (response.resend_from() != 0) {
+        // A gap on the server (it lost what it had acknowledged, e.g. after
+        // a restore): send again from there, out of the outbox.
+        if (response.resend_from() > batch_last) {
+          return abandon(absl::InternalError(
+              absl::StrCat("the server asked for a resend from ", response.resend_from(),
+                           ", after the batch it was sent (", next, "..", batch_last, ")")));
+        }
+        resends = response.resend_from() == last_resend ? resends + 1 : 0;
+        if (resends >= kMaxResendsWithoutProgress) {
+          return abandon(absl::AbortedError(absl::StrCat("the server keeps asking for mutation ",
+                                                         response.resend_from(), " again")));
+        }
+        last_resend = response.resend_from();
+        next = response.resend_from();
+      } else {
+        next = batch_last + 1;
+      }
+    }
+    stream->WritesDone();
+    grpc::Status s = stream->Finish();
+    if (!s.ok()) return CallFailed(s, "finishing the push");
+    return absl::OkStatus();
+  }
+
+  // Changes of the device's scope after the stored cursor, page by page;
+  // a "resync required" answer restarts it once as a snapshot.
+  absl::Status Pull() {
+    for (int attempt = 0;; ++attempt) {
+      PALM_RETURN_IF_ERROR(CheckStop());
+      PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
+      const bool snapshot = stored.first.empty();
+      report_->snapshot = report_->snapshot || snapshot;
+      v1::PullRequest request;
+      request.set_cursor(stored.first);
+      request.set_page_size(options_.pull_page_size);
+
+      grpc::ClientContext ctx;
+      PrepareCall(&ctx, store_.device_id(), deadline_);
+      CallSlot::Scope scope(slot_, &ctx);
+      std::unique_ptr<grpc::ClientReader<v1::PullResponse>> reader = stub_->Pull(&ctx, request);
+      v1::PullResponse response;
+      bool first_page = true;
+      std::string resync_reason;
+      while (reader->Read(&response)) {
+        if (response.has_resync_required()) {
+          resync_reason = response.resync_required().reason();
+          continue;  // the server ends the call after it
+        }
+        const v1::PullPage& page = response.page();
+        absl::StatusOr<int> applied =
+            store_.ApplyPullPage(page, /*replace_scope=*/snapshot && first_page, epoch_);
+        if (!applied.ok()) {
+          ctx.TryCancel();
+          (void)reader->Finish();
+          return applied.status();
+        }
+        first_page = false;
+        report_->pulled += page.changes_size();
+        Progress(SyncPhase::kPull, page.done(), page.total());
+      }
+      grpc::Status s = reader->Finish();
+      if (!s.ok()) return CallFailed(s, "pulling changes");
+      if (resync_reason.empty()) return absl::OkStatus();
+      if (attempt > 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the server asked for a resync again right after a fresh snapshot began: ",
+                         resync_reason));
+      }
+      // Drop the cursor only; the scope's data is replaced by the
+      // snapshot's first page, in that page's transaction, and the outbox
+      // is never touched.
+      PALM_RETURN_IF_ERROR(store_.SetSyncCursor("", ""));
+      report_->resync = true;
+      notes_.push_back(absl::StrCat("resync: ", resync_reason));
+    }
+  }
+
+  // Tells the server what is still waiting, for squad status. Advisory.
+  absl::Status ReportStatus() {
+    PALM_ASSIGN_OR_RETURN(PendingSyncCounts pending, store_.PendingCounts());
+    PALM_ASSIGN_OR_RETURN(int64_t left, store_.TicketNumbersLeft());
+    v1::ReportDeviceStatusRequest request;
+    request.set_pending_mutations(pending.mutations);
+    request.set_pending_uploads(pending.uploads);
+    request.set_ticket_numbers_left(left);
+    v1::ReportDeviceStatusResponse response;
+    grpc::ClientContext ctx;
+    PrepareCall(&ctx, store_.device_id(), deadline_);
+    grpc::Status s;
+    {
+      CallSlot::Scope scope(slot_, &ctx);
+      s = stub_->ReportDeviceStatus(&ctx, request, &response);
+    }
+    if (!s.ok()) {
+      absl::Status failed = CallFailed(s, "reporting device status");
+      if (absl::IsCancelled(failed) || absl::IsDeadlineExceeded(failed)) return failed;
+      notes_.push_back(std::string(failed.message()));
+    }
+    return absl::OkStatus();
+  }
+
+ public:
+  // Things worth telling that did not fail the sync.
+  std::vector<std::string> notes_;
+
+ private:
+  DeviceStore& store_;
+  const SyncOptions& options_;
+  const Clock::time_point deadline_;
+  std::unique_ptr<v1::SyncService::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
+  CallSlot slot_;
+  std::string epoch_;
+  SyncReport* report_ = nullptr;
+};
+
+}  // namespace
+
+Result<SyncReport> RunSync(DeviceStore& store, const SyncOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  SyncReport report;
+  report.ever_synced = true;
+  report.started_at_ms = NowMs();
+  SyncSession session(store, options);
+  absl::Status s = session.Run(&report);
+  report.finished_at_ms = NowMs();
+  report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count();
+  report.ok = s.ok();
+  Status result = FromAbsl(s);
+  report.error_reason = result.reason();
+  report.message = s.ok() ? "" : result.message();
+  for (const std::string& note : session.notes_) {
+    absl::StrAppend(&report.message, report.message.empty() ? "" : "; ", note);
+  }
+  // The report is advisory; failing to keep it does not undo the sync.
+  (void)store.SetLastSyncReport(report);
+  if (!s.ok()) return result;
+  return report;
+}
+
+}  // namespace internal
+}  // namespace palm

@@ -1,0 +1,192 @@
+#include "server/evidence_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "server/merkle_store.h"
+#include "sync/evidence_entry.h"
+#include "sync/evidence_receipt.h"
+#include "sync/merkle.h"
+#include "sync/status_macros.h"
+
+namespace palm::server {
+namespace {
+
+namespace v1 = palm::v1;
+
+#define EVLOG_CONCAT_INNER(a, b) a##b
+#define EVLOG_CONCAT(a, b) EVLOG_CONCAT_INNER(a, b)
+#define EVLOG_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
+  auto tmp = (expr);                                \
+  if (!tmp.ok()) return tmp.status();               \
+  var = std::move(*tmp)
+#define ASSIGN_OR_RETURN(var, expr) \
+  EVLOG_ASSIGN_OR_RETURN_IMPL(var, EVLOG_CONCAT(evlog_or_, __LINE__), expr)
+
+// Appends a change of evidence `e`, visible in its case's town.
+absl::Status EvidenceChanged(WriteTxn& txn, const v1::Evidence& e) {
+  ASSIGN_OR_RETURN(auto record, txn.GetCase(e.case_id()));
+  if (!record) {
+    return absl::DataLossError(
+        absl::StrCat("evidence ", e.evidence_id(), " names case ", e.case_id(), " not on record"));
+  }
+  return txn
+      .AppendChange(EntityKind::kEvidence, e.evidence_id(), TownScope(record->value.town_id()))
+      .status();
+}
+
+absl::Status FsyncPath(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return absl::InternalError(absl::StrCat("cannot fsync ", path, ": ", strerror(err)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string CaptureTimeFlag(int64_t captured_at_ms, int64_t integrated_at_ms,
+                            int64_t previous_push_ms, int64_t tolerance_ms) {
+  if (captured_at_ms > integrated_at_ms + tolerance_ms) {
+    return absl::StrCat("captured_at_ms ", captured_at_ms, " is ",
+                        captured_at_ms - integrated_at_ms,
+                        " ms after the server integrated it (allowed skew ", tolerance_ms,
+                        " ms): the device clock was ahead or the time was altered");
+  }
+  if (previous_push_ms > 0 && captured_at_ms < previous_push_ms - tolerance_ms) {
+    return absl::StrCat(
+        "captured_at_ms ", captured_at_ms, " is ", previous_push_ms - captured_at_ms,
+        " ms before the device's previous push at ", previous_push_ms, " (tolerance ", tolerance_ms,
+        " ms), yet it was recorded after that push: backdated or clock wrong");
+  }
+  return "";
+}
+
+absl::StatusOr<LogLeaf> AppendToEvidenceLog(WriteTxn& txn, const v1::Evidence& evidence,
+                                            const std::string& case_number) {
+  ASSIGN_OR_RETURN(sync::EvidenceEntry entry, sync::EntryOfEvidence(evidence, case_number));
+  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  TxnNodeStore nodes(&txn);
+  sync::MerkleTree tree(&nodes, size);
+  LogLeaf leaf;
+  leaf.entry = sync::EncodeEvidenceEntry(entry);
+  ASSIGN_OR_RETURN(leaf.leaf_index, tree.Append(leaf.entry));
+  leaf.evidence_id = evidence.evidence_id();
+  leaf.sha256 = evidence.sha256();
+  PALM_RETURN_IF_ERROR(txn.PutLogLeaf(leaf));
+  return leaf;
+}
+
+absl::StatusOr<v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& signer,
+                                                 const LogLeaf& leaf,
+                                                 const v1::SignedTreeHead& head) {
+  if (leaf.leaf_index >= head.tree_size()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "leaf ", leaf.leaf_index, " is not covered by the tree head of size ", head.tree_size()));
+  }
+  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  TxnNodeStore nodes(&txn);
+  sync::MerkleTree tree(&nodes, size);
+  ASSIGN_OR_RETURN(auto proof, tree.InclusionProof(leaf.leaf_index, head.tree_size()));
+  v1::EvidenceReceipt receipt;
+  receipt.set_evidence_id(leaf.evidence_id);
+  receipt.set_leaf_index(leaf.leaf_index);
+  receipt.set_entry(leaf.entry);
+  *receipt.mutable_tree_head() = head;
+  for (const auto& node : proof) receipt.add_inclusion_proof(sync::DigestBytes(node));
+  PALM_RETURN_IF_ERROR(sync::SignReceiptEntry(signer.key, &receipt));
+  return receipt;
+}
+
+absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSigner& signer,
+                                                      int64_t now_ms) {
+  ASSIGN_OR_RETURN(auto previous, txn.LatestTreeHead());
+  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  TxnNodeStore nodes(&txn);
+  sync::MerkleTree tree(&nodes, size);
+  ASSIGN_OR_RETURN(sync::Sha256Digest root, tree.Root(size));
+  v1::SignedTreeHead head;
+  head.set_origin(signer.origin);
+  head.set_tree_size(size);
+  head.set_root_hash(sync::DigestBytes(root));
+  // Timestamps never go backwards, even if the server clock does.
+  head.set_timestamp_ms(previous ? std::max(now_ms, previous->timestamp_ms()) : now_ms);
+  PALM_RETURN_IF_ERROR(sync::SignTreeHead(signer.key, &head));
+  PALM_RETURN_IF_ERROR(txn.PutTreeHead(head));
+  const uint64_t from = previous ? std::min(previous->tree_size(), size) : 0;
+  ASSIGN_OR_RETURN(auto leaves, txn.ListLogLeaves(from, size));
+  for (const LogLeaf& leaf : leaves) {
+    ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
+    if (!evidence) {
+      return absl::DataLossError(absl::StrCat("evidence log leaf ", leaf.leaf_index,
+                                              " names evidence ", leaf.evidence_id,
+                                              " which is not stored"));
+    }
+    ASSIGN_OR_RETURN(*evidence->mutable_receipt(), BuildReceipt(txn, signer, leaf, head));
+    PALM_RETURN_IF_ERROR(txn.PutEvidence(*evidence));
+    PALM_RETURN_IF_ERROR(EvidenceChanged(txn, *evidence));
+  }
+  return head;
+}
+
+absl::Status RecordUploaded(WriteTxn& txn, const BlobRecord& blob) {
+  PALM_RETURN_IF_ERROR(txn.PutBlob(blob));
+  ASSIGN_OR_RETURN(auto leaves, txn.LogLeavesWithContent(blob.sha256));
+  for (const LogLeaf& leaf : leaves) {
+    ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
+    if (!evidence || evidence->uploaded()) continue;
+    evidence->set_uploaded(true);
+    PALM_RETURN_IF_ERROR(txn.PutEvidence(*evidence));
+    PALM_RETURN_IF_ERROR(EvidenceChanged(txn, *evidence));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<sync::UniqueEvpPkey> LoadOrCreateLogKey(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::PermissionDeniedError(absl::StrCat("cannot read the log key ", path));
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    auto key = sync::LoadPrivateKeyPem(pem.str());
+    if (!key.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("the log key ", path, " is not an Ed25519 key: ", key.status().message()));
+    }
+    return key;
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  ASSIGN_OR_RETURN(auto key, sync::GenerateEd25519Key());
+  ASSIGN_OR_RETURN(std::string pem, sync::PrivateKeyPem(key.get()));
+  const std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
+  }
+  bool ok = write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return absl::InternalError(
+        absl::StrCat("cannot write the log key ", path, ": ", strerror(err)));
+  }
+  PALM_RETURN_IF_ERROR(FsyncPath(dir));
+  return key;
+}
+
+}  // namespace palm::server

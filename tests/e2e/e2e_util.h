@@ -1,0 +1,346 @@
+// End-to-end fixtures: a real palm-server child on loopback, set up through
+// the wire (AdminService) like an admin would, and devices that are real
+// palm::Client stores syncing with it.
+#ifndef PALM_TESTS_E2E_E2E_UTIL_H_
+#define PALM_TESTS_E2E_E2E_UTIL_H_
+
+#include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client-lib/src/catalog_json.h"
+#include "client-lib/src/client_internal.h"
+#include "palm/client.h"
+#include "palm/v1/admin.grpc.pb.h"
+#include "palm/v1/sync.grpc.pb.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace palm::e2e {
+
+using palm::testing::ServerProcess;
+using palm::testing::TempDir;
+
+// Sample-catalogue matters (tools/data/sample-catalog.json, a sample).
+inline constexpr char kFastTrack[] = "SR-0101";  // 50..200 yuan, fast track
+
+inline v1::Catalog SampleCatalog() {
+  absl::StatusOr<v1::Catalog> c =
+      internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json");
+  REQUIRE(c.ok());
+  return *c;
+}
+
+// AdminService through a raw stub, as palmctl would call it.
+class Admin {
+ public:
+  explicit Admin(const std::string& address)
+      : stub_(v1::AdminService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+  void LoadSampleCatalog() {
+    v1::LoadCatalogRequest request;
+    *request.mutable_catalog() = SampleCatalog();
+    v1::LoadCatalogResponse response;
+    Check(stub_->LoadCatalog(Ctx().get(), request, &response), "LoadCatalog");
+  }
+
+  void AddOfficer(const std::string& id, const std::string& town, const std::string& squad,
+                  bool sworn = true) {
+    v1::AddOfficerRequest request;
+    v1::Officer* o = request.mutable_officer();
+    o->set_officer_id(id);
+    o->set_name(id);
+    o->set_role(sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
+    o->set_sworn(sworn);
+    o->set_certificate_number(sworn ? "ZJ-" + id : "");
+    o->set_town_id(town);
+    o->set_squad_id(squad);
+    request.set_secret("pin-" + id);
+    v1::AddOfficerResponse response;
+    Check(stub_->AddOfficer(Ctx().get(), request, &response), "AddOfficer");
+  }
+
+  void EnrollDevice(const std::string& device_id, const std::string& town,
+                    const std::string& squad) {
+    v1::EnrollDeviceRequest request;
+    request.set_device_id(device_id);
+    request.set_town_id(town);
+    request.set_squad_id(squad);
+    v1::EnrollDeviceResponse response;
+    Check(stub_->EnrollDevice(Ctx().get(), request, &response), "EnrollDevice");
+  }
+
+  v1::CaseDetail GetCase(const std::string& case_id) {
+    v1::GetCaseRequest request;
+    request.set_case_ref(case_id);
+    v1::CaseDetail detail;
+    Check(stub_->GetCase(Ctx().get(), request, &detail), "GetCase " + case_id);
+    return detail;
+  }
+
+  // Every case of `town` (all pages).
+  std::vector<v1::Case> ListCases(const std::string& town) {
+    std::vector<v1::Case> out;
+    v1::ListCasesRequest request;
+    request.set_town_id(town);
+    request.set_page_size(1000);
+    for (;;) {
+      v1::ListCasesResponse response;
+      Check(stub_->ListCases(Ctx().get(), request, &response), "ListCases");
+      for (const auto& c : response.cases()) out.push_back(c);
+      if (response.next_page_token().empty()) return out;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+
+  std::vector<v1::ConflictRecord> ListConflicts() {
+    v1::ListConflictsRequest request;
+    request.set_include_resolved(true);
+    v1::ListConflictsResponse response;
+    Check(stub_->ListConflicts(Ctx().get(), request, &response), "ListConflicts");
+    return {response.conflicts().begin(), response.conflicts().end()};
+  }
+
+  std::vector<v1::RejectedMutation> ListRejected() {
+    v1::ListRejectedRequest request;
+    request.set_include_dismissed(true);
+    v1::ListRejectedResponse response;
+    Check(stub_->ListRejected(Ctx().get(), request, &response), "ListRejected");
+    return {response.rejected().begin(), response.rejected().end()};
+  }
+
+  // Highest sequence number of `device_id` the server holds an outcome for.
+  uint64_t AcknowledgedSeq(const std::string& device_id) {
+    v1::SquadStatusRequest request;
+    v1::SquadStatusResponse response;
+    Check(stub_->SquadStatus(Ctx().get(), request, &response), "SquadStatus");
+    for (const auto& d : response.devices()) {
+      if (d.device().device_id() == device_id) return d.acknowledged_seq();
+    }
+    return 0;
+  }
+
+ private:
+  static std::unique_ptr<grpc::ClientContext> Ctx() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return ctx;
+  }
+  static void Check(const grpc::Status& s, const std::string& what) {
+    INFO(what << ": " << s.error_code() << " " << s.error_message());
+    REQUIRE(s.ok());
+  }
+
+  std::unique_ptr<v1::AdminService::Stub> stub_;
+};
+
+// A town with a squad, `officers` sworn officers and the sample catalogue.
+struct Town {
+  std::string town_id;
+  std::string squad_id;
+  std::vector<std::string> officers;
+};
+
+inline Town SetUpTown(Admin& admin, const std::string& town_id, int officers = 3) {
+  Town t{town_id, town_id + "-squad-1", {}};
+  for (int i = 1; i <= officers; ++i) {
+    t.officers.push_back(town_id + "-officer-" + std::to_string(i));
+    admin.AddOfficer(t.officers.back(), t.town_id, t.squad_id);
+  }
+  return t;
+}
+
+// A handheld: its database in dir/data, its key in dir/keys.
+struct Device {
+  std::string device_id;
+  Town town;
+  TempDir dir;
+  std::unique_ptr<Client> client;
+
+  Device(Admin& admin, std::string id, Town t, Durability durability = Durability::kFull)
+      : device_id(std::move(id)), town(std::move(t)) {
+    admin.EnrollDevice(device_id, town.town_id, town.squad_id);
+    std::filesystem::create_directories(dir.File("data"));
+    ClientOptions o;
+    o.db_path = dir.File("data") + "/palm.db";
+    o.device_id = device_id;
+    o.key_provider = std::make_shared<FileKeyProvider>(dir.File("keys"));
+    o.durability = durability;
+    Result<std::unique_ptr<Client>> c = Client::Open(o);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    client = std::move(*c);
+  }
+
+  internal::DeviceStore& store() { return internal::ClientAccess::Store(*client); }
+
+  // Syncs with `address` over plaintext loopback.
+  Result<SyncReport> Sync(const std::string& address, SyncOptions o = {}) {
+    o.server_address = address;
+    o.insecure_loopback = true;
+    return client->Sync(o);
+  }
+
+  // Syncs until a sync succeeds (at most `attempts` tries).
+  SyncReport SyncUntilOk(const std::string& address, SyncOptions o = {}, int attempts = 200) {
+    Result<SyncReport> r = Status(StatusCode::kUnknown, "", "never tried");
+    for (int i = 0; i < attempts; ++i) {
+      r = Sync(address, o);
+      if (r.ok()) return *r;
+    }
+    INFO(device_id << ": " << r.status().ToString());
+    REQUIRE(r.ok());
+    return *r;
+  }
+
+  // Every case on the device (all pages), by id.
+  std::map<std::string, CaseRecord> Cases() {
+    std::map<std::string, CaseRecord> out;
+    CaseQuery q;
+    q.page_size = 500;
+    for (;;) {
+      Result<CasePage> page = client->ListCases(q);
+      REQUIRE(page.ok());
+      for (CaseRecord& c : page->cases) out.emplace(c.case_id, std::move(c));
+      if (page->next_page_token.empty()) return out;
+      q.page_token = page->next_page_token;
+    }
+  }
+
+  uint64_t Pending() {
+    Result<PendingSyncCounts> p = client->PendingCounts();
+    REQUIRE(p.ok());
+    return p->mutations;
+  }
+};
+
+inline CaseInput NewCase(const Town& town, Procedure procedure, const std::string& what) {
+  CaseInput c;
+  c.matter_code = kFastTrack;
+  c.procedure = procedure;
+  c.town_id = town.town_id;
+  c.squad_id = town.squad_id;
+  c.description = what;
+  c.place.address = town.town_id + " 庆丰路";
+  c.place.location = {30.63, 120.56, 5};
+  c.officer_ids = {town.officers[0], town.officers[1]};
+  Party p;
+  p.kind = PartyKind::kCitizen;
+  p.name = "张三";
+  p.id_number = "330483199001011234";
+  p.phone = "13800001111";
+  c.parties = {p};
+  return c;
+}
+
+inline TicketInput NewTicket(const Town& town, const std::string& case_id) {
+  TicketInput t;
+  t.case_id = case_id;
+  t.violation = "在庆丰路人行道设摊经营";
+  t.legal_basis = "《浙江省城市市容和环境卫生管理条例》第十九条第一款";
+  t.penalty_basis = "《浙江省城市市容和环境卫生管理条例》第五十一条";
+  t.penalty = PenaltyKind::kFine;
+  t.fine_fen = 10000;
+  t.place.address = "梧桐街道庆丰路";
+  t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
+                {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+  t.agency = "桐乡市综合行政执法局";
+  t.officer_ids = {town.officers[0], town.officers[1]};
+  t.party_signature = PartySignature::kSigned;
+  return t;
+}
+
+// Differences between what `device` holds and what the server holds for the
+// device's town; empty when they agree. Compares the case set and, per case,
+// number, state, fields, parties, evidence, tickets, decisions and timeline.
+inline std::string DiffWithServer(Device& device, Admin& admin) {
+  std::ostringstream diff;
+  std::map<std::string, CaseRecord> mine = device.Cases();
+  std::vector<v1::Case> theirs = admin.ListCases(device.town.town_id);
+  std::set<std::string> server_ids;
+  for (const v1::Case& c : theirs) server_ids.insert(c.case_id());
+  for (const auto& [id, c] : mine) {
+    if (!server_ids.count(id))
+      diff << device.device_id << " has case " << id << " the server lacks\n";
+  }
+  for (const std::string& id : server_ids) {
+    if (!mine.count(id)) {
+      diff << device.device_id << " lacks case " << id << "\n";
+      continue;
+    }
+    Result<CaseView> view = device.client->GetCase(id);
+    REQUIRE(view.ok());
+    v1::CaseDetail server = admin.GetCase(id);
+    const CaseRecord& d = view->record;
+    const v1::Case& s = server.case_();
+    auto field = [&](const char* name, const auto& a, const auto& b) {
+      if (!(a == b))
+        diff << "case " << id << " " << name << ": device " << a << " server " << b << "\n";
+    };
+    field("case_number", d.case_number, s.case_number());
+    field("state", static_cast<int>(d.state), static_cast<int>(s.state()));
+    field("description", d.description, s.description());
+    field("address", d.place.address, s.place().address());
+    field("matter", d.matter_code, s.matter_code());
+    field("occurred_at", d.occurred_at_ms, s.occurred_at_ms());
+    field("parties", d.parties.size(), static_cast<size_t>(s.parties_size()));
+    std::set<std::string> ev_d, ev_s, tk_d, tk_s, np_d, np_s, tl_d, tl_s;
+    for (const auto& e : view->evidence) ev_d.insert(e.evidence_id + (e.withdrawn ? "/w" : ""));
+    for (const auto& e : server.evidence())
+      ev_s.insert(e.evidence_id() + (e.withdrawn() ? "/w" : ""));
+    for (const auto& t : view->tickets) tk_d.insert(t.ticket_id + (t.voided ? "/v" : ""));
+    for (const auto& t : server.tickets()) tk_s.insert(t.ticket_id() + (t.voided() ? "/v" : ""));
+    for (const auto& n : view->no_penalty_decisions) np_d.insert(n.decision_id);
+    for (const auto& n : server.no_penalty()) np_s.insert(n.decision_id());
+    for (const auto& e : view->timeline) tl_d.insert(e.event_id);
+    for (const auto& e : server.timeline()) tl_s.insert(e.event_id());
+    auto sets = [&](const char* name, const std::set<std::string>& a,
+                    const std::set<std::string>& b) {
+      if (a != b)
+        diff << "case " << id << " " << name << ": device has " << a.size() << ", server "
+             << b.size() << "\n";
+    };
+    sets("evidence", ev_d, ev_s);
+    sets("tickets", tk_d, tk_s);
+    sets("no-penalty decisions", np_d, np_s);
+    sets("timeline", tl_d, tl_s);
+  }
+  return diff.str();
+}
+
+// The sequence part of case numbers like 桐综执罚〔2026〕0123号, sorted.
+inline std::vector<int> CaseNumberSeqs(const std::vector<v1::Case>& cases) {
+  std::vector<int> out;
+  for (const v1::Case& c : cases) {
+    const std::string& n = c.case_number();
+    size_t open = n.find("〕");
+    size_t close = n.rfind("号");
+    REQUIRE(open != std::string::npos);
+    REQUIRE(close != std::string::npos);
+    open += std::string("〕").size();
+    out.push_back(std::stoi(n.substr(open, close - open)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// True when `seqs` (sorted) is exactly 1..n.
+inline bool Gapless(const std::vector<int>& seqs) {
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (seqs[i] != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}
+
+}  // namespace palm::e2e
+
+#endif  // PALM_TESTS_E2E_E2E_UTIL_H_

@@ -1,0 +1,69 @@
+// palmctl squad status: each device of a squad as of its last sync
+// (AdminService SquadStatus).
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "palm/v1/admin.grpc.pb.h"
+#include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/command.h"
+#include "tools/palmctl/format.h"
+
+namespace palm::palmctl {
+namespace {
+
+namespace v1 = palm::v1;
+
+struct StatusOptions {
+  std::string squad;
+  bool json = false;
+};
+
+int RunStatus(const StatusOptions& options, const GlobalOptions& global) {
+  v1::SquadStatusRequest request;
+  request.set_squad_id(options.squad);
+  v1::SquadStatusResponse response;
+  if (int code = CallUnary(global, "SquadStatus", &v1::AdminService::Stub::SquadStatus, request,
+                           &response);
+      code != kExitOk) {
+    return code;
+  }
+  if (options.json) {
+    PrintProtoJson(response);
+    return kExitOk;
+  }
+  if (response.devices().empty()) {
+    std::cout << "squad " << options.squad << " has no enrolled devices\n";
+    return kExitOk;
+  }
+  TextTable table({"DEVICE", "LAST SYNC", "ACKED SEQ", "PENDING MUTATIONS", "PENDING UPLOADS",
+                   "TICKETS LEFT", "STATE"});
+  for (const v1::DeviceStatus& s : response.devices()) {
+    table.AddRow({s.device().device_id(), FormatUnixMs(s.last_sync_ms()),
+                  absl::StrCat(s.acknowledged_seq()), absl::StrCat(s.pending_mutations()),
+                  absl::StrCat(s.pending_uploads()), absl::StrCat(s.ticket_numbers_left()),
+                  EnumLabel(v1::DeviceSyncState_descriptor(), s.state())});
+  }
+  std::cout << table.Render();
+  return kExitOk;
+}
+
+void RegisterSquad(CommandLine& cli) {
+  CLI::App* group = cli.Group("squad", "Squad leaders' view of their squad's devices");
+  const GlobalOptions& global = cli.global();
+
+  auto status = std::make_shared<StatusOptions>();
+  CLI::App* status_cmd = cli.Command(
+      group, "status",
+      "Each device of a squad: last sync, pending mutations and uploads, ticket numbers left, "
+      "state (ok / behind / never synced / revoked)",
+      [status, &global] { return RunStatus(*status, global); });
+  status_cmd->add_option("--squad", status->squad, "Squad id")->required();
+  AddJsonFlag(status_cmd, &status->json);
+}
+
+}  // namespace
+
+PALMCTL_REGISTER_GROUP(squad, RegisterSquad);
+
+}  // namespace palm::palmctl
