@@ -3,10 +3,13 @@
 // up reference data (catalogue, officers, devices), device revocation, the
 // audit check and the legal-review gate. Every method is authorised by role
 // and jurisdiction first (server/authz.h) and every write appends to the
-// audit chain (server/audit.h) in its own transaction; methods not listed
-// here answer UNIMPLEMENTED.
+// audit chain (server/audit.h) in its own transaction, including the squad
+// leader's review (ResolveConflict, DismissRejected, ResubmitRejected,
+// ShiftReport).
 #include <algorithm>
+#include <ctime>
 #include <set>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -50,6 +53,8 @@ v1::RejectedMutation ToRejected(const DeviceLogEntry& entry) {
   *r.mutable_result() = entry.result;
   r.set_recorded_at_ms(entry.recorded_at_ms);
   r.set_dismissed(entry.dismissed);
+  r.set_dismissed_by(entry.dismissed_by);
+  r.set_note(entry.note);
   return r;
 }
 
@@ -84,6 +89,108 @@ absl::Status EnsureOrganisation(WriteTxn& txn, const std::string& town_id,
   if (auto status = txn.PutSquad(s); !status.ok()) return status;
   ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kSquad, squad_id, GlobalScope()));
   (void)seq;
+  return absl::OkStatus();
+}
+
+// The officer id of `a` for resolved_by / dismissed_by, or its principal
+// (trusted harness calls carry no session).
+std::string Officer(const Authority& a) { return a.session ? a.session->officer_id : a.actor(); }
+
+// The open (not dismissed) rejected mutation `mutation_id`, which `a` may
+// reach: NOT_FOUND, PERMISSION_DENIED or FAILED_PRECONDITION (already
+// dismissed) otherwise.
+absl::StatusOr<DeviceLogEntry> OpenRejected(ReadTxn& txn, const Authority& a,
+                                            const std::string& mutation_id) {
+  ASSIGN_OR_RETURN(auto entry, txn.GetRejected(mutation_id));
+  if (!entry) {
+    return absl::NotFoundError(
+        absl::StrCat("no rejected mutation \"", mutation_id, "\" is on record"));
+  }
+  ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
+  if (device) {
+    const std::string what = absl::StrCat("rejected mutation ", mutation_id);
+    if (auto s = CheckTown(a, device->town_id(), what); !s.ok()) return s;
+    if (auto s = CheckSquad(a, device->squad_id(), what); !s.ok()) return s;
+  }
+  if (entry->dismissed) {
+    return absl::FailedPreconditionError(absl::StrCat("rejected mutation ", mutation_id,
+                                                      " was already closed by ",
+                                                      entry->dismissed_by, ": ", entry->note));
+  }
+  return std::move(*entry);
+}
+
+// [start, end) in Unix ms of the local day `date` (YYYY-MM-DD) in
+// Asia/Shanghai (UTC+8, no daylight saving); INVALID_ARGUMENT otherwise.
+absl::StatusOr<std::pair<int64_t, int64_t>> LocalDay(const std::string& date) {
+  int year = 0, month = 0, day = 0;
+  std::vector<std::string> parts = absl::StrSplit(date, '-');
+  if (date.size() != 10 || parts.size() != 3 || !absl::SimpleAtoi(parts[0], &year) ||
+      !absl::SimpleAtoi(parts[1], &month) || !absl::SimpleAtoi(parts[2], &day) || year < 1970 ||
+      month < 1 || month > 12 || day < 1 || day > 31) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("date \"", date, "\" is not a date of the form YYYY-MM-DD"));
+  }
+  struct tm parts_tm = {};
+  parts_tm.tm_year = year - 1900;
+  parts_tm.tm_mon = month - 1;
+  parts_tm.tm_mday = day;
+  const time_t utc_midnight = timegm(&parts_tm);
+  // timegm normalises 2026-02-30 to March 2; such a date does not exist.
+  if (parts_tm.tm_mday != day || parts_tm.tm_mon != month - 1) {
+    return absl::InvalidArgumentError(absl::StrCat("date \"", date, "\" does not exist"));
+  }
+  constexpr int64_t kShanghaiOffsetMs = 8LL * 3600 * 1000;
+  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+  const int64_t start = static_cast<int64_t>(utc_midnight) * 1000 - kShanghaiOffsetMs;
+  return std::make_pair(start, start + kDayMs);
+}
+
+bool Within(int64_t at_ms, int64_t start, int64_t end) { return at_ms >= start && at_ms < end; }
+
+// The shift report of `squad` for the local day [start, end): cases the
+// squad opened that day; tickets, no-penalty decisions and evidence of the
+// squad's cases dated that day; conflicts and rejections still open.
+// Reads every case of the squad (a report, not a hot path).
+absl::Status FillShiftReport(ReadTxn& txn, const std::string& squad, int64_t start, int64_t end,
+                             v1::ShiftReportResponse* response) {
+  CaseFilter filter;
+  filter.squad_id = squad;
+  filter.limit = kMaxCasePage;
+  int64_t total = 0;
+  uint64_t with_receipt = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(auto cases, txn.ListCases(filter));
+    for (const v1::Case& c : cases) {
+      if (Within(c.created_at_ms(), start, end)) *response->add_cases_opened() = c;
+      ASSIGN_OR_RETURN(v1::CaseDetail detail, txn.GetCaseDetail(c.case_id()));
+      for (const v1::Ticket& t : detail.tickets()) {
+        if (!Within(t.issued_at_ms(), start, end)) continue;
+        if (!t.voided()) total += t.fine_fen();
+        *response->add_tickets() = t;
+      }
+      for (const v1::NoPenaltyDecision& d : detail.no_penalty()) {
+        if (Within(d.decided_at_ms(), start, end)) *response->add_no_penalty() = d;
+      }
+      for (const v1::Evidence& e : detail.evidence()) {
+        if (!Within(e.captured_at_ms(), start, end)) continue;
+        if (e.has_receipt()) ++with_receipt;
+        *response->add_evidence() = e;
+      }
+    }
+    if (cases.size() < filter.limit) break;
+    filter.after_created_ms = cases.back().created_at_ms();
+    filter.after_case_id = cases.back().case_id();
+  }
+  response->set_tickets_total_fen(total);
+  response->set_evidence_with_receipt(with_receipt);
+  ASSIGN_OR_RETURN(
+      auto conflicts,
+      txn.ListConflicts({.squad_id = squad, .case_id = "", .include_resolved = false}));
+  for (auto& c : conflicts) *response->add_open_conflicts() = std::move(c);
+  ASSIGN_OR_RETURN(auto rejected,
+                   txn.ListRejected({.squad_id = squad, .include_dismissed = false}));
+  for (const auto& r : rejected) *response->add_open_rejections() = ToRejected(r);
   return absl::OkStatus();
 }
 
@@ -416,6 +523,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (request->town_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("town_id is missing"));
     }
+    if (request->device_id() == kServerWriter) {
+      return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
+                                "device_id \"", kServerWriter, "\" is reserved for the server")));
+    }
     v1::Device device;
     device.set_device_id(request->device_id().empty() ? sync::NewUuidV7() : request->device_id());
     device.set_town_id(request->town_id());
@@ -458,6 +569,173 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       for (auto& d : devices) *response->add_devices() = std::move(d);
       return absl::OkStatus();
     });
+  }
+
+  // --- Squad leader's review: conflicts, rejected mutations, shift report. --
+
+  grpc::ServerUnaryReactor* ResolveConflict(grpc::CallbackServerContext* ctx,
+                                            const v1::ResolveConflictRequest* request,
+                                            v1::ConflictRecord* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kResolveConflict);
+    if (request->conflict_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("conflict_id is missing"));
+    }
+    const ApplyOptions options{.case_number_format = context_->config->case_number_format,
+                               .max_clock_skew_ms = context_->config->max_clock_skew_ms};
+    return FinishAfterWrite(
+        ctx, store(),
+        [authority, request, response, options, matters = context_->matters,
+         who = Officer(authority)](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
+          if (!conflict) {
+            return absl::NotFoundError(
+                absl::StrCat("conflict \"", request->conflict_id(), "\" is not on record"));
+          }
+          ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
+          if (record) {
+            const std::string what = absl::StrCat("conflict ", request->conflict_id());
+            if (auto s = CheckTown(authority, record->value.town_id(), what); !s.ok()) return s;
+            if (auto s = CheckSquad(authority, record->value.squad_id(), what); !s.ok()) return s;
+          }
+          if (conflict->resolved()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("conflict ", request->conflict_id(), " was already resolved by ",
+                             conflict->resolved_by(), ": ", conflict->resolution()));
+          }
+          const int64_t now = sync::SystemNowMs();
+          nlohmann::json details = {{"case", conflict->loss().case_id()},
+                                    {"field", v1::CaseField_Name(conflict->loss().field())},
+                                    {"restore_losing_value", request->restore_losing_value()},
+                                    {"note", request->note()}};
+          std::string resolution =
+              request->restore_losing_value() ? "restored the losing value" : "kept the winner";
+          if (request->restore_losing_value()) {
+            ASSIGN_OR_RETURN(uint64_t seq, RestoreLosingValue(txn, *matters, conflict->loss(), who,
+                                                              options, now));
+            details["server_seq"] = seq;
+          }
+          if (!request->note().empty()) absl::StrAppend(&resolution, ": ", request->note());
+          conflict->set_resolved(true);
+          conflict->set_resolved_by(who);
+          conflict->set_resolution(resolution);
+          if (auto s = txn.PutConflict(*conflict); !s.ok()) return s;
+          *response = *conflict;
+          return AppendAudit(txn, now, authority.actor(), "conflict.resolved",
+                             request->conflict_id(), details);
+        });
+  }
+
+  grpc::ServerUnaryReactor* DismissRejected(grpc::CallbackServerContext* ctx,
+                                            const v1::DismissRejectedRequest* request,
+                                            v1::RejectedMutation* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kDismissRejected);
+    if (request->mutation_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("mutation_id is missing"));
+    }
+    if (request->note().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(
+                                "note is missing: say why the rejected mutation is dismissed"));
+    }
+    return FinishAfterWrite(
+        ctx, store(),
+        [authority, request, response, who = Officer(authority)](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(DeviceLogEntry entry,
+                           OpenRejected(txn, authority, request->mutation_id()));
+          entry.dismissed = true;
+          entry.dismissed_by = who;
+          entry.note = request->note();
+          if (auto s = txn.PutRejectedReview(entry); !s.ok()) return s;
+          *response = ToRejected(entry);
+          return AppendAudit(txn, sync::SystemNowMs(), authority.actor(), "rejected.dismissed",
+                             entry.mutation_id,
+                             {{"device", entry.device_id},
+                              {"device_seq", entry.device_seq},
+                              {"note", entry.note}});
+        });
+  }
+
+  grpc::ServerUnaryReactor* ResubmitRejected(grpc::CallbackServerContext* ctx,
+                                             const v1::ResubmitRejectedRequest* request,
+                                             v1::ResubmitRejectedResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kResubmitRejected);
+    if (request->mutation_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("mutation_id is missing"));
+    }
+    const ApplyOptions options{.case_number_format = context_->config->case_number_format,
+                               .max_clock_skew_ms = context_->config->max_clock_skew_ms};
+    return FinishAfterWrite(
+        ctx, store(),
+        [authority, request, response, options, matters = context_->matters,
+         who = Officer(authority)](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(DeviceLogEntry entry,
+                           OpenRejected(txn, authority, request->mutation_id()));
+          ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry.device_id));
+          if (!device) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("device ", entry.device_id, " of rejected mutation ",
+                             entry.mutation_id, " is no longer enrolled"));
+          }
+          const Caller caller{device->device_id(), device->town_id(), device->squad_id(),
+                              authority.actor()};
+          v1::MutationResult* result = response->mutable_result();
+          if (auto s = palm::server::ResubmitRejected(txn, *matters, caller, entry, options,
+                                                      sync::SystemNowMs(), result);
+              !s.ok()) {
+            return s;
+          }
+          if (result->outcome() == v1::OUTCOME_REJECTED) return absl::OkStatus();
+          // Applied now: the rejection is closed.
+          entry.dismissed = true;
+          entry.dismissed_by = who;
+          entry.note = absl::StrCat("resubmitted: ", v1::Outcome_Name(result->outcome()));
+          return txn.PutRejectedReview(entry);
+        });
+  }
+
+  grpc::ServerUnaryReactor* ShiftReport(grpc::CallbackServerContext* ctx,
+                                        const v1::ShiftReportRequest* request,
+                                        v1::ShiftReportResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kShiftReport);
+    auto squad = ScopeSquad(authority, request->squad_id());
+    if (!squad.ok()) return FinishNow(ctx, squad.status());
+    if (squad->empty()) return FinishNow(ctx, absl::InvalidArgumentError("squad_id is missing"));
+    auto day = LocalDay(request->date());
+    if (!day.ok()) return FinishNow(ctx, day.status());
+    response->set_squad_id(*squad);
+    response->set_date(request->date());
+    auto* reactor = ctx->DefaultReactor();
+    ServerStore* store = this->store();
+    store->SubmitRead(
+        [authority, squad = *squad, day = *day, response](ReadTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto squad_record, txn.GetSquad(squad));
+          if (!squad_record) {
+            return absl::NotFoundError(absl::StrCat("squad ", squad, " is not on record"));
+          }
+          if (auto s = CheckTown(authority, squad_record->town_id(), absl::StrCat("squad ", squad));
+              !s.ok()) {
+            return s;
+          }
+          return FillShiftReport(txn, squad, day.first, day.second, response);
+        },
+        [reactor, store, response, request, actor = authority.actor()](absl::Status read) {
+          if (!read.ok()) {
+            reactor->Finish(ToGrpc(read));
+            return;
+          }
+          // Who looked at which report is part of the record, like every
+          // other admin action.
+          store->SubmitWrite(
+              [response, request, actor](WriteTxn& txn) -> absl::Status {
+                return AppendAudit(txn, sync::SystemNowMs(), actor, "report.shift",
+                                   response->squad_id(),
+                                   {{"date", request->date()},
+                                    {"cases_opened", response->cases_opened_size()},
+                                    {"tickets", response->tickets_size()},
+                                    {"tickets_total_fen", response->tickets_total_fen()}});
+              },
+              [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+        });
+    return reactor;
   }
 
   // --- Security (issue 5): revocation, the audit check, legal review. -------

@@ -60,6 +60,9 @@ struct Apply {
   const PreparedMutation& prepared;
   int64_t now_ms;
   v1::MutationResult* result;
+  // A write the server makes itself (ResolveConflict restoring a losing
+  // value): it always wins and loses nothing worth a conflict row.
+  bool server_write = false;
 
   const v1::Mutation& m() const { return prepared.mutation; }
 
@@ -433,9 +436,9 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
     // always follows its earlier one (even within one clock tick), quietly.
     const bool same_device = !first_write && it->second.device_id == incoming.device_id;
     const bool incoming_wins =
-        first_write || same_device ||
+        a.server_write || first_write || same_device ||
         sync::HlcAfter(incoming.hlc, incoming.device_id, it->second.hlc, it->second.device_id);
-    if (!first_write && !same_device && current != values[i]) {
+    if (!a.server_write && !first_write && !same_device && current != values[i]) {
       // A value is lost: the stored one (overwritten by another device's
       // later write) or the incoming one (older than what is stored).
       const FieldStamp& stored = it->second;
@@ -809,6 +812,96 @@ absl::Status AuditMutation(WriteTxn& txn, const Caller& caller, const v1::Mutati
       action, m.mutation_id(), details);
 }
 
+// --- Rejections (docs/protocol.md "Push"): the device's copy is put right. --
+
+// The entity a mutation names: its change-log kind and id, and the case it
+// belongs to (for the scope).
+struct NamedEntity {
+  EntityKind kind;
+  std::string id;
+  std::string case_id;
+};
+
+std::optional<NamedEntity> EntityNamedBy(const v1::Mutation& m) {
+  switch (m.operation_case()) {
+    case v1::Mutation::kRecordCase:
+      return NamedEntity{EntityKind::kCase, m.record_case().case_().case_id(),
+                         m.record_case().case_().case_id()};
+    case v1::Mutation::kUpdateCaseFields:
+      return NamedEntity{EntityKind::kCase, m.update_case_fields().case_id(),
+                         m.update_case_fields().case_id()};
+    case v1::Mutation::kTransitionCase:
+      return NamedEntity{EntityKind::kCase, m.transition_case().case_id(),
+                         m.transition_case().case_id()};
+    case v1::Mutation::kAddEvidence:
+      return NamedEntity{EntityKind::kEvidence, m.add_evidence().evidence().evidence_id(),
+                         m.add_evidence().evidence().case_id()};
+    case v1::Mutation::kWithdrawEvidence:
+      return NamedEntity{EntityKind::kEvidence, m.withdraw_evidence().evidence_id(),
+                         m.withdraw_evidence().case_id()};
+    case v1::Mutation::kIssueTicket:
+      return NamedEntity{EntityKind::kTicket, m.issue_ticket().ticket().ticket_id(),
+                         m.issue_ticket().ticket().case_id()};
+    case v1::Mutation::kVoidTicket:
+      return NamedEntity{EntityKind::kTicket, m.void_ticket().ticket_id(),
+                         m.void_ticket().case_id()};
+    case v1::Mutation::kRecordNoPenalty:
+      return NamedEntity{EntityKind::kNoPenalty, m.record_no_penalty().decision().decision_id(),
+                         m.record_no_penalty().decision().case_id()};
+    case v1::Mutation::kAppendCaseEvent:
+      return NamedEntity{EntityKind::kEvent, m.append_case_event().event().event_id(),
+                         m.append_case_event().event().case_id()};
+    case v1::Mutation::OPERATION_NOT_SET:
+      break;
+  }
+  return std::nullopt;
+}
+
+// After a rejection, moves the stored entity the mutation names (if there is
+// one) to the head of the change log, in its case's town scope, so that the
+// device's next incremental pull replaces its optimistic local copy with the
+// authoritative one. An entity of another town stays out of the caller's
+// scope (the scope is the entity's own town). Nothing is logged when the
+// entity does not exist (e.g. a refused record_case): the device then keeps
+// its local copy until a snapshot. Returns the entry's server_seq, or 0 when
+// nothing was logged.
+absl::StatusOr<uint64_t> RestoreNamedEntity(WriteTxn& txn, const v1::Mutation& m) {
+  std::optional<NamedEntity> named = EntityNamedBy(m);
+  if (!named || named->id.empty() || named->case_id.empty()) return 0;
+  ASSIGN_OR_RETURN(std::optional<CaseRecord> record, txn.GetCase(named->case_id));
+  if (!record) return 0;
+  bool exists = false;
+  switch (named->kind) {
+    case EntityKind::kCase:
+      exists = true;
+      break;
+    case EntityKind::kEvidence: {
+      ASSIGN_OR_RETURN(auto e, txn.GetEvidence(named->id));
+      exists = e.has_value() && e->case_id() == named->case_id;
+      break;
+    }
+    case EntityKind::kTicket: {
+      ASSIGN_OR_RETURN(auto t, txn.GetTicket(named->id));
+      exists = t.has_value() && t->case_id() == named->case_id;
+      break;
+    }
+    case EntityKind::kNoPenalty: {
+      ASSIGN_OR_RETURN(auto d, txn.GetNoPenalty(named->id));
+      exists = d.has_value() && d->case_id() == named->case_id;
+      break;
+    }
+    case EntityKind::kEvent: {
+      ASSIGN_OR_RETURN(auto e, txn.GetEvent(named->id));
+      exists = e.has_value() && e->case_id() == named->case_id;
+      break;
+    }
+    default:
+      break;
+  }
+  if (!exists) return 0;
+  return txn.AppendChange(named->kind, named->id, TownScope(record->value.town_id()));
+}
+
 }  // namespace
 
 PreparedMutation PrepareMutation(const Caller& caller, v1::Mutation m, int64_t now_ms,
@@ -920,6 +1013,8 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
       Reject(&result, refusal);
       result.set_hlc_clamped(p.hlc_clamped);
       entry.mutation = m;
+      ASSIGN_OR_RETURN(uint64_t restored_at, RestoreNamedEntity(txn, m));
+      result.set_server_seq(restored_at);
     }
     entry.result = result;
     RETURN_IF_ERROR(txn.PutDeviceLog(entry));
@@ -929,6 +1024,81 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
   }
   out->acknowledged_seq = acked;
   return absl::OkStatus();
+}
+
+absl::Status ResubmitRejected(WriteTxn& txn, MatterCache& matters, const Caller& caller,
+                              const DeviceLogEntry& entry, const ApplyOptions& options,
+                              int64_t now_ms, v1::MutationResult* result) {
+  if (!entry.mutation) {
+    return absl::DataLossError(
+        absl::StrCat("rejected mutation ", entry.mutation_id, " was recorded without its content"));
+  }
+  // The sequence number was consumed by the rejection; the re-application is
+  // keyed by the mutation id alone and does not touch the device's sequence.
+  PreparedMutation p = PrepareMutation(caller, *entry.mutation, now_ms, options);
+  result->Clear();
+  result->set_mutation_id(entry.mutation_id);
+  result->set_device_seq(entry.device_seq);
+  absl::Status refusal = p.shape;
+  if (refusal.ok()) {
+    result->set_outcome(v1::OUTCOME_APPLIED);
+    result->set_hlc_clamped(p.hlc_clamped);
+    Apply a{txn, matters, caller, options, p, now_ms, result};
+    absl::Status applied = ApplyOperation(a);
+    if (!applied.ok()) {
+      if (!IsRefusal(applied)) return applied;
+      refusal = applied;
+    }
+  }
+  if (!refusal.ok()) {
+    Reject(result, refusal);
+    result->set_hlc_clamped(p.hlc_clamped);
+  }
+  nlohmann::json details = {{"device", entry.device_id},
+                            {"device_seq", entry.device_seq},
+                            {"outcome", v1::Outcome_Name(result->outcome())}};
+  if (!refusal.ok()) {
+    details["reason"] = v1::ReasonCode_Name(result->reason());
+    details["message"] = result->message();
+  }
+  for (const v1::ConflictLoss& loss : result->conflicts()) {
+    details["conflicts"].push_back(loss.conflict_id());
+  }
+  return AppendAudit(txn, now_ms, caller.actor, "mutation.resubmitted", entry.mutation_id, details);
+}
+
+absl::StatusOr<uint64_t> RestoreLosingValue(WriteTxn& txn, MatterCache& matters,
+                                            const v1::ConflictLoss& loss,
+                                            const std::string& officer_id,
+                                            const ApplyOptions& options, int64_t now_ms) {
+  ASSIGN_OR_RETURN(std::optional<CaseRecord> record, txn.GetCase(loss.case_id()));
+  if (!record) {
+    return absl::NotFoundError(absl::StrCat("case ", loss.case_id(), " is not on record"));
+  }
+  const std::string party_id = IsPartyField(loss.field()) ? loss.party_id() : "";
+  // A fresh stamp after the field's current one (and after the server clock).
+  sync::HlcStamp stamp{now_ms, 0};
+  auto it = record->stamps.find(FieldKey(loss.field(), party_id));
+  if (it != record->stamps.end() && !(it->second.hlc < stamp)) {
+    stamp = {it->second.hlc.wall_ms, it->second.hlc.logical + 1};
+  }
+  PreparedMutation p;
+  p.mutation.set_mutation_id(sync::NewUuidV7(now_ms));
+  p.mutation.set_device_id(kServerWriter);
+  p.mutation.set_officer_id(officer_id);
+  *p.mutation.mutable_hlc() = stamp.ToProto();
+  v1::UpdateCaseFields* op = p.mutation.mutable_update_case_fields();
+  op->set_case_id(loss.case_id());
+  v1::CaseFieldChange* change = op->add_changes();
+  change->set_field(loss.field());
+  change->set_party_id(party_id);
+  change->set_value(loss.losing_value());
+  p.hlc = stamp;
+  const Caller caller{kServerWriter, record->value.town_id(), record->value.squad_id(), officer_id};
+  v1::MutationResult result;
+  Apply a{txn, matters, caller, options, p, now_ms, &result, /*server_write=*/true};
+  RETURN_IF_ERROR(ApplyUpdateCaseFields(a));
+  return result.server_seq();
 }
 
 std::string FormatCaseNumber(const std::string& format, int year, int64_t seq) {

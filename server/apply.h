@@ -87,6 +87,33 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
                         const std::vector<PreparedMutation>& batch, const ApplyOptions& options,
                         int64_t now_ms, BatchOutcome* out);
 
+// The device id in the field stamp of a write the server makes itself (a
+// restored conflict value). Enrolment never hands out this id.
+inline constexpr char kServerWriter[] = "server";
+
+// AdminService.ResubmitRejected: re-runs the stored rejected mutation
+// `entry` of `caller` (the device that pushed it; caller.actor is the squad
+// leader) against the current state in `txn`, through the same rules as a
+// push. Its original device_seq was consumed by the rejection, so this is a
+// server-side re-application keyed by the mutation id: the device's sequence
+// and device log stay as they are. Sets *result (APPLIED,
+// APPLIED_WITH_CONFLICT or REJECTED with the new reason) and appends the
+// audit entry `mutation.resubmitted`. Non-OK only for a storage error.
+absl::Status ResubmitRejected(WriteTxn& txn, MatterCache& matters, const Caller& caller,
+                              const DeviceLogEntry& entry, const ApplyOptions& options,
+                              int64_t now_ms, palm::v1::MutationResult* result);
+
+// AdminService.ResolveConflict with restore_losing_value: writes
+// `loss.losing_value` into its field as a new server write stamped after the
+// field's current stamp (device id kServerWriter), with the same value rules
+// as UpdateCaseFields, and logs the case so devices pull it. Returns the
+// change's server_seq. A refusal (e.g. the case is archived,
+// REASON_IMMUTABLE) carries its ReasonCode; NOT_FOUND when the case is gone.
+absl::StatusOr<uint64_t> RestoreLosingValue(WriteTxn& txn, MatterCache& matters,
+                                            const palm::v1::ConflictLoss& loss,
+                                            const std::string& officer_id,
+                                            const ApplyOptions& options, int64_t now_ms);
+
 // Formats case number `seq` of `year` with `format` ({year}, {seq}, {seq:N}).
 std::string FormatCaseNumber(const std::string& format, int year, int64_t seq);
 

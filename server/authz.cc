@@ -97,7 +97,13 @@ const Rule kRules[] = {
      "EvidenceService.GetUploadOffset",
      {kOfficer, kAux, kLeader},
      Reach::kDevice},
-    {Rpc::kGetReceipt, "EvidenceService.GetReceipt", {kOfficer, kAux, kLeader}, Reach::kDevice},
+    // Receipts are proof for whoever checks the evidence later (reviewers,
+    // auditors through palmctl), not only for the capturing device; the
+    // handler holds town roles to the evidence's town (CheckTown).
+    {Rpc::kGetReceipt,
+     "EvidenceService.GetReceipt",
+     {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
+     Reach::kAny},
     {Rpc::kGetTreeHead,
      "EvidenceService.GetTreeHead",
      {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},

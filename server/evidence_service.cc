@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "palm/v1/evidence.grpc.pb.h"
+#include "server/authz.h"
 #include "server/blob_store.h"
 #include "server/evidence_log.h"
 #include "server/identity.h"
@@ -113,7 +114,7 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   grpc::ServerUnaryReactor* GetUploadOffset(grpc::CallbackServerContext* ctx,
                                             const v1::GetUploadOffsetRequest* request,
                                             v1::GetUploadOffsetResponse* response) override {
-    auto caller = DeviceCaller(ctx);
+    auto caller = DeviceCaller(ctx, Rpc::kGetUploadOffset);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     if (!sync::IsLowerHexSha256(request->sha256())) {
       return FinishNow(ctx,
@@ -144,6 +145,8 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* ctx,
                                        const v1::GetReceiptRequest* request,
                                        v1::GetReceiptResponse* response) override {
+    auto authority = Authorize(ctx, *context_, Rpc::kGetReceipt);
+    if (!authority.ok()) return FinishNow(ctx, authority.status());
     if (!key_status_.ok()) return FinishNow(ctx, KeyUnusable());
     if (request->evidence_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("evidence_id is missing"));
@@ -152,9 +155,23 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
     const std::string id = request->evidence_id();
     auto covered = std::make_shared<bool>(false);
     context_->store->SubmitRead(
-        [this, id, response, covered](ReadTxn& txn) -> absl::Status {
+        [this, id, response, covered, authority = *authority](ReadTxn& txn) -> absl::Status {
           auto leaf = LeafOf(txn, id);
           if (!leaf.ok()) return leaf.status();
+          // A receipt is for a device of the evidence's town.
+          auto evidence = txn.GetEvidence(id);
+          if (!evidence.ok()) return evidence.status();
+          if (*evidence) {
+            auto record = txn.GetCase((*evidence)->case_id());
+            if (!record.ok()) return record.status();
+            if (*record) {
+              if (auto s = CheckTown(authority, (*record)->value.town_id(),
+                                     absl::StrCat("evidence ", id));
+                  !s.ok()) {
+                return s;
+              }
+            }
+          }
           auto head = txn.LatestTreeHead();
           if (!head.ok()) return head.status();
           if (!*head || (*head)->tree_size() <= leaf->leaf_index) return absl::OkStatus();
@@ -190,6 +207,9 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* ctx,
                                         const v1::GetTreeHeadRequest* request,
                                         v1::GetTreeHeadResponse* response) override {
+    if (auto a = Authorize(ctx, *context_, Rpc::kGetTreeHead); !a.ok()) {
+      return FinishNow(ctx, a.status());
+    }
     if (!key_status_.ok()) return FinishNow(ctx, KeyUnusable());
     response->set_public_key_pem(public_pem_);
     if (request->fresh()) {
@@ -218,6 +238,9 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   grpc::ServerUnaryReactor* GetConsistencyProof(
       grpc::CallbackServerContext* ctx, const v1::GetConsistencyProofRequest* request,
       v1::GetConsistencyProofResponse* response) override {
+    if (auto a = Authorize(ctx, *context_, Rpc::kGetConsistencyProof); !a.ok()) {
+      return FinishNow(ctx, a.status());
+    }
     const uint64_t first = request->first_size();
     const uint64_t second = request->second_size();
     if (first > second) {
@@ -248,13 +271,18 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   BlobStore& blobs() { return blobs_; }
   Worker& worker() { return worker_; }
 
-  absl::StatusOr<Caller> DeviceCaller(grpc::CallbackServerContext* ctx) const {
-    auto principal = IdentifyPrincipal(ctx, *context_->store, context_->config->tls_enabled());
-    if (!principal.ok()) return principal.status();
-    if (!principal->device) {
+  // The device calling `rpc` (Upload, GetUploadOffset), authorised like
+  // every other RPC (server/authz.h): session token, role, device of the
+  // officer's town, not revoked.
+  absl::StatusOr<Caller> DeviceCaller(grpc::CallbackServerContext* ctx, Rpc rpc) const {
+    auto authority = Authorize(ctx, *context_, rpc);
+    if (!authority.ok()) return authority.status();
+    if (!authority->principal.device) {
       return absl::PermissionDeniedError("only an enrolled device uploads evidence files");
     }
-    return *principal->device;
+    Caller caller = authority->device();
+    caller.actor = authority->actor();
+    return caller;
   }
 
   // Marks `sha256` as being uploaded; false when another stream has it.
@@ -335,7 +363,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
   UploadReactor(EvidenceServiceImpl* service, grpc::CallbackServerContext* ctx,
                 v1::UploadResponse* response)
       : service_(service), response_(response) {
-    auto caller = service_->DeviceCaller(ctx);
+    auto caller = service_->DeviceCaller(ctx, Rpc::kUpload);
     if (!caller.ok()) {
       End(caller.status());
       return;

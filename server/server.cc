@@ -187,6 +187,19 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   // with RESOURCE_EXHAUSTED before any of our code sees it.
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Keepalive policy (docs/protocol.md "Limits"), set deliberately rather
+  // than left to gRPC's defaults (which refuse pings closer than 5 min apart
+  // and answer the second with GOAWAY "too_many_pings"). Handhelds
+  // (client-lib/src/channel.cc) ping every 60 s while a call is open, to
+  // notice a dead cell connection during a long pull or upload; a push or
+  // pull may sit without data for minutes (a device thinking, the writer
+  // busy). Accept pings 30 s apart without data — half the client's period,
+  // so jitter never earns a strike. The client sends no pings without calls,
+  // so the server does not permit them: an idle connection pinging is a
+  // misbehaving client and is closed.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kMinClientPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   builder.AddListeningPort(config.listen, *credentials, &impl->port);
   impl->services = MakeServices(&impl->context);
   for (auto& service : impl->services) builder.RegisterService(service.get());

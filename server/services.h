@@ -20,6 +20,11 @@ namespace palm::server {
 // message is refused by gRPC itself with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
 
+// Closest spacing of client keepalive pings the server accepts on a
+// connection without data (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS);
+// handhelds ping every 60 s during a call (client-lib/src/channel.cc).
+inline constexpr int kMinClientPingIntervalMs = 30 * 1000;
+
 // Everything the services share. Outlives every service.
 struct ServiceContext {
   const ServerConfig* config = nullptr;

@@ -171,6 +171,14 @@ constexpr const char* kMigrations[] = {
       CREATE TABLE evidence_blobs (
         sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, stored_at_ms INTEGER NOT NULL) STRICT;
     )sql",
+    // 5: the squad leader's review of rejected mutations (who dismissed it,
+    // why); case field stamps in the compact binary form (EncodeStamps).
+    // Rows written before keep their JSON `stamps` until next written.
+    R"sql(
+      ALTER TABLE device_log ADD COLUMN dismissed_by TEXT NOT NULL DEFAULT '';
+      ALTER TABLE device_log ADD COLUMN note TEXT NOT NULL DEFAULT '';
+      ALTER TABLE cases ADD COLUMN field_stamps BLOB NOT NULL DEFAULT x'';
+    )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -182,14 +190,17 @@ constexpr const char* kReplaceEpoch =
     "INSERT INTO store_meta(key, value) VALUES ('epoch', ?1) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 
-constexpr const char* kGetCase = "SELECT body, stamps FROM cases WHERE case_id = ?1";
-constexpr const char* kGetCaseByNumber = "SELECT body, stamps FROM cases WHERE case_number = ?1";
+constexpr const char* kGetCase = "SELECT body, stamps, field_stamps FROM cases WHERE case_id = ?1";
+constexpr const char* kGetCaseByNumber =
+    "SELECT body, stamps, field_stamps FROM cases WHERE case_number = ?1";
+// `stamps` (JSON, schema ≤ 4) is left empty; `field_stamps` holds them.
 constexpr const char* kPutCase =
-    "INSERT INTO cases(case_id, case_number, town_id, squad_id, state, created_at_ms, body, stamps)"
-    " VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(case_id) DO UPDATE SET"
+    "INSERT INTO cases(case_id, case_number, town_id, squad_id, state, created_at_ms, body,"
+    " stamps, field_stamps) VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7, '', ?8)"
+    " ON CONFLICT(case_id) DO UPDATE SET"
     " case_number = excluded.case_number, town_id = excluded.town_id,"
     " squad_id = excluded.squad_id, state = excluded.state, body = excluded.body,"
-    " stamps = excluded.stamps";
+    " stamps = '', field_stamps = excluded.field_stamps";
 constexpr const char* kListCases =
     "SELECT body FROM cases WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
     " AND (?3 = 0 OR state = ?3) AND created_at_ms >= ?4 AND (?5 = 0 OR created_at_ms < ?5)"
@@ -262,20 +273,25 @@ constexpr const char* kPutDeviceReport =
     " reported_at_ms = excluded.reported_at_ms";
 constexpr const char* kGetDeviceLog =
     "SELECT device_id, device_seq, mutation_id, digest, result, mutation, recorded_at_ms,"
-    " dismissed FROM device_log WHERE device_id = ?1 AND device_seq = ?2";
+    " dismissed, dismissed_by, note FROM device_log WHERE device_id = ?1 AND device_seq = ?2";
 constexpr const char* kMutationIdKnown = "SELECT 1 FROM device_log WHERE mutation_id = ?1 LIMIT 1";
 constexpr const char* kListRejected =
     "SELECT d.device_id, d.device_seq, d.mutation_id, d.digest, d.result, d.mutation,"
-    " d.recorded_at_ms, d.dismissed FROM device_log d LEFT JOIN devices v USING (device_id)"
+    " d.recorded_at_ms, d.dismissed, d.dismissed_by, d.note FROM device_log d LEFT JOIN devices v "
+    "USING (device_id)"
     " WHERE d.outcome = 3 AND (?1 = '' OR v.squad_id = ?1) AND (?2 OR d.dismissed = 0)"
     " ORDER BY d.recorded_at_ms, d.device_id, d.device_seq";
 constexpr const char* kGetRejected =
     "SELECT device_id, device_seq, mutation_id, digest, result, mutation, recorded_at_ms,"
-    " dismissed FROM device_log WHERE mutation_id = ?1 AND outcome = 3"
+    " dismissed, dismissed_by, note FROM device_log WHERE mutation_id = ?1 AND outcome = 3"
     " ORDER BY recorded_at_ms DESC LIMIT 1";
 constexpr const char* kPutDeviceLog =
     "INSERT OR REPLACE INTO device_log(device_id, device_seq, mutation_id, digest, outcome,"
-    " result, mutation, recorded_at_ms, dismissed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " result, mutation, recorded_at_ms, dismissed, dismissed_by, note)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr const char* kPutRejectedReview =
+    "UPDATE device_log SET dismissed = ?3, dismissed_by = ?4, note = ?5"
+    " WHERE device_id = ?1 AND device_seq = ?2";
 constexpr const char* kListConflicts =
     "SELECT body FROM conflicts WHERE (?1 = '' OR squad_id = ?1) AND (?2 = '' OR case_id = ?2)"
     " AND (?3 OR resolved = 0) ORDER BY recorded_at_ms, conflict_id";
@@ -449,20 +465,83 @@ absl::StatusOr<Message> ParseBody(const std::string& bytes, absl::string_view wh
   return message;
 }
 
-std::string EncodeStamps(const std::map<std::string, FieldStamp>& stamps) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [key, stamp] : stamps) {
-    json[key] = {stamp.hlc.wall_ms, stamp.hlc.logical, stamp.device_id, stamp.mutation_id};
+// Case field stamps, binary (schema 5): a sequence of entries, each
+//   varint len, key | varint wall_ms | varint logical |
+//   varint len, device_id | varint len, mutation_id
+// in key order. Written on every case write of the push path, so it is kept
+// free of parsing and per-field allocations beyond the strings themselves.
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
   }
-  return json.dump();
+  out->push_back(static_cast<char>(v));
 }
 
-absl::StatusOr<std::map<std::string, FieldStamp>> DecodeStamps(const std::string& text) {
+void PutBytes(std::string* out, const std::string& bytes) {
+  PutVarint(out, bytes.size());
+  out->append(bytes);
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool GetBytes(absl::string_view* in, std::string* out) {
+  uint64_t size = 0;
+  if (!GetVarint(in, &size) || size > in->size()) return false;
+  out->assign(in->data(), size);
+  in->remove_prefix(size);
+  return true;
+}
+
+std::string EncodeStamps(const std::map<std::string, FieldStamp>& stamps) {
+  std::string out;
+  out.reserve(stamps.size() * 96);
+  for (const auto& [key, stamp] : stamps) {
+    PutBytes(&out, key);
+    PutVarint(&out, static_cast<uint64_t>(stamp.hlc.wall_ms));
+    PutVarint(&out, stamp.hlc.logical);
+    PutBytes(&out, stamp.device_id);
+    PutBytes(&out, stamp.mutation_id);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, FieldStamp>> DecodeStamps(absl::string_view in) {
+  std::map<std::string, FieldStamp> stamps;
+  while (!in.empty()) {
+    std::string key;
+    FieldStamp stamp;
+    uint64_t wall = 0;
+    uint64_t logical = 0;
+    if (!GetBytes(&in, &key) || !GetVarint(&in, &wall) || !GetVarint(&in, &logical) ||
+        logical > UINT32_MAX || !GetBytes(&in, &stamp.device_id) ||
+        !GetBytes(&in, &stamp.mutation_id)) {
+      return absl::DataLossError("stored case field stamps cannot be decoded");
+    }
+    stamp.hlc.wall_ms = static_cast<int64_t>(wall);
+    stamp.hlc.logical = static_cast<uint32_t>(logical);
+    stamps.emplace_hint(stamps.end(), std::move(key), std::move(stamp));
+  }
+  return stamps;
+}
+
+// The JSON form of schema ≤ 4, read for rows not written since.
+absl::StatusOr<std::map<std::string, FieldStamp>> DecodeJsonStamps(const std::string& text) {
   std::map<std::string, FieldStamp> stamps;
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return absl::DataLossError("stored case field stamps cannot be decoded");
   for (const auto& [key, value] : json.items()) {
-    if (!value.is_array() || value.size() != 4) {
+    if (!value.is_array() || value.size() != 4 || !value[0].is_number_integer() ||
+        !value[1].is_number_integer() || !value[2].is_string() || !value[3].is_string()) {
       return absl::DataLossError("stored case field stamps cannot be decoded");
     }
     FieldStamp stamp;
@@ -495,6 +574,15 @@ class Connection {
       if (auto s = Exec("PRAGMA journal_mode=WAL", "setting WAL mode"); !s.ok()) return s;
     }
     if (auto s = Exec("PRAGMA synchronous=FULL", "setting synchronous=FULL"); !s.ok()) return s;
+    // A larger page cache than SQLite's 2 MiB default: the push path touches
+    // the cases, device_log, change_log and audit_log b-trees on every
+    // mutation; keeping their interior pages cached saves re-reading them
+    // from the WAL. Negative: KiB. 64 MiB for the writer, 16 MiB per reader.
+    if (auto s = Exec(read_only ? "PRAGMA cache_size=-16384" : "PRAGMA cache_size=-65536",
+                      "setting the page cache size");
+        !s.ok()) {
+      return s;
+    }
     return Exec("PRAGMA foreign_keys=ON", "enabling foreign keys");
   }
 
@@ -777,7 +865,7 @@ class SqliteTxn : public WriteTxn {
         .Int(5, c.state())
         .Int(6, c.created_at_ms())
         .Blob(7, c.SerializeAsString())
-        .Text(8, EncodeStamps(record.stamps));
+        .Blob(8, EncodeStamps(record.stamps));
     return stmt->Run();
   }
   absl::Status PutEvidence(const v1::Evidence& e) override {
@@ -901,11 +989,23 @@ class SqliteTxn : public WriteTxn {
       } else {
         stmt->Null(7);
       }
-      stmt->Int(8, e.recorded_at_ms).Int(9, e.dismissed ? 1 : 0);
+      stmt->Int(8, e.recorded_at_ms)
+          .Int(9, e.dismissed ? 1 : 0)
+          .Text(10, e.dismissed_by)
+          .Text(11, e.note);
       if (auto s = stmt->Run(); !s.ok()) return s;
     }
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAdvanceDeviceSync));
     stmt->Text(1, e.device_id).Int(2, static_cast<int64_t>(e.device_seq)).Int(3, e.recorded_at_ms);
+    return stmt->Run();
+  }
+  absl::Status PutRejectedReview(const DeviceLogEntry& e) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutRejectedReview));
+    stmt->Text(1, e.device_id)
+        .Int(2, static_cast<int64_t>(e.device_seq))
+        .Int(3, e.dismissed ? 1 : 0)
+        .Text(4, e.dismissed_by)
+        .Text(5, e.note);
     return stmt->Run();
   }
   absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
@@ -1105,7 +1205,15 @@ class SqliteTxn : public WriteTxn {
     if (!row) return std::optional<CaseRecord>();
     CaseRecord record;
     ASSIGN_OR_RETURN(record.value, ParseBody<v1::Case>(stmt->ColumnBlob(0), "case"));
-    ASSIGN_OR_RETURN(record.stamps, DecodeStamps(stmt->ColumnText(1)));
+    const std::string binary = stmt->ColumnBlob(2);
+    if (!binary.empty()) {
+      ASSIGN_OR_RETURN(record.stamps, DecodeStamps(binary));
+    } else {
+      const std::string json = stmt->ColumnText(1);
+      if (!json.empty()) {
+        ASSIGN_OR_RETURN(record.stamps, DecodeJsonStamps(json));
+      }
+    }
     return std::optional<CaseRecord>(std::move(record));
   }
 
@@ -1158,6 +1266,8 @@ class SqliteTxn : public WriteTxn {
     }
     entry.recorded_at_ms = stmt.ColumnInt(6);
     entry.dismissed = stmt.ColumnInt(7) != 0;
+    entry.dismissed_by = stmt.ColumnText(8);
+    entry.note = stmt.ColumnText(9);
     return entry;
   }
 

@@ -94,7 +94,11 @@ struct DeviceLogEntry {
   // Kept for rejected mutations only (the squad leader reviews them).
   std::optional<palm::v1::Mutation> mutation;
   int64_t recorded_at_ms = 0;
+  // Set by the squad leader's review (AdminService.DismissRejected, or a
+  // ResubmitRejected that applied): who closed it ("officer:ID") and why.
   bool dismissed = false;
+  std::string dismissed_by;
+  std::string note;
 };
 
 // Device-reported state for squad status.
@@ -318,6 +322,9 @@ class WriteTxn : public ReadTxn {
   // Records the outcome of one sequence number of a device and moves its
   // acknowledged sequence number up to entry.device_seq.
   virtual absl::Status PutDeviceLog(const DeviceLogEntry& entry) = 0;
+  // Stores the review fields (dismissed, dismissed_by, note) of the recorded
+  // entry (entry.device_id, entry.device_seq); nothing else changes.
+  virtual absl::Status PutRejectedReview(const DeviceLogEntry& entry) = 0;
 
   // Appends a change of entity (`kind`, `entity_id`) visible in `scope` to the
   // change log and returns its server_seq.

@@ -204,13 +204,14 @@ TEST_CASE("a file for evidence not on record, or with another hash, is refused")
   REQUIRE(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   REQUIRE_THAT(s.error_message(), Catch::Contains("but the server holds 0 bytes"));
 
-  // A device is required.
+  // A device is required, as for every device RPC (server/authz.h).
   grpc::ClientContext ctx;
   v1::GetUploadOffsetRequest request;
   request.set_sha256(Sha256Hex(content));
   v1::GetUploadOffsetResponse offset;
-  REQUIRE(f.evidence.stub->GetUploadOffset(&ctx, request, &offset).error_code() ==
-          grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status no_device = f.evidence.stub->GetUploadOffset(&ctx, request, &offset);
+  REQUIRE(no_device.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  REQUIRE(no_device.error_message() == "the call names no device (metadata x-palm-device-id)");
 }
 
 }  // namespace

@@ -4,19 +4,19 @@
 // way devices make it: officers and catalogue through palmctl, devices
 // enrolled through palmctl, cases pushed through SyncService.Push.
 //
-// The server's AdminService is written alongside palmctl. Commands whose
-// RPC it does not implement yet (ResolveConflict, DismissRejected,
-// ResubmitRejected, ShiftReport) are asserted to say exactly so; those
-// checks are marked "SERVER-PENDING" and must become real-output checks
-// when the server implements the RPC.
+// Every command runs against a real palm-server on loopback, including the
+// squad leader's review writes (conflicts resolve, rejected dismiss and
+// resubmit) and the shift report.
 #include <catch2/catch.hpp>
 
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -265,12 +265,14 @@ class Squad {
   std::unique_ptr<v1::SyncService::Stub> sync_;
 };
 
-// SERVER-PENDING: palmctl reached the server, which answered UNIMPLEMENTED.
-void RequireNotSupportedYet(const CommandResult& result, const std::string& rpc) {
-  INFO("exit " << result.exit_code << "\nstdout: " << result.out << "\nstderr: " << result.err);
-  CHECK(result.exit_code == 1);
-  CHECK(result.err == "palmctl: the server does not support " + rpc + " yet\n");
-  CHECK(result.out.empty());
+// Today's date in Asia/Shanghai, YYYY-MM-DD (the shift report's day).
+std::string TodayInShanghai() {
+  const time_t seconds = static_cast<time_t>(NowMs() / 1000 + 8 * 3600);
+  struct tm parts;
+  gmtime_r(&seconds, &parts);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &parts);
+  return text;
 }
 
 TEST_CASE("palmctl squad status shows each device's sync state", "[palmctl]") {
@@ -306,7 +308,7 @@ TEST_CASE("palmctl squad status shows each device's sync state", "[palmctl]") {
         "squad nobody has no enrolled devices\n");
 }
 
-TEST_CASE("palmctl conflicts list and show the losing value; resolve awaits the server",
+TEST_CASE("palmctl conflicts list and show the losing value, and resolve restores it",
           "[palmctl]") {
   Squad squad;
   squad.SetUp();
@@ -348,16 +350,27 @@ TEST_CASE("palmctl conflicts list and show the losing value; resolve awaits the 
         "palmctl: GetConflict failed: NOT_FOUND: conflict \"no-such-conflict\" is not on "
         "record\n");
 
-  // SERVER-PENDING: ResolveConflict.
-  RequireNotSupportedYet(
-      squad.Run({"conflicts", "resolve", squad.conflict_id, "--note", "checked with 张三"}),
-      "ResolveConflict");
-  RequireNotSupportedYet(squad.Run({"conflicts", "resolve", squad.conflict_id, "--restore-losing",
-                                    "--note", "the older value was right"}),
-                         "ResolveConflict");
+  CHECK(squad.Must({"conflicts", "resolve", squad.conflict_id, "--restore-losing", "--note",
+                    "the older value was right"}) ==
+        "resolved conflict " + squad.conflict_id + ": restored the losing value \"older\"\n");
+  const std::string resolved = squad.Must({"conflicts", "show", squad.conflict_id});
+  INFO(resolved);
+  CHECK(Contains(resolved, "resolved by operator:loopback"));
+  nlohmann::json after = squad.MustJson({"conflicts", "show", squad.conflict_id});
+  CHECK(after.at("resolved") == true);
+  CHECK(after.at("resolution") == "restored the losing value: the older value was right");
+  CHECK(squad.MustJson({"cases", "show", squad.case_id}).at("case").at("description") == "older");
+  CHECK(squad.Must({"conflicts", "list", "--squad", kSquad}) == "no open conflicts\n");
+
+  CommandResult again = squad.Run({"conflicts", "resolve", squad.conflict_id, "--note", "x"});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err == "palmctl: ResolveConflict failed: FAILED_PRECONDITION: conflict " +
+                         squad.conflict_id +
+                         " was already resolved by operator:loopback: restored the losing "
+                         "value: the older value was right\n");
 }
 
-TEST_CASE("palmctl rejected list and show what the server refused; dismiss and resubmit await it",
+TEST_CASE("palmctl rejected list and show what the server refused; resubmit and dismiss close it",
           "[palmctl]") {
   Squad squad;
   squad.SetUp();
@@ -389,14 +402,28 @@ TEST_CASE("palmctl rejected list and show what the server refused; dismiss and r
   nlohmann::json one = squad.MustJson({"rejected", "show", squad.rejected_id});
   CHECK(one.at("mutation").at("record_case").at("case").at("matter_code") == "XX-9999");
 
-  // SERVER-PENDING: DismissRejected and ResubmitRejected.
-  RequireNotSupportedYet(
-      squad.Run({"rejected", "dismiss", squad.rejected_id, "--note", "duplicate of 0123"}),
-      "DismissRejected");
-  RequireNotSupportedYet(squad.Run({"rejected", "resubmit", squad.rejected_id}),
-                         "ResubmitRejected");
-  RequireNotSupportedYet(squad.Run({"rejected", "resubmit", squad.rejected_id, "--json"}),
-                         "ResubmitRejected");
+  // The matter is still unknown: resubmitting gets the same refusal.
+  const std::string still = squad.Must({"rejected", "resubmit", squad.rejected_id});
+  INFO(still);
+  CHECK(still.rfind("resubmitted mutation " + squad.rejected_id + ": ", 0) == 0);
+  CHECK(Contains(still, " again ("));
+  nlohmann::json resubmitted = squad.MustJson({"rejected", "resubmit", squad.rejected_id});
+  CHECK(resubmitted.at("result").at("outcome") == "OUTCOME_REJECTED");
+  CHECK(resubmitted.at("result").at("reason") == "REASON_UNKNOWN_MATTER");
+
+  CHECK(squad.Must({"rejected", "dismiss", squad.rejected_id, "--note", "duplicate of 0123"}) ==
+        "dismissed rejected mutation " + squad.rejected_id + ": duplicate of 0123\n");
+  CHECK(squad.Must({"rejected", "list", "--squad", kSquad}).find(squad.rejected_id) ==
+        std::string::npos);
+  nlohmann::json dismissed = squad.MustJson({"rejected", "show", squad.rejected_id});
+  CHECK(dismissed.at("dismissed") == true);
+  CHECK(dismissed.at("dismissed_by") == "operator:loopback");
+  CHECK(dismissed.at("note") == "duplicate of 0123");
+  CommandResult closed = squad.Run({"rejected", "resubmit", squad.rejected_id});
+  CHECK(closed.exit_code == 1);
+  CHECK(closed.err == "palmctl: ResubmitRejected failed: FAILED_PRECONDITION: rejected mutation " +
+                          squad.rejected_id +
+                          " was already closed by operator:loopback: duplicate of 0123\n");
 }
 
 TEST_CASE("palmctl cases list follows pages and cases show has timeline and receipts",
@@ -602,19 +629,64 @@ TEST_CASE("palmctl audit verify checks the whole audit chain", "[palmctl]") {
   CHECK(std::stoull(json.at("entries").get<std::string>()) >= 7);
 }
 
-TEST_CASE("palmctl report shift awaits the server", "[palmctl]") {
+TEST_CASE("palmctl report shift prints the squad's day as a table, csv, json and html",
+          "[palmctl]") {
   Squad squad;
-  // SERVER-PENDING: ShiftReport. Replace with real-output checks (table,
-  // csv, json parses, html written to --out) when the server implements it.
-  for (const char* format : {"table", "csv", "json", "html"}) {
-    RequireNotSupportedYet(squad.Run({"report", "shift", "--squad", kSquad, "--date", "2026-03-14",
-                                      "--format", format, "--out", squad.dir().File("report")}),
-                           "ShiftReport");
-  }
-  RequireNotSupportedYet(squad.Run({"report", "shift", "--squad", kSquad, "--date", "2026-03-14"}),
-                         "ShiftReport");
-  // A failed report writes no file.
-  CHECK_FALSE(std::filesystem::exists(squad.dir().File("report")));
+  squad.SetUp();
+  squad.WorkShift();
+  const std::string today = TodayInShanghai();
+
+  const std::string table = squad.Must({"report", "shift", "--squad", kSquad, "--date", today});
+  INFO(table);
+  CHECK(table.rfind("Shift report 执法日报 — squad " + std::string(kSquad) + " — " + today, 0) ==
+        0);
+  CHECK(Contains(table, squad.case_number));
+  CHECK(Contains(table, "Fines total (yuan)     0.00\n"));
+  CHECK(Contains(table, "Evidence with receipt  0 of 1\n"));
+
+  const std::string csv =
+      squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--format", "csv"});
+  INFO(csv);
+  CHECK(csv.rfind("section,case,item,time,detail,amount_yuan,status\r\n", 0) == 0);
+  CHECK(Contains(csv, "summary,,cases_opened,,1,,\r\n"));
+  CHECK(Contains(csv, "summary,,open_conflicts,,1,,\r\n"));
+  CHECK(Contains(csv, "summary,,open_rejections,,1,,\r\n"));
+
+  nlohmann::json json = nlohmann::json::parse(
+      squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--format", "json"}));
+  CHECK(json.at("squad_id") == kSquad);
+  CHECK(json.at("date") == today);
+  REQUIRE(json.at("cases_opened").size() == 1);
+  CHECK(json.at("cases_opened")[0].at("case_number") == squad.case_number);
+  CHECK(json.at("evidence").size() == 1);
+  CHECK(json.at("open_conflicts").size() == 1);
+  CHECK(json.at("open_rejections").size() == 1);
+
+  const std::string file = squad.dir().File("report.html");
+  CommandResult html = squad.Run(
+      {"report", "shift", "--squad", kSquad, "--date", today, "--format", "html", "--out", file});
+  CHECK(html.exit_code == 0);
+  CHECK(html.out.empty());
+  CHECK(html.err == "wrote the shift report of squad " + std::string(kSquad) + " for " + today +
+                        " to " + file + "\n");
+  std::ifstream in(file);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(Contains(page, squad.case_number));
+
+  // Another day of the squad: nothing opened, the open issues still listed.
+  nlohmann::json quiet = nlohmann::json::parse(squad.Must(
+      {"report", "shift", "--squad", kSquad, "--date", "2020-01-01", "--format", "json"}));
+  CHECK(quiet.at("cases_opened").empty());
+  CHECK(quiet.at("open_rejections").size() == 1);
+
+  // A refused report writes no file.
+  const std::string refused_file = squad.dir().File("refused");
+  CommandResult bad = squad.Run({"report", "shift", "--squad", "nobody", "--date", today,
+                                 "--format", "html", "--out", refused_file});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err == "palmctl: ShiftReport failed: NOT_FOUND: squad nobody is not on record\n");
+  CHECK_FALSE(std::filesystem::exists(refused_file));
 }
 
 TEST_CASE(

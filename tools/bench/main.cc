@@ -49,7 +49,7 @@ constexpr char kUsage[] =
     "  --catalog FILE   matter catalogue for the benchmark devices\n"
     "                   (default: the repository's tools/data/sample-catalog.json)\n"
     "  --scratch DIR    where temporary files go (default: $TMPDIR or /tmp);\n"
-    "                   needs about 1.5 GiB free for a full run\n"
+    "                   needs about 9 GiB free for a full run\n"
     "  --help           this text\n"
     "\n"
     "Benchmarks (id: result names):\n";

@@ -31,6 +31,18 @@ absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::Start(
                                    "--data-dir",     data_dir,   "--insecure-loopback",
                                    "--log-level",    "error"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return Launch(std::move(args));
+}
+
+absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::StartTls(
+    const std::string& data_dir, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {PalmServerPath(), "--listen",    "127.0.0.1:0", "--data-dir",
+                                   data_dir,         "--log-level", "error"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return Launch(std::move(args));
+}
+
+absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::Launch(std::vector<std::string> args) {
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
   pid_t pid = fork();

@@ -21,6 +21,11 @@ class ServerChild {
   // --log-level error` plus `extra_args`, and waits until it listens.
   static absl::StatusOr<std::unique_ptr<ServerChild>> Start(
       const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  // The same without --insecure-loopback: `extra_args` must carry the TLS
+  // material (--tls-cert, --tls-key, --client-ca) and, as TLS requires
+  // session tokens, usually --bootstrap-admin with --bootstrap-secret-file.
+  static absl::StatusOr<std::unique_ptr<ServerChild>> StartTls(
+      const std::string& data_dir, const std::vector<std::string>& extra_args);
   // Stops it with SIGTERM (drain) and waits.
   ~ServerChild();
 
@@ -29,6 +34,7 @@ class ServerChild {
 
  private:
   ServerChild() = default;
+  static absl::StatusOr<std::unique_ptr<ServerChild>> Launch(std::vector<std::string> args);
   pid_t pid_ = -1;
   int port_ = 0;
 };

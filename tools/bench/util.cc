@@ -47,8 +47,10 @@ absl::Status ToAbsl(const palm::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.code()), status.ToString());
 }
 
-std::optional<double> ProcStatusMiB(const char* field) {
-  std::ifstream in("/proc/self/status");
+std::optional<double> ProcStatusMiB(const char* field) { return ProcStatusMiBOf(0, field); }
+
+std::optional<double> ProcStatusMiBOf(int pid, const char* field) {
+  std::ifstream in(pid > 0 ? absl::StrCat("/proc/", pid, "/status") : "/proc/self/status");
   std::string line;
   const std::string prefix = absl::StrCat(field, ":");
   while (std::getline(in, line)) {

@@ -57,6 +57,8 @@ absl::Status ToAbsl(const palm::Status& status);
 // A field of /proc/self/status in MiB, e.g. "VmRSS" or "VmHWM"; nullopt when
 // it cannot be read (not Linux).
 std::optional<double> ProcStatusMiB(const char* field);
+// The same for process `pid` (e.g. a ServerChild); 0 means this process.
+std::optional<double> ProcStatusMiBOf(int pid, const char* field);
 
 // Resets the kernel's peak-RSS mark (VmHWM) to the current RSS by writing
 // "5" to /proc/self/clear_refs. Returns false when the kernel refuses.
