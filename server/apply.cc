@@ -665,12 +665,32 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
                    a.txn.FindPriorViolation(sync::PartyKey(party->id_number()), d.matter_code()));
   RETURN_IF_ERROR(sync::CheckNoPenalty(d, matter, prior.has_value(),
                                        prior ? prior->case_number() : std::string()));
+  // The decision ends the case in NO_PENALTY (Art. 33), exactly as the device
+  // records it: the move is checked before anything is written.
+  v1::Case& c = record.value;
+  const v1::CaseState from = c.state();
+  const bool moves = from != v1::CASE_STATE_NO_PENALTY;
+  if (moves) {
+    ASSIGN_OR_RETURN(const v1::Matter* case_matter, a.matters.Find(a.txn, c.matter_code()));
+    RETURN_IF_ERROR(sync::CheckCaseTransition(c, case_matter, v1::CASE_STATE_NO_PENALTY));
+  }
   if (d.decided_at_ms() <= 0) d.set_decided_at_ms(a.prepared.hlc.wall_ms);
   RETURN_IF_ERROR(a.txn.PutNoPenalty(d));
-  RETURN_IF_ERROR(
-      a.Changed(EntityKind::kNoPenalty, d.decision_id(), TownScope(record.value.town_id())));
+  RETURN_IF_ERROR(a.Changed(EntityKind::kNoPenalty, d.decision_id(), TownScope(c.town_id())));
+  if (moves) {
+    c.set_state(v1::CASE_STATE_NO_PENALTY);
+    *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
+    c.set_deadline_ms(0);
+    RETURN_IF_ERROR(a.txn.PutCase(record));
+    RETURN_IF_ERROR(a.Changed(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
+    // Same id (the mutation's) and text as the device's own event, so the
+    // pulled timeline replaces it instead of doubling it.
+    RETURN_IF_ERROR(a.SystemEvent(c, v1::CASE_EVENT_KIND_TRANSITION,
+                                  "no-penalty decision (Art. 33)", from,
+                                  v1::CASE_STATE_NO_PENALTY));
+  }
   // The violation happened, so the next one is no longer a first violation.
-  return a.PriorViolation(record.value, *party, d.matter_code(), d.decided_at_ms());
+  return a.PriorViolation(c, *party, d.matter_code(), d.decided_at_ms());
 }
 
 // --- Lifecycle. --------------------------------------------------------------

@@ -149,7 +149,8 @@ TEST_CASE("a no-penalty decision for a party with a prior violation is refused")
   REQUIRE_APPLIED(ticket);
   // A second case against the same person (same ID number, different party id is fine).
   std::string second;
-  v1::Mutation record = RecordCase("dev-a1", 3, &second);
+  v1::Mutation record =
+      RecordCase("dev-a1", 3, &second, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY);
   auto r = f.client.PushBatch("dev-a1", {record, RecordNoPenalty("dev-a1", 4, second)});
   REQUIRE_APPLIED(r.results(0));
   REQUIRE_REJECTED(r.results(1), v1::REASON_NOT_FIRST_VIOLATION,
@@ -159,12 +160,48 @@ TEST_CASE("a no-penalty decision for a party with a prior violation is refused")
 
 TEST_CASE("a first violation may get a no-penalty decision, once") {
   CaseFixture f;
-  auto r = f.client.PushBatch("dev-a1", {RecordNoPenalty("dev-a1", 2, f.case_id)});
+  std::string first;
+  v1::Mutation decision = RecordNoPenalty("dev-a1", 3, first);
+  auto r = f.client.PushBatch(
+      "dev-a1", {RecordCase("dev-a1", 2, &first, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY)});
   REQUIRE_APPLIED(r.results(0));
+  decision = RecordNoPenalty("dev-a1", 3, first);
+  REQUIRE_APPLIED(f.PushOne(decision));
   std::string second;
   auto again = f.client.PushBatch(
-      "dev-a1", {RecordCase("dev-a1", 3, &second), RecordNoPenalty("dev-a1", 4, second)});
+      "dev-a1", {RecordCase("dev-a1", 4, &second, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY),
+                 RecordNoPenalty("dev-a1", 5, second)});
   REQUIRE(again.results(1).reason() == v1::REASON_NOT_FIRST_VIOLATION);
+}
+
+TEST_CASE("a no-penalty decision ends the case in NO_PENALTY with the device's own event") {
+  CaseFixture f;
+  std::string ordinary;
+  REQUIRE_APPLIED(
+      f.PushOne(RecordCase("dev-a1", 2, &ordinary, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY)));
+  v1::Mutation decision = RecordNoPenalty("dev-a1", 3, ordinary);
+  REQUIRE_APPLIED(f.PushOne(decision));
+  v1::CaseDetail detail = f.client.GetCase(ordinary);
+  REQUIRE(detail.case_().state() == v1::CASE_STATE_NO_PENALTY);
+  REQUIRE(detail.no_penalty_size() == 1);
+  // CREATED, then the transition the device also wrote, under the same id.
+  REQUIRE(detail.timeline_size() == 2);
+  CHECK(detail.timeline(1).event_id() == decision.mutation_id());
+  CHECK(detail.timeline(1).kind() == v1::CASE_EVENT_KIND_TRANSITION);
+  CHECK(detail.timeline(1).from_state() == v1::CASE_STATE_REGISTERED);
+  CHECK(detail.timeline(1).to_state() == v1::CASE_STATE_NO_PENALTY);
+  CHECK(detail.timeline(1).text() == "no-penalty decision (Art. 33)");
+}
+
+TEST_CASE("a no-penalty decision on a case whose lifecycle cannot end there is refused") {
+  CaseFixture f;  // f.case_id is a summary case, ISSUED: a penalty was already decided
+  auto r = f.PushOne(RecordNoPenalty("dev-a1", 2, f.case_id));
+  REQUIRE(r.outcome() == v1::OUTCOME_REJECTED);
+  REQUIRE(r.reason() == v1::REASON_ILLEGAL_TRANSITION);
+  INFO(r.message());
+  REQUIRE(r.message().find("cannot move to NO_PENALTY") != std::string::npos);
+  REQUIRE(f.client.GetCase(f.case_id).no_penalty_size() == 0);
+  REQUIRE(f.client.GetCase(f.case_id).case_().state() == v1::CASE_STATE_ISSUED);
 }
 
 TEST_CASE("evidence is append-only and withdrawn once, with a reason") {
