@@ -172,7 +172,7 @@ std::vector<Json> RunFirstSyncBench(const BenchContext& context) {
   auto fail = [&](const absl::Status& s) {
     return std::vector<Json>{Failed(kRows, s.ToString()), Failed(kPeakRss, s.ToString())};
   };
-  auto server = ServerChild::Start(context.scratch_dir + "/server");
+  auto server = StartServer(context.scratch_dir + "/server");
   if (!server.ok()) return fail(server.status());
   const std::string address = (*server)->address();
   Progress(

@@ -319,7 +319,7 @@ std::vector<Json> RunPushBench(const BenchContext& context) {
   int runs = context.quick ? 1 : 3;
   for (int run = 0; run < runs; ++run) {
     std::string data = absl::StrCat(context.scratch_dir, "/server-", run);
-    auto server = ServerChild::Start(data);
+    auto server = StartServer(data);
     if (!server.ok()) return fail(server.status());
     if (auto s = SetUp((*server)->address(), shape.devices); !s.ok()) return fail(s);
     // Fresh ids per run: the same mutation ids would come back DUPLICATE.

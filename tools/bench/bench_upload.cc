@@ -64,7 +64,7 @@ absl::StatusOr<Setup> SetUp(const BenchContext& context) {
   absl::StatusOr<DevBureau> bureau = DevBureau::Create(pki_dir);
   if (!bureau.ok()) return bureau.status();
   setup.data_dir = context.scratch_dir + "/server";
-  auto server = ServerChild::StartTls(setup.data_dir, bureau->ServerArgs());
+  auto server = StartTlsServer(setup.data_dir, bureau->ServerArgs());
   if (!server.ok()) return server.status();
   setup.server = *std::move(server);
   const std::string address = setup.server->address();

@@ -29,6 +29,7 @@
 #include "palm/client.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "server/pki/pki.h"
+#include "tools/common/server_child.h"
 
 namespace palm::sim {
 
@@ -101,23 +102,10 @@ int64_t SteadyMs();
 
 // --- The server palm-sim talks to. ----------------------------------------
 
-// This build's palm-server as a child: 127.0.0.1:0, a scratch data dir,
-// mutual TLS with a development bureau, a bootstrapped admin.
-class ServerChild {
- public:
-  static absl::StatusOr<std::unique_ptr<ServerChild>> Start(const std::vector<std::string>& args,
-                                                            const std::string& log_path);
-  ~ServerChild();  // SIGTERM (drain) and wait
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  ServerChild() = default;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int port_ = 0;
-};
-
-std::string PalmServerPath();
+// This build's palm-server as a child (tools/common/server_child.h): palm-sim
+// starts it with mutual TLS, a development bureau and a bootstrapped admin.
+using tools::PalmServerPath;
+using tools::ServerChild;
 
 // How palm-sim reaches the server: as the admin (operator certificate +
 // admin session token) and as each device (device certificate + officer

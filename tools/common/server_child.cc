@@ -1,4 +1,5 @@
-// This build's palm-server as a child process of palm-sim.
+#include "tools/common/server_child.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,15 +12,13 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
-#include "tools/sim/sim.h"
 
-namespace palm::sim {
+namespace palm::tools {
 
 std::string PalmServerPath() {
   char self[PATH_MAX] = {};
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return "palm-server";
-  // <build>/tools/sim/palm-sim → <build>/server/palm-server
   std::filesystem::path build =
       std::filesystem::path(std::string(self, n)).parent_path() / ".." / "..";
   return (build / "server" / "palm-server").lexically_normal().string();
@@ -35,8 +34,9 @@ absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::Start(
   }
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log < 0) return absl::InternalError(absl::StrCat("cannot create ", log_path));
+  const std::string log_file = log_path.empty() ? "/dev/null" : log_path;
+  const int log = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log < 0) return absl::InternalError(absl::StrCat("cannot create ", log_file));
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::Start(
   close(log);
   auto child = std::unique_ptr<ServerChild>(new ServerChild());
   child->pid_ = pid;
-  child->out_fd_ = out[0];  // kept open so that later output never hits a closed pipe
+  child->out_fd_ = out[0];
   std::string line;
   pollfd fd = {out[0], POLLIN, 0};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -69,7 +69,8 @@ absl::StatusOr<std::unique_ptr<ServerChild>> ServerChild::Start(
   std::smatch match;
   if (!std::regex_search(line, match, kListening)) {
     return absl::UnavailableError(
-        absl::StrCat(args[0], " did not start (its log: ", log_path, ")"));
+        absl::StrCat(args[0], " did not start",
+                     log_path.empty() ? "" : absl::StrCat(" (its log: ", log_path, ")")));
   }
   child->port_ = std::stoi(match[1]);
   return child;
@@ -84,4 +85,4 @@ ServerChild::~ServerChild() {
   if (out_fd_ >= 0) close(out_fd_);
 }
 
-}  // namespace palm::sim
+}  // namespace palm::tools
