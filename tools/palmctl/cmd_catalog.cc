@@ -14,6 +14,7 @@
 #include "client-lib/src/catalog_json.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 
@@ -58,20 +59,13 @@ int RunLoad(const LoadOptions& options, const GlobalOptions& global) {
   if (!catalog.ok()) return Fail(catalog.status());
   v1::LoadCatalogRequest request;
   *request.mutable_catalog() = *catalog;
-  v1::LoadCatalogResponse response;
-  if (int code = CallUnary(global, "LoadCatalog", &v1::AdminService::Stub::LoadCatalog, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  std::cout << "loaded catalogue version " << response.version() << " (" << catalog->matters_size()
-            << " matters)" << (catalog->label().empty() ? "" : absl::StrCat(": ", catalog->label()))
-            << "\n";
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "LoadCatalog", &v1::AdminService::Stub::LoadCatalog, request,
+      [&](const v1::LoadCatalogResponse& response) {
+        std::cout << "loaded catalogue version " << response.version() << " ("
+                  << catalog->matters_size() << " matters)"
+                  << (catalog->label().empty() ? "" : absl::StrCat(": ", catalog->label())) << "\n";
+      });
 }
 
 struct ShowOptions {
@@ -92,29 +86,23 @@ std::string Flags(const v1::Matter& m) {
 
 int RunShow(const ShowOptions& options, const GlobalOptions& global) {
   v1::GetCatalogRequest request;
-  v1::Catalog catalog;
-  if (int code =
-          CallUnary(global, "GetCatalog", &v1::AdminService::Stub::GetCatalog, request, &catalog);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(catalog);
-    return kExitOk;
-  }
-  std::cout << KeyValueLines({{"version", absl::StrCat(catalog.version())},
-                              {"label", catalog.label()},
-                              {"published", FormatUnixMs(catalog.published_at_ms())},
-                              {"matters", absl::StrCat(catalog.matters_size())}})
-            << "\n";
-  TextTable table({"CODE", "CATEGORY", "NAME", "FINE (YUAN)", "FLAGS"});
-  for (const v1::Matter& m : catalog.matters()) {
-    table.AddRow({m.code(), m.category(), m.name(),
-                  absl::StrCat(FormatYuan(m.fine_min_fen()), "–", FormatYuan(m.fine_max_fen())),
-                  Flags(m)});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "GetCatalog", &v1::AdminService::Stub::GetCatalog, request,
+      [](const v1::Catalog& catalog) {
+        std::cout << KeyValueLines({{"version", absl::StrCat(catalog.version())},
+                                    {"label", catalog.label()},
+                                    {"published", FormatUnixMs(catalog.published_at_ms())},
+                                    {"matters", absl::StrCat(catalog.matters_size())}})
+                  << "\n";
+        TextTable table({"CODE", "CATEGORY", "NAME", "FINE (YUAN)", "FLAGS"});
+        for (const v1::Matter& m : catalog.matters()) {
+          table.AddRow(
+              {m.code(), m.category(), m.name(),
+               absl::StrCat(FormatYuan(m.fine_min_fen()), "–", FormatYuan(m.fine_max_fen())),
+               Flags(m)});
+        }
+        std::cout << table.Render();
+      });
 }
 
 void RegisterCatalog(CommandLine& cli) {

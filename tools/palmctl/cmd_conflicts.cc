@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 
@@ -42,30 +43,26 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   request.set_squad_id(options.squad);
   request.set_case_id(options.case_id);
   request.set_include_resolved(options.all);
-  v1::ListConflictsResponse response;
-  if (int code = CallUnary(global, "ListConflicts", &v1::AdminService::Stub::ListConflicts, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  if (response.conflicts().empty()) {
-    std::cout << (options.all ? "no conflicts on record\n" : "no open conflicts\n");
-    return kExitOk;
-  }
-  TextTable table({"CONFLICT", "CASE", "FIELD", "LOSING VALUE", "LOSING DEVICE", "KEPT VALUE",
-                   "KEPT DEVICE", "RECORDED", "STATE"});
-  for (const v1::ConflictRecord& c : response.conflicts()) {
-    const v1::ConflictLoss& loss = c.loss();
-    table.AddRow({loss.conflict_id(), CaseRef(c), FieldLabel(loss), loss.losing_value(),
-                  loss.losing_device_id(), loss.winning_value(), loss.winning_device_id(),
-                  FormatUnixMs(c.recorded_at_ms()), c.resolved() ? "resolved" : "open"});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(global, options.json, "ListConflicts", &v1::AdminService::Stub::ListConflicts,
+                      request, [&](const v1::ListConflictsResponse& response) {
+                        PrintTableOrEmpty(
+                            response.conflicts(),
+                            options.all ? "no conflicts on record\n" : "no open conflicts\n",
+                            {"CONFLICT", "CASE", "FIELD", "LOSING VALUE", "LOSING DEVICE",
+                             "KEPT VALUE", "KEPT DEVICE", "RECORDED", "STATE"},
+                            [](const v1::ConflictRecord& c) -> std::vector<std::string> {
+                              const v1::ConflictLoss& loss = c.loss();
+                              return {loss.conflict_id(),
+                                      CaseRef(c),
+                                      FieldLabel(loss),
+                                      loss.losing_value(),
+                                      loss.losing_device_id(),
+                                      loss.winning_value(),
+                                      loss.winning_device_id(),
+                                      FormatUnixMs(c.recorded_at_ms()),
+                                      c.resolved() ? "resolved" : "open"};
+                            });
+                      });
 }
 
 struct ShowOptions {
@@ -76,33 +73,28 @@ struct ShowOptions {
 int RunShow(const ShowOptions& options, const GlobalOptions& global) {
   v1::GetConflictRequest request;
   request.set_conflict_id(options.conflict_id);
-  v1::ConflictRecord c;
-  if (int code =
-          CallUnary(global, "GetConflict", &v1::AdminService::Stub::GetConflict, request, &c);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(c);
-    return kExitOk;
-  }
-  const v1::ConflictLoss& loss = c.loss();
-  std::cout << KeyValueLines({
-      {"conflict", loss.conflict_id()},
-      {"case", c.case_number().empty() ? loss.case_id()
-                                       : absl::StrCat(c.case_number(), " (", loss.case_id(), ")")},
-      {"field", FieldLabel(loss)},
-      {"losing value", loss.losing_value()},
-      {"losing write",
-       absl::StrCat("device ", loss.losing_device_id(), ", HLC ", loss.losing_hlc().wall_ms(), ".",
-                    loss.losing_hlc().logical(), ", mutation ", c.mutation_id())},
-      {"kept value", loss.winning_value()},
-      {"kept write", absl::StrCat("device ", loss.winning_device_id(), ", HLC ",
-                                  loss.winning_hlc().wall_ms(), ".", loss.winning_hlc().logical())},
-      {"recorded", FormatUnixMs(c.recorded_at_ms())},
-      {"state", ResolutionText(c)},
-  });
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "GetConflict", &v1::AdminService::Stub::GetConflict, request,
+      [](const v1::ConflictRecord& c) {
+        const v1::ConflictLoss& loss = c.loss();
+        std::cout << KeyValueLines({
+            {"conflict", loss.conflict_id()},
+            {"case", c.case_number().empty()
+                         ? loss.case_id()
+                         : absl::StrCat(c.case_number(), " (", loss.case_id(), ")")},
+            {"field", FieldLabel(loss)},
+            {"losing value", loss.losing_value()},
+            {"losing write",
+             absl::StrCat("device ", loss.losing_device_id(), ", HLC ", loss.losing_hlc().wall_ms(),
+                          ".", loss.losing_hlc().logical(), ", mutation ", c.mutation_id())},
+            {"kept value", loss.winning_value()},
+            {"kept write",
+             absl::StrCat("device ", loss.winning_device_id(), ", HLC ",
+                          loss.winning_hlc().wall_ms(), ".", loss.winning_hlc().logical())},
+            {"recorded", FormatUnixMs(c.recorded_at_ms())},
+            {"state", ResolutionText(c)},
+        });
+      });
 }
 
 struct ResolveOptions {

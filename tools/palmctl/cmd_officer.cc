@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 #include "tools/palmctl/validators.h"
@@ -63,23 +64,16 @@ int RunAdd(const AddOptions& options, const GlobalOptions& global) {
   officer->set_squad_id(options.squad);
   officer->set_sworn(options.sworn);
   officer->set_certificate_number(options.certificate_number);
-  v1::AddOfficerResponse response;
-  if (int code =
-          CallUnary(global, "AddOfficer", &v1::AdminService::Stub::AddOfficer, request, &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  const v1::Officer& added = response.officer();
-  std::cout << "added officer " << added.officer_id() << " (" << added.name() << ", "
-            << EnumLabel(v1::Role_descriptor(), added.role()) << (added.sworn() ? ", sworn" : "")
-            << ") to town " << added.town_id()
-            << (added.squad_id().empty() ? "" : absl::StrCat(", squad ", added.squad_id()))
-            << (request.secret().empty() ? "; no secret set" : "") << "\n";
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "AddOfficer", &v1::AdminService::Stub::AddOfficer, request,
+      [&](const v1::AddOfficerResponse& response) {
+        const v1::Officer& added = response.officer();
+        std::cout << "added officer " << added.officer_id() << " (" << added.name() << ", "
+                  << EnumLabel(v1::Role_descriptor(), added.role())
+                  << (added.sworn() ? ", sworn" : "") << ") to town " << added.town_id()
+                  << (added.squad_id().empty() ? "" : absl::StrCat(", squad ", added.squad_id()))
+                  << (request.secret().empty() ? "; no secret set" : "") << "\n";
+      });
 }
 
 struct ListOptions {
@@ -92,28 +86,22 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   v1::ListOfficersRequest request;
   request.set_town_id(options.town);
   request.set_squad_id(options.squad);
-  v1::ListOfficersResponse response;
-  if (int code = CallUnary(global, "ListOfficers", &v1::AdminService::Stub::ListOfficers, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  if (response.officers().empty()) {
-    std::cout << "no officers match\n";
-    return kExitOk;
-  }
-  TextTable table({"OFFICER", "NAME", "ROLE", "SWORN", "CERTIFICATE", "TOWN", "SQUAD", "ACTIVE"});
-  for (const v1::Officer& o : response.officers()) {
-    table.AddRow({o.officer_id(), o.name(), EnumLabel(v1::Role_descriptor(), o.role()),
-                  o.sworn() ? "yes" : "no", o.certificate_number(), o.town_id(), o.squad_id(),
-                  o.active() ? "yes" : "no"});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(global, options.json, "ListOfficers", &v1::AdminService::Stub::ListOfficers,
+                      request, [](const v1::ListOfficersResponse& response) {
+                        PrintTableOrEmpty(response.officers(), "no officers match\n",
+                                          {"OFFICER", "NAME", "ROLE", "SWORN", "CERTIFICATE",
+                                           "TOWN", "SQUAD", "ACTIVE"},
+                                          [](const v1::Officer& o) -> std::vector<std::string> {
+                                            return {o.officer_id(),
+                                                    o.name(),
+                                                    EnumLabel(v1::Role_descriptor(), o.role()),
+                                                    o.sworn() ? "yes" : "no",
+                                                    o.certificate_number(),
+                                                    o.town_id(),
+                                                    o.squad_id(),
+                                                    o.active() ? "yes" : "no"};
+                                          });
+                      });
 }
 
 void RegisterOfficer(CommandLine& cli) {

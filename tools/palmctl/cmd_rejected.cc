@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 
@@ -36,31 +37,25 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   v1::ListRejectedRequest request;
   request.set_squad_id(options.squad);
   request.set_include_dismissed(options.all);
-  v1::ListRejectedResponse response;
-  if (int code = CallUnary(global, "ListRejected", &v1::AdminService::Stub::ListRejected, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  if (response.rejected().empty()) {
-    std::cout << (options.all ? "no rejected mutations on record\n"
-                              : "no open rejected mutations\n");
-    return kExitOk;
-  }
-  TextTable table(
-      {"MUTATION", "DEVICE", "SEQ", "OPERATION", "CASE", "REASON", "RECORDED", "STATE"});
-  for (const v1::RejectedMutation& r : response.rejected()) {
-    const v1::Mutation& m = r.mutation();
-    table.AddRow({m.mutation_id(), m.device_id(), absl::StrCat(m.device_seq()),
-                  MutationOperation(m), MutationCaseId(m), ReasonText(r.result()),
-                  FormatUnixMs(r.recorded_at_ms()), r.dismissed() ? "dismissed" : "open"});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "ListRejected", &v1::AdminService::Stub::ListRejected, request,
+      [&](const v1::ListRejectedResponse& response) {
+        PrintTableOrEmpty(
+            response.rejected(),
+            options.all ? "no rejected mutations on record\n" : "no open rejected mutations\n",
+            {"MUTATION", "DEVICE", "SEQ", "OPERATION", "CASE", "REASON", "RECORDED", "STATE"},
+            [](const v1::RejectedMutation& r) -> std::vector<std::string> {
+              const v1::Mutation& m = r.mutation();
+              return {m.mutation_id(),
+                      m.device_id(),
+                      absl::StrCat(m.device_seq()),
+                      MutationOperation(m),
+                      MutationCaseId(m),
+                      ReasonText(r.result()),
+                      FormatUnixMs(r.recorded_at_ms()),
+                      r.dismissed() ? "dismissed" : "open"};
+            });
+      });
 }
 
 struct ShowOptions {
@@ -71,31 +66,23 @@ struct ShowOptions {
 int RunShow(const ShowOptions& options, const GlobalOptions& global) {
   v1::GetRejectedRequest request;
   request.set_mutation_id(options.mutation_id);
-  v1::RejectedMutation r;
-  if (int code =
-          CallUnary(global, "GetRejected", &v1::AdminService::Stub::GetRejected, request, &r);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(r);
-    return kExitOk;
-  }
-  const v1::Mutation& m = r.mutation();
-  std::cout << KeyValueLines({
-      {"mutation", m.mutation_id()},
-      {"device", absl::StrCat(m.device_id(), ", seq ", m.device_seq())},
-      {"officer", m.officer_id()},
-      {"written", FormatUnixMs(m.hlc().wall_ms())},
-      {"operation", MutationOperation(m)},
-      {"case", MutationCaseId(m)},
-      {"reason", ReasonText(r.result())},
-      {"recorded", FormatUnixMs(r.recorded_at_ms())},
-      {"state", StateText(r)},
-  });
-  // What the officer recorded, in full: the squad leader decides on it.
-  std::cout << "content:\n" << ProtoToJson(m) << "\n";
-  return kExitOk;
+  return CallAndPrint(global, options.json, "GetRejected", &v1::AdminService::Stub::GetRejected,
+                      request, [](const v1::RejectedMutation& r) {
+                        const v1::Mutation& m = r.mutation();
+                        std::cout << KeyValueLines({
+                            {"mutation", m.mutation_id()},
+                            {"device", absl::StrCat(m.device_id(), ", seq ", m.device_seq())},
+                            {"officer", m.officer_id()},
+                            {"written", FormatUnixMs(m.hlc().wall_ms())},
+                            {"operation", MutationOperation(m)},
+                            {"case", MutationCaseId(m)},
+                            {"reason", ReasonText(r.result())},
+                            {"recorded", FormatUnixMs(r.recorded_at_ms())},
+                            {"state", StateText(r)},
+                        });
+                        // What the officer recorded, in full: the squad leader decides on it.
+                        std::cout << "content:\n" << ProtoToJson(m) << "\n";
+                      });
 }
 
 struct DismissOptions {
@@ -126,27 +113,20 @@ struct ResubmitOptions {
 int RunResubmit(const ResubmitOptions& options, const GlobalOptions& global) {
   v1::ResubmitRejectedRequest request;
   request.set_mutation_id(options.mutation_id);
-  v1::ResubmitRejectedResponse response;
-  if (int code = CallUnary(global, "ResubmitRejected", &v1::AdminService::Stub::ResubmitRejected,
-                           request, &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  const v1::MutationResult& result = response.result();
-  std::cout << "resubmitted mutation " << options.mutation_id << ": "
-            << EnumLabel(v1::Outcome_descriptor(), result.outcome());
-  if (result.outcome() == v1::OUTCOME_REJECTED)
-    std::cout << " again (" << ReasonText(result) << ")";
-  if (result.conflicts_size() > 0) {
-    std::cout << ", " << result.conflicts_size() << " value(s) lost to newer writes";
-  }
-  std::cout << "\n";
   // Still rejected is an answer, not a failure of palmctl: exit 0.
-  return kExitOk;
+  return CallAndPrint(
+      global, options.json, "ResubmitRejected", &v1::AdminService::Stub::ResubmitRejected, request,
+      [&](const v1::ResubmitRejectedResponse& response) {
+        const v1::MutationResult& result = response.result();
+        std::cout << "resubmitted mutation " << options.mutation_id << ": "
+                  << EnumLabel(v1::Outcome_descriptor(), result.outcome());
+        if (result.outcome() == v1::OUTCOME_REJECTED)
+          std::cout << " again (" << ReasonText(result) << ")";
+        if (result.conflicts_size() > 0) {
+          std::cout << ", " << result.conflicts_size() << " value(s) lost to newer writes";
+        }
+        std::cout << "\n";
+      });
 }
 
 void RegisterRejected(CommandLine& cli) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 
@@ -21,29 +22,24 @@ struct QueueOptions {
 
 int RunQueue(const QueueOptions& options, const GlobalOptions& global) {
   v1::ReviewQueueRequest request;
-  v1::ReviewQueueResponse response;
-  if (int code = CallUnary(global, "ReviewQueue", &v1::AdminService::Stub::ReviewQueue, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  if (response.cases().empty()) {
-    std::cout << "no cases await legal review\n";
-    return kExitOk;
-  }
-  TextTable table({"CASE NUMBER", "CASE ID", "MATTER", "TOWN", "SQUAD", "PROPOSED FINE (YUAN)",
-                   "ESCALATED", "DESCRIPTION"});
-  for (const v1::Case& c : response.cases()) {
-    table.AddRow({c.case_number(), c.case_id(), c.matter_code(), c.town_id(), c.squad_id(),
-                  c.proposed_fine_fen() > 0 ? FormatYuan(c.proposed_fine_fen()) : "",
-                  c.escalated() ? "yes" : "no", c.description()});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(global, options.json, "ReviewQueue", &v1::AdminService::Stub::ReviewQueue,
+                      request, [](const v1::ReviewQueueResponse& response) {
+                        PrintTableOrEmpty(response.cases(), "no cases await legal review\n",
+                                          {"CASE NUMBER", "CASE ID", "MATTER", "TOWN", "SQUAD",
+                                           "PROPOSED FINE (YUAN)", "ESCALATED", "DESCRIPTION"},
+                                          [](const v1::Case& c) -> std::vector<std::string> {
+                                            return {c.case_number(),
+                                                    c.case_id(),
+                                                    c.matter_code(),
+                                                    c.town_id(),
+                                                    c.squad_id(),
+                                                    c.proposed_fine_fen() > 0
+                                                        ? FormatYuan(c.proposed_fine_fen())
+                                                        : "",
+                                                    c.escalated() ? "yes" : "no",
+                                                    c.description()};
+                                          });
+                      });
 }
 
 struct DecisionOptions {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
 
@@ -22,30 +23,23 @@ struct StatusOptions {
 int RunStatus(const StatusOptions& options, const GlobalOptions& global) {
   v1::SquadStatusRequest request;
   request.set_squad_id(options.squad);
-  v1::SquadStatusResponse response;
-  if (int code = CallUnary(global, "SquadStatus", &v1::AdminService::Stub::SquadStatus, request,
-                           &response);
-      code != kExitOk) {
-    return code;
-  }
-  if (options.json) {
-    PrintProtoJson(response);
-    return kExitOk;
-  }
-  if (response.devices().empty()) {
-    std::cout << "squad " << options.squad << " has no enrolled devices\n";
-    return kExitOk;
-  }
-  TextTable table({"DEVICE", "LAST SYNC", "ACKED SEQ", "PENDING MUTATIONS", "PENDING UPLOADS",
-                   "TICKETS LEFT", "STATE"});
-  for (const v1::DeviceStatus& s : response.devices()) {
-    table.AddRow({s.device().device_id(), FormatUnixMs(s.last_sync_ms()),
-                  absl::StrCat(s.acknowledged_seq()), absl::StrCat(s.pending_mutations()),
-                  absl::StrCat(s.pending_uploads()), absl::StrCat(s.ticket_numbers_left()),
-                  EnumLabel(v1::DeviceSyncState_descriptor(), s.state())});
-  }
-  std::cout << table.Render();
-  return kExitOk;
+  return CallAndPrint(global, options.json, "SquadStatus", &v1::AdminService::Stub::SquadStatus,
+                      request, [&](const v1::SquadStatusResponse& response) {
+                        PrintTableOrEmpty(
+                            response.devices(),
+                            absl::StrCat("squad ", options.squad, " has no enrolled devices\n"),
+                            {"DEVICE", "LAST SYNC", "ACKED SEQ", "PENDING MUTATIONS",
+                             "PENDING UPLOADS", "TICKETS LEFT", "STATE"},
+                            [](const v1::DeviceStatus& s) -> std::vector<std::string> {
+                              return {s.device().device_id(),
+                                      FormatUnixMs(s.last_sync_ms()),
+                                      absl::StrCat(s.acknowledged_seq()),
+                                      absl::StrCat(s.pending_mutations()),
+                                      absl::StrCat(s.pending_uploads()),
+                                      absl::StrCat(s.ticket_numbers_left()),
+                                      EnumLabel(v1::DeviceSyncState_descriptor(), s.state())};
+                            });
+                      });
 }
 
 void RegisterSquad(CommandLine& cli) {
