@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
   input.town_id = "town-1";
   auto refused = (*client)->RecordCase(input);
   if (refused.ok() || refused.status().reason() != "unknown_matter") {
-    std::fprintf(stderr, "expected unknown_matter, got %s\n",
-                 refused.status().reason().c_str());
+    std::fprintf(stderr, "expected unknown_matter, got %s\n", refused.status().reason().c_str());
     return 1;
   }
   std::printf("consumer ok: device %s, refused with [%s] %s\n", (*client)->device_id().c_str(),
