@@ -193,10 +193,28 @@ TEST_CASE("palmctl-made PKI runs a mutual TLS server that palmctl enrols a devic
   CommandResult enroll =
       Palmctl({"--server", server.address(), "--cert-dir", op, "device", "enroll", "--ca", ca,
                "--town", "wutong", "--squad", "s1", "--device-id", "dev-1", "--out", device});
+  // A device issued offline (--no-register) is registered later with
+  // `device register`, the retry path when registration failed.
+  const std::string offline = dir.File("device-2");
+  CommandResult issued = Palmctl({"device", "enroll", "--ca", ca, "--town", "wutong", "--device-id",
+                                  "dev-2", "--out", offline, "--no-register"});
+  CommandResult registered = Palmctl({"--server", server.address(), "--cert-dir", op, "device",
+                                      "register", "--dir", offline, "--squad", "s1"});
+  CommandResult listed =
+      Palmctl({"--server", server.address(), "--cert-dir", op, "device", "list", "--json"});
   ::unsetenv("PALMCTL_TOKEN_FILE");
   INFO(enroll.out << enroll.err);
   REQUIRE(enroll.exit_code == 0);
   CHECK(ReadAll(device + "/device-id.txt") == "dev-1\n");
+  INFO(issued.err << registered.out << registered.err << listed.err);
+  REQUIRE(issued.exit_code == 0);
+  REQUIRE(registered.exit_code == 0);
+  CHECK(registered.out == "registered device dev-2\n");
+  REQUIRE(listed.exit_code == 0);
+  const nlohmann::json devices = nlohmann::json::parse(listed.out).at("devices");
+  REQUIRE(devices.size() == 2);
+  CHECK(devices[1].at("device_id") == "dev-2");
+  CHECK(devices[1].at("squad_id") == "s1");
 
   // A device directory is client material too.
   // A device directory is client material too: the server answers (and asks

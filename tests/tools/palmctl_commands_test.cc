@@ -482,6 +482,17 @@ TEST_CASE("palmctl cases list follows pages and cases show has timeline and rece
   REQUIRE(detail.at("evidence").size() == 1);
   CHECK_FALSE(detail.at("evidence")[0].contains("receipt"));
 
+  // palmctl evidence list: the same record, with upload and capture-time state.
+  const std::string evidence = squad.Must({"evidence", "list", squad.case_number});
+  INFO(evidence);
+  CHECK(evidence.rfind("EVIDENCE", 0) == 0);
+  CHECK(Contains(evidence, detail.at("evidence")[0].at("evidence_id").get<std::string>()));
+  nlohmann::json listed = squad.MustJson({"evidence", "list", squad.case_id});
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].at("sha256") == std::string(64, 'c'));
+  CHECK(listed[0].at("uploaded") == false);
+  CHECK(listed[0].at("has_receipt") == false);
+
   CommandResult missing = squad.Run({"cases", "show", "桐综执罚〔1999〕0001号"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err ==
