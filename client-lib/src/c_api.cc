@@ -54,24 +54,7 @@ palm_code Ok() {
 
 json ReportJson(const palm::SyncReport& r) {
   json out = {{"ever_synced", r.ever_synced}};
-  if (r.ever_synced) {
-    out.update({{"started_at_ms", r.started_at_ms},
-                {"finished_at_ms", r.finished_at_ms},
-                {"ok", r.ok},
-                {"error_reason", r.error_reason},
-                {"message", r.message},
-                {"pushed", r.pushed},
-                {"applied", r.applied},
-                {"applied_with_conflict", r.applied_with_conflict},
-                {"rejected", r.rejected},
-                {"pulled", r.pulled},
-                {"duplicates", r.duplicates},
-                {"conflicts", r.conflicts},
-                {"resync", r.resync},
-                {"snapshot", r.snapshot},
-                {"duration_ms", r.duration_ms},
-                {"ticket_numbers_leased", r.ticket_numbers_leased}});
-  }
+  if (r.ever_synced) out.update(palm::internal::SyncReportJson(r));
   return out;
 }
 

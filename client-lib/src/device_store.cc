@@ -1489,23 +1489,27 @@ absl::StatusOr<std::pair<std::string, std::string>> DeviceStore::SyncCursor() {
   return std::make_pair(select.Blob(0), select.Text(1));
 }
 
+nlohmann::json SyncReportJson(const SyncReport& r) {
+  return {{"started_at_ms", r.started_at_ms},
+          {"finished_at_ms", r.finished_at_ms},
+          {"ok", r.ok},
+          {"error_reason", r.error_reason},
+          {"message", r.message},
+          {"pushed", r.pushed},
+          {"applied", r.applied},
+          {"applied_with_conflict", r.applied_with_conflict},
+          {"rejected", r.rejected},
+          {"pulled", r.pulled},
+          {"duplicates", r.duplicates},
+          {"conflicts", r.conflicts},
+          {"resync", r.resync},
+          {"snapshot", r.snapshot},
+          {"duration_ms", r.duration_ms},
+          {"ticket_numbers_leased", r.ticket_numbers_leased}};
+}
+
 absl::Status DeviceStore::SetLastSyncReport(const SyncReport& r) {
-  nlohmann::json j = {{"started_at_ms", r.started_at_ms},
-                      {"finished_at_ms", r.finished_at_ms},
-                      {"ok", r.ok},
-                      {"error_reason", r.error_reason},
-                      {"message", r.message},
-                      {"pushed", r.pushed},
-                      {"applied", r.applied},
-                      {"applied_with_conflict", r.applied_with_conflict},
-                      {"rejected", r.rejected},
-                      {"pulled", r.pulled},
-                      {"duplicates", r.duplicates},
-                      {"conflicts", r.conflicts},
-                      {"resync", r.resync},
-                      {"snapshot", r.snapshot},
-                      {"duration_ms", r.duration_ms},
-                      {"ticket_numbers_leased", r.ticket_numbers_leased}};
+  nlohmann::json j = SyncReportJson(r);
   std::lock_guard<std::mutex> lock(mutex_);
   return RunInTransaction([&]() -> absl::Status {
     PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetReport));

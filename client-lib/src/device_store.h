@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "client-lib/src/crypto.h"
 #include "client-lib/src/sqlite.h"
+#include "nlohmann/json.hpp"
 #include "palm/types.h"
 #include "palm/v1/case.pb.h"
 #include "palm/v1/catalog.pb.h"
@@ -35,6 +36,10 @@
 #include "sync/hlc.h"
 
 namespace palm::internal {
+
+// The fields of `report` as JSON (everything but ever_synced): how the store
+// keeps the last report and how the C API returns it.
+nlohmann::json SyncReportJson(const SyncReport& report);
 
 struct StoreOptions {
   std::string path;
