@@ -192,6 +192,28 @@ absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) 
   return m;
 }
 
+// Loads the record `id` (evidence or ticket) with `select_sql` and checks that
+// it belongs to `case_id`: NOT_FOUND with `reason` when it is not on this
+// device or belongs to another case.
+template <typename Message>
+absl::StatusOr<Message> LoadRecordOfCase(Db& db, const char* select_sql, const std::string& id,
+                                         const std::string& case_id, v1::ReasonCode reason,
+                                         absl::string_view noun) {
+  PALM_ASSIGN_OR_RETURN(Statement select, db.Prepare(select_sql));
+  select.Bind(1, id);
+  PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) {
+    return sync::Refuse(absl::StatusCode::kNotFound, reason,
+                        absl::StrCat(noun, " ", id, " is not on this device"));
+  }
+  PALM_ASSIGN_OR_RETURN(Message record, Parse<Message>(select.Blob(0), noun));
+  if (record.case_id() != case_id) {
+    return sync::Refuse(absl::StatusCode::kNotFound, reason,
+                        absl::StrCat(noun, " ", id, " does not belong to case ", case_id));
+  }
+  return record;
+}
+
 std::string Serialize(const google::protobuf::MessageLite& m) {
   std::string out;
   m.SerializeToString(&out);
@@ -521,19 +543,9 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       return RequireCaseLocked(m.add_evidence().evidence().case_id()).status();
     case v1::Mutation::kWithdrawEvidence: {
       const v1::WithdrawEvidence& w = m.withdraw_evidence();
-      PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectEvidence));
-      select.Bind(1, w.evidence_id());
-      PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) {
-        return sync::Refuse(absl::StatusCode::kNotFound, v1::REASON_UNKNOWN_EVIDENCE,
-                            absl::StrCat("evidence ", w.evidence_id(), " is not on this device"));
-      }
-      PALM_ASSIGN_OR_RETURN(v1::Evidence e, Parse<v1::Evidence>(select.Blob(0), "evidence"));
-      if (e.case_id() != w.case_id()) {
-        return sync::Refuse(
-            absl::StatusCode::kNotFound, v1::REASON_UNKNOWN_EVIDENCE,
-            absl::StrCat("evidence ", w.evidence_id(), " does not belong to case ", w.case_id()));
-      }
+      PALM_ASSIGN_OR_RETURN(v1::Evidence e, LoadRecordOfCase<v1::Evidence>(
+                                                *db_, kSelectEvidence, w.evidence_id(), w.case_id(),
+                                                v1::REASON_UNKNOWN_EVIDENCE, "evidence"));
       if (e.withdrawn()) {
         return sync::FailedPrecondition(
             v1::REASON_ALREADY_WITHDRAWN,
@@ -559,19 +571,9 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
     }
     case v1::Mutation::kVoidTicket: {
       const v1::VoidTicket& v = m.void_ticket();
-      PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectTicket));
-      select.Bind(1, v.ticket_id());
-      PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) {
-        return sync::Refuse(absl::StatusCode::kNotFound, v1::REASON_UNKNOWN_TICKET,
-                            absl::StrCat("ticket ", v.ticket_id(), " is not on this device"));
-      }
-      PALM_ASSIGN_OR_RETURN(v1::Ticket t, Parse<v1::Ticket>(select.Blob(0), "ticket"));
-      if (t.case_id() != v.case_id()) {
-        return sync::Refuse(
-            absl::StatusCode::kNotFound, v1::REASON_UNKNOWN_TICKET,
-            absl::StrCat("ticket ", v.ticket_id(), " does not belong to case ", v.case_id()));
-      }
+      PALM_ASSIGN_OR_RETURN(v1::Ticket t, LoadRecordOfCase<v1::Ticket>(
+                                              *db_, kSelectTicket, v.ticket_id(), v.case_id(),
+                                              v1::REASON_UNKNOWN_TICKET, "ticket"));
       if (t.voided()) {
         return sync::FailedPrecondition(v1::REASON_ALREADY_VOIDED,
                                         absl::StrCat("ticket ", t.ticket_number_text(),
