@@ -815,21 +815,33 @@ absl::Status AuditMutation(WriteTxn& txn, const Caller& caller, const v1::Mutati
   const char* action = "mutation.applied";
   if (result.outcome() == v1::OUTCOME_APPLIED_WITH_CONFLICT) action = "mutation.conflict";
   if (result.outcome() == v1::OUTCOME_REJECTED) action = "mutation.rejected";
-  nlohmann::json details = {{"device", caller.device_id},
-                            {"device_seq", m.device_seq()},
-                            {"officer", m.officer_id()},
-                            {"operation", static_cast<int>(m.operation_case())},
-                            {"outcome", v1::Outcome_Name(result.outcome())}};
+  // One entry per pushed mutation, so written by hand rather than through a
+  // nlohmann::json object: the same bytes (keys in sorted order, as
+  // nlohmann::json::dump writes them), without a map node per key.
+  auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
+  std::string details = "{";
+  if (result.conflicts_size() > 0) {
+    absl::StrAppend(&details, "\"conflicts\":[");
+    for (int i = 0; i < result.conflicts_size(); ++i) {
+      absl::StrAppend(&details, i > 0 ? "," : "", quoted(result.conflicts(i).conflict_id()));
+    }
+    absl::StrAppend(&details, "],");
+  }
+  absl::StrAppend(&details, "\"device\":", quoted(caller.device_id),
+                  ",\"device_seq\":", m.device_seq());
   if (result.outcome() == v1::OUTCOME_REJECTED) {
-    details["reason"] = v1::ReasonCode_Name(result.reason());
-    details["message"] = result.message();
+    absl::StrAppend(&details, ",\"message\":", quoted(result.message()));
   }
-  for (const v1::ConflictLoss& loss : result.conflicts()) {
-    details["conflicts"].push_back(loss.conflict_id());
+  absl::StrAppend(&details, ",\"officer\":", quoted(m.officer_id()),
+                  ",\"operation\":", static_cast<int>(m.operation_case()), ",\"outcome\":\"",
+                  v1::Outcome_Name(result.outcome()), "\"");
+  if (result.outcome() == v1::OUTCOME_REJECTED) {
+    absl::StrAppend(&details, ",\"reason\":\"", v1::ReasonCode_Name(result.reason()), "\"");
   }
+  details += "}";
   return AppendAudit(
       txn, now_ms, caller.actor.empty() ? absl::StrCat("device:", caller.device_id) : caller.actor,
-      action, m.mutation_id(), details);
+      action, m.mutation_id(), std::move(details));
 }
 
 // --- Rejections (docs/protocol.md "Push"): the device's copy is put right. --
@@ -959,6 +971,7 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
                         const std::vector<PreparedMutation>& batch, const ApplyOptions& options,
                         int64_t now_ms, BatchOutcome* out) {
   ASSIGN_OR_RETURN(uint64_t acked, txn.AcknowledgedSeq(caller.device_id));
+  const uint64_t first_acked = acked;
   for (const PreparedMutation& p : batch) {
     const v1::Mutation& m = p.mutation;
     const uint64_t seq = m.device_seq();
@@ -1042,6 +1055,7 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
     acked = seq;
     out->results.push_back(std::move(result));
   }
+  if (acked > first_acked) RETURN_IF_ERROR(txn.AdvanceDeviceSync(caller.device_id, acked, now_ms));
   out->acknowledged_seq = acked;
   return absl::OkStatus();
 }

@@ -42,6 +42,13 @@ std::string AuditEntryHash(const AuditEntry& e) {
 absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
                          const std::string& action, const std::string& subject,
                          const nlohmann::json& details) {
+  return AppendAudit(txn, at_ms, actor, action, subject,
+                     details.is_null() ? std::string("{}") : details.dump());
+}
+
+absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
+                         const std::string& action, const std::string& subject,
+                         std::string details) {
   auto last = txn.LastAudit();
   if (!last.ok()) return last.status();
   AuditEntry e;
@@ -50,7 +57,7 @@ absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
   e.actor = actor;
   e.action = action;
   e.subject = subject;
-  e.details = details.is_null() ? "{}" : details.dump();
+  e.details = std::move(details);
   e.prev_hash = *last ? (*last)->hash : kAuditGenesisHash;
   e.hash = AuditEntryHash(e);
   return txn.InsertAudit(e);

@@ -32,6 +32,10 @@ extern const char kAuditGenesisHash[];
 absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
                          const std::string& action, const std::string& subject,
                          const nlohmann::json& details);
+// The same, with `details` already serialised as a JSON object.
+absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
+                         const std::string& action, const std::string& subject,
+                         std::string details);
 
 // The hash `entry` must carry given its prev_hash (lowercase hex).
 std::string AuditEntryHash(const AuditEntry& entry);

@@ -319,9 +319,14 @@ class WriteTxn : public ReadTxn {
   // increment commits or rolls back with the transaction.
   virtual absl::StatusOr<int64_t> NextCaseNumber(int year) = 0;
 
-  // Records the outcome of one sequence number of a device and moves its
-  // acknowledged sequence number up to entry.device_seq.
+  // Records the outcome of one sequence number of a device. The device's
+  // acknowledged sequence number moves with AdvanceDeviceSync.
   virtual absl::Status PutDeviceLog(const DeviceLogEntry& entry) = 0;
+  // Moves the acknowledged sequence number of `device_id` up to `acked_seq`
+  // (never down) and records `at_ms` as its last push. Called once per push
+  // batch, after the batch's PutDeviceLog calls.
+  virtual absl::Status AdvanceDeviceSync(const std::string& device_id, uint64_t acked_seq,
+                                         int64_t at_ms) = 0;
   // Stores the review fields (dismissed, dismissed_by, note) of the recorded
   // entry (entry.device_id, entry.device_seq); nothing else changes.
   virtual absl::Status PutRejectedReview(const DeviceLogEntry& entry) = 0;
