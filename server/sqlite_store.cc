@@ -651,16 +651,27 @@ class SqliteTxn : public WriteTxn {
   // Hooks queued by OnCommit since the last TakeHooks().
   std::vector<std::function<void()>> TakeHooks() { return std::move(hooks_); }
 
-  // The writer's transaction keeps the newest audit entry in memory between
-  // appends (AppendAudit needs it for every mutation). The caller must call
-  // ForgetCached whenever a transaction or savepoint ends other than by a
-  // successful RELEASE, and before each transaction begins.
-  void CacheAuditHead() { cache_audit_head_ = true; }
-  void ForgetCached() { last_audit_.reset(); }
+  // The writer's transaction keeps in memory what the push path reads again
+  // and again: the newest audit entry (AppendAudit needs it for every
+  // mutation) and the cases it read or wrote (a case's evidence, events and
+  // edits follow it in the same batch). The caller must call ForgetCached
+  // whenever a transaction or savepoint ends other than by a successful
+  // RELEASE, and before each transaction begins.
+  void EnableWriterCaches() { writer_caches_ = true; }
+  void ForgetCached() {
+    last_audit_.reset();
+    cases_.clear();
+  }
 
   // --- ReadTxn ---
   absl::StatusOr<std::optional<CaseRecord>> GetCase(const std::string& case_id) override {
-    return ReadCase(kGetCase, case_id);
+    if (writer_caches_) {
+      auto it = cases_.find(case_id);
+      if (it != cases_.end()) return std::optional<CaseRecord>(it->second);
+    }
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
+    if (writer_caches_ && record) RememberCase(*record);
+    return record;
   }
   absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override {
     return ReadCase(kGetCaseByNumber, number);
@@ -889,7 +900,12 @@ class SqliteTxn : public WriteTxn {
         .Int(6, c.created_at_ms())
         .Blob(7, c.SerializeAsString())
         .Blob(8, EncodeStamps(record.stamps));
-    return stmt->Run();
+    if (auto s = stmt->Run(); !s.ok()) {
+      ForgetCached();
+      return s;
+    }
+    if (writer_caches_) RememberCase(record);
+    return absl::OkStatus();
   }
   absl::Status PutEvidence(const v1::Evidence& e) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvidence));
@@ -1063,7 +1079,7 @@ class SqliteTxn : public WriteTxn {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<AuditEntry>();
     std::optional<AuditEntry> last(ReadAuditRow(*stmt));
-    if (cache_audit_head_) last_audit_ = last;
+    if (writer_caches_) last_audit_ = last;
     return last;
   }
   absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) override {
@@ -1109,7 +1125,7 @@ class SqliteTxn : public WriteTxn {
       last_audit_.reset();
       return s;
     }
-    if (cache_audit_head_) last_audit_ = e;
+    if (writer_caches_) last_audit_ = e;
     return absl::OkStatus();
   }
   absl::Status PutCredential(const OfficerCredential& c) override {
@@ -1367,8 +1383,15 @@ class SqliteTxn : public WriteTxn {
   Connection* conn_;
   std::function<void(const v1::Device&)> on_device_put_;
   std::vector<std::function<void()>> hooks_;
-  bool cache_audit_head_ = false;
+  void RememberCase(const CaseRecord& record) {
+    if (cases_.size() >= kCachedCases) cases_.clear();
+    cases_[record.value.case_id()] = record;
+  }
+
+  static constexpr size_t kCachedCases = 4096;
+  bool writer_caches_ = false;
   std::optional<AuditEntry> last_audit_;
+  std::unordered_map<std::string, CaseRecord> cases_;
 };
 
 class SqliteStore : public ServerStore {
@@ -1545,7 +1568,7 @@ class SqliteStore : public ServerStore {
 
   void WriterLoop() {
     SqliteTxn txn(writer_.get(), [this](const v1::Device& d) { CacheDevice(d); });
-    txn.CacheAuditHead();
+    txn.EnableWriterCaches();
     while (true) {
       std::vector<WriteItem> group;
       {
