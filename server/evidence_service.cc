@@ -516,13 +516,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
       StartRead(&chunk_);
       return;
     }
-    absl::Status synced = partial_->Sync();
-    partial_.reset();
-    if (!synced.ok()) {
-      End(synced);
-      return;
-    }
-    if (absl::Status s = service_->blobs().Commit(sha256_); !s.ok()) {
+    // Commit syncs and closes the partial and checks the hash it kept.
+    if (absl::Status s = service_->blobs().Commit(sha256_, std::move(partial_)); !s.ok()) {
       End(s);
       return;
     }

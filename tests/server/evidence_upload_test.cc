@@ -56,6 +56,19 @@ struct UploadFixture {
     return server.config.data_dir + "/evidence/sha256/" + sha.substr(0, 2) + "/" + sha;
   }
   std::string PartialDir() const { return server.config.data_dir + "/evidence/partial"; }
+  // Uploads `content` of evidence `id` from `offset` to the end; it must be
+  // stored byte-for-byte under its hash, with no partial file left.
+  void UploadRestFrom(const std::string& id, const std::string& content, uint64_t offset,
+                      size_t chunk) {
+    v1::UploadResponse response;
+    grpc::Status s = evidence.UploadRetrying("dev-a1", id, content, offset, chunk, &response);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+    REQUIRE(response.complete());
+    REQUIRE(ReadAll(BlobPath(Sha256Hex(content))) == content);
+    REQUIRE(CountFiles(PartialDir()) == 0);
+    REQUIRE(Stored(id).uploaded());
+  }
 
   TestServer server;
   Client client;
@@ -122,14 +135,33 @@ TEST_CASE("an upload cut off three times resumes from GetUploadOffset and comple
     offsets.push_back(offset);
   }
   REQUIRE(offsets.back() > 0);
-  v1::UploadResponse response;
-  grpc::Status s = f.evidence.UploadRetrying("dev-a1", id, content, offset, chunk, &response);
-  INFO(s.error_message());
-  REQUIRE(s.ok());
-  REQUIRE(response.complete());
-  REQUIRE(ReadAll(f.BlobPath(sha)) == content);
-  REQUIRE(CountFiles(f.PartialDir()) == 0);
-  REQUIRE(f.Stored(id).uploaded());
+  f.UploadRestFrom(id, content, offset, chunk);
+}
+
+TEST_CASE("an upload cut at an offset inside a disk block resumes and completes byte-for-byte") {
+  UploadFixture f;
+  const std::string content = RandomBytes(9 * 1024 * 1024 + 5, 7);
+  const std::string sha = Sha256Hex(content);
+  const std::string id = f.Record(content);
+  // No multiple of this chunk below the content's size is a multiple of 4096.
+  const size_t chunk = 100003;
+
+  uint64_t offset = 0;
+  for (int drop = 0; drop < 5 && offset == 0; ++drop) {
+    v1::UploadResponse response;
+    grpc::Status s = f.evidence.UploadRetrying("dev-a1", id, content, 0, chunk, &response,
+                                               /*cut_after=*/30);
+    REQUIRE(s.error_code() == grpc::StatusCode::CANCELLED);
+    // Once the server has finished the cut stream it holds whole chunks.
+    for (int poll = 0; poll < 200 && offset == 0; ++poll) {
+      const uint64_t held = f.evidence.Offset("dev-a1", sha).offset();
+      if (held > 0 && held % chunk == 0) offset = held;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  REQUIRE(offset > 0);
+  REQUIRE(offset % 4096 != 0);
+  f.UploadRestFrom(id, content, offset, chunk);
 }
 
 TEST_CASE(
