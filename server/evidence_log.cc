@@ -89,14 +89,17 @@ absl::StatusOr<LogLeaf> AppendToEvidenceLog(WriteTxn& txn, const v1::Evidence& e
 
 absl::StatusOr<v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& signer,
                                                  const LogLeaf& leaf,
-                                                 const v1::SignedTreeHead& head) {
+                                                 const v1::SignedTreeHead& head,
+                                                 sync::NodeCache* committed) {
   if (leaf.leaf_index >= head.tree_size()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "leaf ", leaf.leaf_index, " is not covered by the tree head of size ", head.tree_size()));
   }
   ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
   TxnNodeStore nodes(&txn);
-  sync::MerkleTree tree(&nodes, size);
+  sync::CachingNodeStore cached(&nodes, committed);
+  sync::MerkleTree tree(
+      committed != nullptr ? static_cast<sync::MerkleNodeStore*>(&cached) : &nodes, size);
   ASSIGN_OR_RETURN(auto proof, tree.InclusionProof(leaf.leaf_index, head.tree_size()));
   v1::EvidenceReceipt receipt;
   receipt.set_evidence_id(leaf.evidence_id);

@@ -16,6 +16,7 @@
 #include "palm/v1/case.pb.h"
 #include "server/store.h"
 #include "sync/ed25519.h"
+#include "sync/merkle.h"
 
 namespace palm::server {
 
@@ -50,10 +51,13 @@ absl::StatusOr<palm::v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const
                                                             int64_t now_ms);
 
 // The receipt of `leaf` against `head` (which must cover it): entry, head,
-// inclusion proof and the log's signature over the entry.
+// inclusion proof and the log's signature over the entry. `committed`, when
+// given, caches the upper Merkle nodes read: pass it only from a read
+// transaction (sync::CachingNodeStore), never from one that appends.
 absl::StatusOr<palm::v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& signer,
                                                        const LogLeaf& leaf,
-                                                       const palm::v1::SignedTreeHead& head);
+                                                       const palm::v1::SignedTreeHead& head,
+                                                       sync::NodeCache* committed = nullptr);
 
 // Records the stored file `blob` and marks every evidence record with its
 // content uploaded (with change-log entries).

@@ -175,7 +175,7 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
           auto head = txn.LatestTreeHead();
           if (!head.ok()) return head.status();
           if (!*head || (*head)->tree_size() <= leaf->leaf_index) return absl::OkStatus();
-          auto receipt = BuildReceipt(txn, signer_, *leaf, **head);
+          auto receipt = BuildReceipt(txn, signer_, *leaf, **head, &committed_nodes_);
           if (!receipt.ok()) return receipt.status();
           *response->mutable_receipt() = std::move(*receipt);
           *covered = true;
@@ -248,7 +248,7 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
                                 "first_size ", first, " is larger than second_size ", second)));
     }
     return FinishAfterRead(
-        ctx, context_->store, [first, second, response](ReadTxn& txn) -> absl::Status {
+        ctx, context_->store, [this, first, second, response](ReadTxn& txn) -> absl::Status {
           auto size = txn.LogSize();
           if (!size.ok()) return size.status();
           if (second > *size) {
@@ -256,7 +256,8 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
                 absl::StrCat("second_size ", second, " is beyond the log's ", *size, " leaves"));
           }
           TxnNodeStore nodes(&txn);
-          sync::MerkleTree tree(&nodes, *size);
+          sync::CachingNodeStore cached(&nodes, &committed_nodes_);
+          sync::MerkleTree tree(&cached, *size);
           auto proof = tree.ConsistencyProof(first, second);
           if (!proof.ok()) return proof.status();
           for (const auto& node : *proof) {
@@ -342,6 +343,9 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
   sync::UniqueEvpPkey key_;
   absl::Status key_status_;
   LogSigner signer_;
+  // Upper Merkle nodes read by proofs in read transactions (committed, so
+  // never changing), shared by the reader threads.
+  sync::NodeCache committed_nodes_;
   std::string public_pem_;
 
   std::mutex active_mutex_;

@@ -69,6 +69,37 @@ absl::Status InMemoryNodeStore::Put(uint32_t level, uint64_t index, const Sha256
   return absl::OkStatus();
 }
 
+std::optional<Sha256Digest> NodeCache::Find(uint32_t level, uint64_t index) const {
+  if (level < min_level_) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(Key(level, index));
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second;
+}
+
+void NodeCache::Insert(uint32_t level, uint64_t index, const Sha256Digest& hash) {
+  if (level < min_level_) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  nodes_.emplace(Key(level, index), hash);
+}
+
+size_t NodeCache::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return nodes_.size();
+}
+
+absl::StatusOr<Sha256Digest> CachingNodeStore::Get(uint32_t level, uint64_t index) {
+  if (std::optional<Sha256Digest> cached = cache_->Find(level, index)) return *cached;
+  absl::StatusOr<Sha256Digest> node = inner_->Get(level, index);
+  if (node.ok()) cache_->Insert(level, index, *node);
+  return node;
+}
+
+absl::Status CachingNodeStore::Put(uint32_t, uint64_t, const Sha256Digest&) {
+  return absl::FailedPreconditionError(
+      "a CachingNodeStore reads committed nodes only; append through the store itself");
+}
+
 MerkleTree::MerkleTree(MerkleNodeStore* store, uint64_t size) : store_(store), size_(size) {}
 
 absl::StatusOr<uint64_t> MerkleTree::Append(absl::string_view entry) {

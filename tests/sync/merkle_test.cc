@@ -220,6 +220,60 @@ TEST_CASE("a larger tree reopened from its store still proves what it holds", "[
   }
 }
 
+TEST_CASE("proofs read through a node cache equal the RFC definitions and read less",
+          "[merkle][cache]") {
+  constexpr size_t kMax = 1000;
+  const std::vector<std::string> entries = Entries(kMax);
+  InMemoryNodeStore store;
+  {
+    MerkleTree tree(&store, 0);
+    for (const std::string& e : entries) REQUIRE(tree.Append(e).ok());
+  }
+  NodeCache cache(/*min_level=*/3);
+  CachingNodeStore cached(&store, &cache);
+  MerkleTree tree(&cached, kMax);
+  std::mt19937_64 random(7);
+  for (int pass = 0; pass < 2; ++pass) {
+    const uint64_t gets_before = store.gets();
+    for (int trial = 0; trial < 50; ++trial) {
+      const uint64_t size = 1 + random() % kMax;
+      const uint64_t index = random() % size;
+      auto inclusion = tree.InclusionProof(index, size);
+      REQUIRE(inclusion.ok());
+      CHECK(*inclusion == NaivePath(entries, index, 0, size));
+      const uint64_t size1 = 1 + random() % size;
+      auto consistency = tree.ConsistencyProof(size1, size);
+      REQUIRE(consistency.ok());
+      CHECK(VerifyConsistency(size1, size, NaiveMth(entries, 0, size1), NaiveMth(entries, 0, size),
+                              *consistency)
+                .ok());
+    }
+    if (pass == 1) {
+      // Warm: at most the three levels below the cache come from the store
+      // per inclusion proof, plus the right edges of consistency proofs.
+      CHECK(store.gets() - gets_before < 50 * 2 * 3 * 4);
+    }
+  }
+  // Only levels >= 3: fewer than 2 * 1000 / 8 nodes.
+  CHECK(cache.size() > 0);
+  CHECK(cache.size() < 2 * kMax / 8);
+  CHECK_FALSE(cache.Find(2, 0).has_value());
+  REQUIRE(cache.Find(3, 0).has_value());
+  CHECK(*cache.Find(3, 0) == NaiveMth(entries, 0, 8));
+}
+
+TEST_CASE("a caching node store refuses writes", "[merkle][cache]") {
+  InMemoryNodeStore store;
+  NodeCache cache;
+  CachingNodeStore cached(&store, &cache);
+  MerkleTree tree(&cached, 0);
+  absl::StatusOr<uint64_t> appended = tree.Append("entry");
+  REQUIRE(appended.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(appended.status().message() ==
+        "a CachingNodeStore reads committed nodes only; append through the store itself");
+  CHECK(store.node_count() == 0);
+}
+
 TEST_CASE("asking beyond the tree is OUT_OF_RANGE", "[merkle]") {
   InMemoryNodeStore store;
   MerkleTree tree(&store, 0);
