@@ -264,15 +264,21 @@ absl::Status DecodePageToken(absl::string_view token, int64_t* occurred_at_ms,
 
 }  // namespace
 
-DeviceStore::DeviceStore(std::unique_ptr<Db> db, std::string device_id,
-                         const std::array<uint8_t, 32>& key, std::function<int64_t()> now_ms)
+DeviceStore::DeviceStore(std::unique_ptr<Db> db, std::unique_ptr<Checkpointer> checkpointer,
+                         std::string device_id, const std::array<uint8_t, 32>& key,
+                         std::function<int64_t()> now_ms)
     : db_(std::move(db)),
+      checkpointer_(std::move(checkpointer)),
       device_id_(std::move(device_id)),
       aead_(key),
       now_ms_(std::move(now_ms)),
       clock_(now_ms_) {}
 
-DeviceStore::~DeviceStore() = default;
+DeviceStore::~DeviceStore() {
+  // Joins the checkpoint thread and removes its hook while db_ is open; db_,
+  // the last connection to close, then checkpoints and removes the WAL.
+  checkpointer_.reset();
+}
 
 absl::StatusOr<std::unique_ptr<DeviceStore>> DeviceStore::Open(StoreOptions options) {
   if (options.path.empty()) {
@@ -363,8 +369,11 @@ absl::StatusOr<std::unique_ptr<DeviceStore>> DeviceStore::Open(StoreOptions opti
     }
   }
 
-  std::unique_ptr<DeviceStore> store(
-      new DeviceStore(std::move(db), device_id, options.key, options.now_ms));
+  // From here on commits leave checkpoints to the checkpointer's thread.
+  PALM_ASSIGN_OR_RETURN(std::unique_ptr<Checkpointer> checkpointer,
+                        Checkpointer::Start(options.path, *db));
+  std::unique_ptr<DeviceStore> store(new DeviceStore(std::move(db), std::move(checkpointer),
+                                                     device_id, options.key, options.now_ms));
   store->clock_.Restore(last_stamp);
   return store;
 }

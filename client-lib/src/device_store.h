@@ -8,7 +8,8 @@
 //
 // Thread safety: every public method takes mutex_, so a DeviceStore may be
 // used from any thread. Methods ending in Locked require mutex_ held and,
-// when they write, an open Transaction.
+// when they write, an open Transaction. WAL checkpoints run on a thread of
+// the store's Checkpointer, on a connection of its own (checkpointer.h).
 #ifndef PALM_CLIENT_DEVICE_STORE_H_
 #define PALM_CLIENT_DEVICE_STORE_H_
 
@@ -24,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client-lib/src/checkpointer.h"
 #include "client-lib/src/crypto.h"
 #include "client-lib/src/sqlite.h"
 #include "nlohmann/json.hpp"
@@ -221,8 +223,15 @@ class DeviceStore {
   // FAILED_PRECONDITION when it has none yet.
   absl::StatusOr<v1::EvidenceReceipt> EvidenceReceipt(const std::string& evidence_id);
 
+  // --- WAL checkpoints (checkpointer.h). ---
+
+  Checkpointer::Stats CheckpointStats() const { return checkpointer_->stats(); }
+  // Returns once no checkpoint is asked for or under way. Tests only.
+  void TEST_WaitForCheckpoints() { checkpointer_->TEST_WaitIdle(); }
+
  private:
-  DeviceStore(std::unique_ptr<Db> db, std::string device_id, const std::array<uint8_t, 32>& key,
+  DeviceStore(std::unique_ptr<Db> db, std::unique_ptr<Checkpointer> checkpointer,
+              std::string device_id, const std::array<uint8_t, 32>& key,
               std::function<int64_t()> now_ms);
 
   int64_t NowMs() const { return now_ms_(); }
@@ -283,6 +292,8 @@ class DeviceStore {
   std::mutex sync_mutex_;
   std::mutex mutex_;
   std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mutex_);
+  // Hooked into db_'s commits; stopped in the destructor, before db_ closes.
+  std::unique_ptr<Checkpointer> checkpointer_;
   const std::string device_id_;
   const Aead aead_;
   const std::function<int64_t()> now_ms_;

@@ -4,6 +4,7 @@
 #ifndef PALM_TESTS_CLIENT_CLIENT_TEST_UTIL_H_
 #define PALM_TESTS_CLIENT_CLIENT_TEST_UTIL_H_
 
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -55,6 +56,21 @@ inline v1::Officer MakeOfficer(const std::string& id, bool sworn) {
 inline std::string ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The first row of PRAGMA integrity_check on the database at `path` ("ok"
+// when it is intact), through a connection of its own.
+inline std::string IntegrityCheck(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW)
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
 }
 
 // A device: its database lives in dir/data, its key in dir/keys.

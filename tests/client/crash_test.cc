@@ -2,7 +2,6 @@
 // write it acknowledged must survive with its outbox entry, sequence numbers
 // stay gapless and the database stays intact.
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,19 +31,6 @@ namespace {
     line = "T " + t->ticket_id + " " + std::to_string(t->ticket_number) + "\n";
     if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
   }
-}
-
-std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK);
-  std::string out;
-  if (sqlite3_step(stmt) == SQLITE_ROW)
-    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
 }
 
 TEST_CASE("acknowledged writes survive SIGKILL at random points, with gapless outbox") {

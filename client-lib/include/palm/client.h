@@ -16,6 +16,13 @@
 // Thread safety: a Client is safe to use from any number of threads; one
 // internal mutex serialises its calls (writes are short: one transaction).
 // Do not open two Clients on the same database file at once.
+//
+// Threads and connections: each Client owns one background thread, with a
+// second SQLite connection to the same file, that copies the write-ahead log
+// into the database file (WAL checkpoints) off the write path; a write copies
+// only the last few pages the thread left, or waits for it when the log has
+// grown very long. The thread never calls back into the application;
+// destroying the Client stops and joins it.
 #ifndef PALM_CLIENT_H_
 #define PALM_CLIENT_H_
 
