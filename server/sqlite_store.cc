@@ -11,6 +11,7 @@
 // versioned additively) next to the columns that are queried or indexed.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -1413,6 +1414,12 @@ class SqliteStore : public ServerStore {
     }
     checkpointer_ = std::make_unique<Connection>();
     if (auto s = checkpointer_->Open(path_, /*read_only=*/false); !s.ok()) return s;
+    // A connection learns that the file is in WAL mode on its first read;
+    // until then a checkpoint on it does nothing and reports success.
+    if (auto s = checkpointer_->Exec("SELECT count(*) FROM sqlite_schema", "reading the schema");
+        !s.ok()) {
+      return s;
+    }
     // Replaces SQLite's auto-checkpoint on the writer (see OnWalCommit).
     sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
     open_ = true;
@@ -1532,20 +1539,28 @@ class SqliteStore : public ServerStore {
   // group waits while the WAL is copied into palm.db and palm.db is synced.
   // Instead this WAL hook (installing it turns the auto-checkpoint off) wakes
   // the checkpoint thread, which runs PASSIVE checkpoints on a connection of
-  // its own: they take no write lock and never block or fail the writer. A
-  // WAL that still reaches kInlineCheckpointPages (the thread fell behind, or
-  // long reads pin old frames) is checkpointed by the writer itself, as SQLite
-  // would have. A failed checkpoint loses nothing: the WAL keeps every frame.
+  // its own: they take no write lock and never block or fail the writer.
+  //
+  // SQLite starts the WAL over only at a write transaction that begins when
+  // every frame is already in palm.db, and a busy writer commits new frames
+  // while the thread copies. So the thread copies until at most
+  // kTailPages are left and then leaves that short tail to the writer's next
+  // commit, which copies it inline (a few pages) so that the transaction
+  // after it restarts the WAL. A WAL that still reaches
+  // kInlineCheckpointPages (the thread fell behind, or long reads pin old
+  // frames) is checkpointed by the writer itself, as SQLite would have. A
+  // failed checkpoint loses nothing: the WAL keeps every frame.
   static constexpr int kCheckpointPages = 1000;
+  static constexpr int kTailPages = 64;
   static constexpr int kInlineCheckpointPages = 16 * kCheckpointPages;
 
   // Runs on the writer thread after each commit, with the WAL's length.
   static int OnWalCommit(void* self, sqlite3* db, const char* /*db_name*/, int wal_pages) {
-    if (wal_pages >= kInlineCheckpointPages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (wal_pages >= kInlineCheckpointPages || store->checkpoint_tail_ready_.exchange(false)) {
       // SQLITE_BUSY here only means the thread is checkpointing right now.
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (wal_pages >= kCheckpointPages) {
-      auto* store = static_cast<SqliteStore*>(self);
       std::lock_guard<std::mutex> lock(store->checkpoint_mutex_);
       store->checkpoint_wanted_ = true;
       store->checkpoint_cv_.notify_one();
@@ -1561,8 +1576,18 @@ class SqliteStore : public ServerStore {
         if (checkpoint_stop_) return;
         checkpoint_wanted_ = false;
       }
-      sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                nullptr);
+      // Catch up with the writer, a bounded number of times.
+      for (int round = 0; round < 8; ++round) {
+        int wal_frames = 0;
+        int copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &wal_frames, &copied);
+        if (rc != SQLITE_OK) break;
+        if (wal_frames - copied <= kTailPages) {
+          checkpoint_tail_ready_ = true;
+          break;
+        }
+      }
     }
   }
 
@@ -1745,7 +1770,9 @@ class SqliteStore : public ServerStore {
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;  // GUARDED_BY(checkpoint_mutex_)
-  bool checkpoint_stop_ = false;    // GUARDED_BY(checkpoint_mutex_)
+  // The thread left at most kTailPages for the writer's next commit to copy.
+  std::atomic<bool> checkpoint_tail_ready_{false};
+  bool checkpoint_stop_ = false;  // GUARDED_BY(checkpoint_mutex_)
   std::thread checkpoint_thread_;
 };
 

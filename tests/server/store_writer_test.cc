@@ -1,0 +1,147 @@
+// The SQLite store's writer thread (server/sqlite_store.cc): what it keeps in
+// memory between units of work must never outlive a unit that rolled back,
+// and its WAL is checkpointed beside it rather than growing with every write.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "server/audit.h"
+#include "server/store.h"
+#include "support/temp_dir.h"
+
+namespace palm::server {
+namespace {
+
+namespace v1 = palm::v1;
+using palm::testing::TempDir;
+
+std::unique_ptr<ServerStore> OpenStore(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  StoreOptions options;
+  options.data_dir = dir;
+  auto store = OpenSqliteStore(options);
+  REQUIRE(store.ok());
+  return *std::move(store);
+}
+
+// Submits `work` and returns the future of its status.
+std::future<absl::Status> Submit(ServerStore& store, ServerStore::WriteWork work) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = done->get_future();
+  store.SubmitWrite(std::move(work), [done](absl::Status s) { done->set_value(s); });
+  return result;
+}
+
+absl::Status Read(ServerStore& store, ServerStore::ReadWork work) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = done->get_future();
+  store.SubmitRead(std::move(work), [done](absl::Status s) { done->set_value(s); });
+  return result.get();
+}
+
+CaseRecord Case(const std::string& description) {
+  CaseRecord record;
+  record.value.set_case_id("case-1");
+  record.value.set_town_id("town-a");
+  record.value.set_squad_id("squad-a");
+  record.value.set_state(v1::CASE_STATE_REGISTERED);
+  record.value.set_created_at_ms(1);
+  record.value.set_description(description);
+  return record;
+}
+
+TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
+  TempDir dir;
+  auto store = OpenStore(dir.File("data"));
+  REQUIRE(Submit(*store, [](WriteTxn& txn) {
+            if (auto s = txn.PutCase(Case("original")); !s.ok()) return s;
+            return AppendAudit(txn, 1, "test", "case.put", "case-1", std::string("{}"));
+          }).get() == absl::OkStatus());
+
+  // The next two units queue behind a slow one, so that they share one group
+  // transaction: the second runs right after the first one rolled back.
+  auto slow = Submit(*store, [](WriteTxn&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+  auto failing = Submit(*store, [](WriteTxn& txn) -> absl::Status {
+    auto read = txn.GetCase("case-1");  // cached
+    if (!read.ok()) return read.status();
+    if (auto s = txn.PutCase(Case("changed")); !s.ok()) return s;
+    if (auto s = AppendAudit(txn, 2, "test", "case.put", "case-1", std::string("{}")); !s.ok()) {
+      return s;
+    }
+    return absl::AbortedError("the unit fails after writing");
+  });
+  std::string seen;
+  auto after = Submit(*store, [&seen](WriteTxn& txn) -> absl::Status {
+    auto read = txn.GetCase("case-1");
+    if (!read.ok()) return read.status();
+    seen = (*read)->value.description();
+    return AppendAudit(txn, 3, "test", "case.read", "case-1", std::string("{}"));
+  });
+  REQUIRE(slow.get().ok());
+  absl::Status failed = failing.get();
+  CHECK(failed.code() == absl::StatusCode::kAborted);
+  CHECK(failed.message() == "the unit fails after writing");
+  REQUIRE(after.get().ok());
+  CHECK(seen == "original");
+
+  // The audit chain continues from the last committed entry: 1, then 2.
+  AuditVerdict verdict;
+  REQUIRE(Read(*store, [&verdict](ReadTxn& txn) -> absl::Status {
+            auto v = VerifyAuditChain(txn);
+            if (!v.ok()) return v.status();
+            verdict = *v;
+            return absl::OkStatus();
+          }).ok());
+  INFO(verdict.problem);
+  CHECK(verdict.ok);
+  CHECK(verdict.entries == 2);
+  REQUIRE(store->Close().ok());
+}
+
+TEST_CASE("the writer's WAL is checkpointed beside it, not only when it is huge") {
+  TempDir dir;
+  const std::string data = dir.File("data");
+  constexpr int kUnits = 1000;
+  const std::string name(64 * 1024, 'x');  // 64 MiB written in all
+  uintmax_t largest_wal = 0;
+  {
+    auto store = OpenStore(data);
+    for (int i = 0; i < kUnits; ++i) {
+      REQUIRE(Submit(*store, [&name, i](WriteTxn& txn) {
+                v1::Town town;
+                town.set_town_id("town-" + std::to_string(i));
+                town.set_name(name);
+                return txn.PutTown(town);
+              }).get() == absl::OkStatus());
+      std::error_code ec;
+      const uintmax_t wal = std::filesystem::file_size(data + "/palm.db-wal", ec);
+      if (!ec) largest_wal = std::max(largest_wal, wal);
+    }
+    REQUIRE(store->Close().ok());
+  }
+  // Without the checkpoint thread the WAL would hold all of it (the writer
+  // checkpoints itself only past 16,000 pages, 256 MiB).
+  INFO("largest WAL " << largest_wal << " bytes");
+  CHECK(largest_wal > 0);
+  CHECK(largest_wal < 48u * 1024 * 1024);
+  // A clean close leaves no WAL, and everything is there on reopen.
+  CHECK_FALSE(std::filesystem::exists(data + "/palm.db-wal"));
+  auto store = OpenStore(data);
+  size_t towns = 0;
+  REQUIRE(Read(*store, [&towns](ReadTxn& txn) -> absl::Status {
+            auto all = txn.ListTowns();
+            if (!all.ok()) return all.status();
+            towns = all->size();
+            return absl::OkStatus();
+          }).ok());
+  CHECK(towns == kUnits);
+}
+
+}  // namespace
+}  // namespace palm::server
