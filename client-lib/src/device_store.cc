@@ -1424,9 +1424,13 @@ absl::StatusOr<uint64_t> DeviceStore::LastDeviceSeq() {
 
 absl::StatusOr<std::vector<OutboxEntry>> DeviceStore::OutboxFrom(uint64_t from_seq, size_t limit) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<OutboxEntry> out;
   PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kOutboxFrom));
   select.Bind(1, static_cast<int64_t>(from_seq)).Bind(2, static_cast<int64_t>(limit));
+  return ReadOutboxLocked(select);
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> DeviceStore::ReadOutboxLocked(Statement& select) {
+  std::vector<OutboxEntry> out;
   for (;;) {
     PALM_ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) break;
@@ -1685,22 +1689,8 @@ absl::StatusOr<PendingSyncCounts> DeviceStore::PendingCounts() {
 
 absl::StatusOr<std::vector<OutboxEntry>> DeviceStore::Outbox() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<OutboxEntry> out;
   PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectOutbox));
-  for (;;) {
-    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    PALM_ASSIGN_OR_RETURN(std::string plain, aead_.Open(select.Blob(4), OutboxAad(select.Text(1))));
-    OutboxEntry e;
-    PALM_ASSIGN_OR_RETURN(e.mutation, Parse<v1::Mutation>(plain, "outbox mutation"));
-    if (static_cast<int64_t>(e.mutation.device_seq()) != select.Int(0)) {
-      return absl::DataLossError("outbox entry does not match its sequence number");
-    }
-    e.acked = select.Int(2) != 0;
-    e.created_at_ms = select.Int(3);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return ReadOutboxLocked(select);
 }
 
 // --- Evidence uploads and receipts (issue 6; uploader.h). ---

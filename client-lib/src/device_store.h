@@ -244,6 +244,11 @@ class DeviceStore {
   absl::Status ApplyMutationLocked(const v1::Mutation& m, const std::string& evidence_path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status AppendOutboxLocked(const v1::Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Decrypts the outbox rows `select` yields (device_seq, mutation_id,
+  // acked, created_at_ms, sealed mutation), checking each against its
+  // sequence number.
+  absl::StatusOr<std::vector<OutboxEntry>> ReadOutboxLocked(Statement& select)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   // Row helpers (mutex_ held).
   absl::StatusOr<std::optional<v1::Case>> LoadCaseLocked(const std::string& case_id)
