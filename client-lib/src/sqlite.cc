@@ -3,8 +3,11 @@
 #include <sqlite3.h>
 
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "client-lib/src/wal_vfs.h"
 
 namespace palm::internal {
 namespace {
@@ -30,6 +33,25 @@ absl::StatusCode CodeFor(int rc) {
     default:
       return absl::StatusCode::kInternal;
   }
+}
+
+// The status of a failed SQLite call on `db`. An I/O failure names the
+// operating system's reason too ("disk I/O error (File too large)"), and a
+// full disk, quota or file-size limit is RESOURCE_EXHAUSTED whichever code
+// SQLite chose for it.
+absl::Status Failure(sqlite3* db, int rc, absl::string_view message, absl::string_view sql) {
+  absl::StatusCode code = CodeFor(rc);
+  std::string text = absl::StrCat("sqlite: ", message);
+  const int primary = rc & 0xff;
+  const bool io = primary == SQLITE_IOERR || primary == SQLITE_FULL;
+  int err = io && db != nullptr ? sqlite3_system_errno(db) : 0;
+  if (io && err == 0) err = TakeLastIoErrno();
+  if (err != 0) {
+    absl::StrAppend(&text, " (", std::strerror(err), ")");
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG) code = absl::StatusCode::kResourceExhausted;
+  }
+  if (!sql.empty()) absl::StrAppend(&text, " in: ", sql);
+  return absl::Status(code, text);
 }
 
 }  // namespace
@@ -65,9 +87,8 @@ absl::StatusOr<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return absl::Status(CodeFor(rc),
-                      absl::StrCat("sqlite: ", sqlite3_errmsg(sqlite3_db_handle(stmt_)),
-                                   " in: ", sqlite3_sql(stmt_)));
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  return Failure(db, rc, sqlite3_errmsg(db), sqlite3_sql(stmt_));
 }
 
 absl::Status Statement::Run() {
@@ -108,7 +129,7 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, WalGatheringVfs());
   if (rc != SQLITE_OK) {
     std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);
@@ -128,7 +149,7 @@ absl::Status Db::Exec(const char* sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return absl::OkStatus();
-  absl::Status status(CodeFor(rc), absl::StrCat("sqlite: ", err != nullptr ? err : "error"));
+  absl::Status status = Failure(db_, rc, err != nullptr ? err : sqlite3_errstr(rc), "");
   sqlite3_free(err);
   return status;
 }

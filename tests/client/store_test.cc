@@ -45,12 +45,48 @@ std::string RawQuery(const std::string& path, const std::string& sql) {
 TEST_CASE("a new database is migrated forward and records its migrations") {
   Device d(/*seed=*/false);
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") == "1,2,3");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "3");
+  CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") == "1,2,3,4");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "4");
   CHECK(RawQuery(d.db_path(), "PRAGMA journal_mode") == "wal");
   d.Reopen();  // reopening runs nothing twice
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "3");
+  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "4");
+}
+
+TEST_CASE("a schema-3 database is migrated to 4: the unused case indexes go, the cases stay") {
+  Device d;
+  std::set<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    Result<std::string> id = d.client->RecordCase(SummaryCase());
+    REQUIRE(id.ok());
+    ids.insert(*id);
+  }
+  d.client.reset();
+  // Back to what schema 3 left.
+  RawExec(d.db_path(),
+          "CREATE INDEX cases_by_state ON cases (state, occurred_at_ms DESC, case_id DESC);"
+          "CREATE INDEX cases_by_town ON cases (town_id, occurred_at_ms DESC, case_id DESC);"
+          "DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;");
+  const char* kCaseIndexes =
+      "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND "
+      "tbl_name = 'cases' AND sql IS NOT NULL ORDER BY name)";
+  REQUIRE(RawQuery(d.db_path(), kCaseIndexes) == "cases_by_state,cases_by_time,cases_by_town");
+
+  d.Reopen();
+  d.client.reset();
+  CHECK(RawQuery(d.db_path(), kCaseIndexes) == "cases_by_time");
+  CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") == "1,2,3,4");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "4");
+  CHECK(IntegrityCheck(d.db_path()) == "ok");
+  d.Reopen();
+  CaseQuery town;
+  town.town_id = kTown;
+  town.page_size = 100;
+  Result<CasePage> page = d.client->ListCases(town);
+  REQUIRE(page.ok());
+  std::set<std::string> listed;
+  for (const auto& c : page->cases) listed.insert(c.case_id);
+  CHECK(listed == ids);
 }
 
 TEST_CASE("a database written by a newer schema is refused and left byte-for-byte untouched") {
@@ -64,7 +100,7 @@ TEST_CASE("a database written by a newer schema is refused and left byte-for-byt
   Result<std::unique_ptr<Client>> c = Client::Open(d.Options());
   RequireRefused(c.status(), StatusCode::kFailedPrecondition, "schema_too_new",
                  "database " + d.db_path() +
-                     " has schema version 999, newer than this Palm library understands (3); "
+                     " has schema version 999, newer than this Palm library understands (4); "
                      "update the app — the database was not changed");
   CHECK(ReadFileBytes(d.db_path()) == before);
 }

@@ -22,7 +22,11 @@
 // into the database file (WAL checkpoints) off the write path; a write copies
 // only the last few pages the thread left, or waits for it when the log has
 // grown very long. The thread never calls back into the application;
-// destroying the Client stops and joins it.
+// destroying the Client stops and joins it. The library registers a SQLite
+// VFS named "palm-wal-gather" (never as the default) and opens its own
+// connections through it; it wraps the default VFS and writes each commit's
+// WAL frames to the file in one write. Other SQLite users in the process are
+// not affected.
 #ifndef PALM_CLIENT_H_
 #define PALM_CLIENT_H_
 
