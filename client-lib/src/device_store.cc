@@ -150,7 +150,8 @@ constexpr char kFirstPending[] = "SELECT coalesce(min(device_seq), 0) FROM outbo
 constexpr char kOutboxFrom[] =
     "SELECT device_seq, mutation_id, acked, created_at_ms, sealed FROM outbox "
     "WHERE device_seq >= ?1 ORDER BY device_seq LIMIT ?2";
-constexpr char kOutboxCaseOf[] = "SELECT case_id FROM outbox WHERE mutation_id = ?1";
+constexpr char kOutboxCaseOf[] =
+    "SELECT case_id FROM outbox WHERE device_seq = ?1 AND mutation_id = ?2";
 constexpr char kClearCursor[] = "UPDATE device_state SET sync_cursor = NULL WHERE id = 1";
 // What a snapshot replaces. Evidence waiting for upload keeps its row (and
 // the path of its content); the snapshot's version replaces the rest of it.
@@ -1313,7 +1314,7 @@ absl::StatusOr<PushRecorded> DeviceStore::RecordPushResults(const v1::PushRespon
       std::string case_id;
       {
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kOutboxCaseOf));
-        select.Bind(1, r.mutation_id());
+        select.Bind(1, static_cast<int64_t>(r.device_seq())).Bind(2, r.mutation_id());
         PALM_ASSIGN_OR_RETURN(bool row, select.Step());
         if (row) case_id = select.Text(0);
       }

@@ -136,6 +136,40 @@ ALTER TABLE evidence ADD COLUMN receipt BLOB;
 -- in every write that records or changes a case.
 DROP INDEX cases_by_state;
 DROP INDEX cases_by_town;
+-- The outbox without UNIQUE (mutation_id), whose index cost a page in every
+-- write: push results are matched by device_seq (the primary key) and their
+-- mutation id checked against the row. Mutation ids are UUIDv7 made here;
+-- the server refuses a reused one.
+CREATE TABLE outbox_v4 (
+  device_seq    INTEGER PRIMARY KEY,
+  mutation_id   TEXT NOT NULL,
+  case_id       TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  acked         INTEGER NOT NULL DEFAULT 0,
+  sealed        BLOB NOT NULL     -- palm.v1.Mutation, AES-256-GCM
+);
+INSERT INTO outbox_v4 (device_seq, mutation_id, case_id, created_at_ms, acked, sealed)
+  SELECT device_seq, mutation_id, case_id, created_at_ms, acked, sealed FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v4 RENAME TO outbox;
+-- Case events without AUTOINCREMENT, whose sqlite_sequence row cost a page
+-- in every write that adds an event. A plain INTEGER PRIMARY KEY still gives
+-- each new event a seq above every stored one, which is all that the order
+-- of a case's timeline (at_ms, seq) needs; only numbers of deleted events
+-- may come back.
+CREATE TABLE case_events_v4 (
+  seq      INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  case_id  TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  proto    BLOB NOT NULL
+);
+INSERT INTO case_events_v4 (seq, event_id, case_id, at_ms, proto)
+  SELECT seq, event_id, case_id, at_ms, proto FROM case_events;
+DROP TABLE case_events;
+ALTER TABLE case_events_v4 RENAME TO case_events;
+CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);
+DELETE FROM sqlite_sequence WHERE name = 'case_events';
 )sql"},
 };
 

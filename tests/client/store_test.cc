@@ -53,32 +53,72 @@ TEST_CASE("a new database is migrated forward and records its migrations") {
   CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "4");
 }
 
-TEST_CASE("a schema-3 database is migrated to 4: the unused case indexes go, the cases stay") {
+// The event ids of a case's timeline, oldest first.
+std::vector<std::string> TimelineOf(Client& client, const std::string& case_id) {
+  Result<CaseView> view = client.GetCase(case_id);
+  REQUIRE(view.ok());
+  std::vector<std::string> ids;
+  for (const CaseEvent& e : view->timeline) ids.push_back(e.event_id);
+  return ids;
+}
+
+TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and timelines") {
   Device d;
   std::set<std::string> ids;
+  std::string first;
   for (int i = 0; i < 5; ++i) {
     Result<std::string> id = d.client->RecordCase(SummaryCase());
     REQUIRE(id.ok());
     ids.insert(*id);
+    if (first.empty()) first = *id;
   }
+  CaseEventInput note;
+  note.case_id = first;
+  note.kind = CaseEventKind::kNote;
+  note.text = "当事人已自行清理";
+  note.at_ms = d.now_ms;  // the same time as "case recorded": seq orders them
+  REQUIRE(d.client->AppendCaseEvent(note).ok());
+  const std::vector<std::string> timeline = TimelineOf(*d.client, first);
+  REQUIRE(timeline.size() == 2);
   d.client.reset();
-  // Back to what schema 3 left.
+  // Back to what schema 3 left: the two case indexes, the outbox's unique
+  // mutation id, case events numbered by AUTOINCREMENT.
   RawExec(d.db_path(),
           "CREATE INDEX cases_by_state ON cases (state, occurred_at_ms DESC, case_id DESC);"
           "CREATE INDEX cases_by_town ON cases (town_id, occurred_at_ms DESC, case_id DESC);"
+          "CREATE TABLE outbox_v3 (device_seq INTEGER PRIMARY KEY, mutation_id TEXT NOT NULL "
+          "UNIQUE, case_id TEXT NOT NULL, created_at_ms INTEGER NOT NULL, acked INTEGER NOT NULL "
+          "DEFAULT 0, sealed BLOB NOT NULL);"
+          "INSERT INTO outbox_v3 SELECT * FROM outbox; DROP TABLE outbox;"
+          "ALTER TABLE outbox_v3 RENAME TO outbox;"
+          "CREATE TABLE events_v3 (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL "
+          "UNIQUE, case_id TEXT NOT NULL, at_ms INTEGER NOT NULL, proto BLOB NOT NULL);"
+          "INSERT INTO events_v3 SELECT * FROM case_events; DROP TABLE case_events;"
+          "ALTER TABLE events_v3 RENAME TO case_events;"
+          "CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);"
           "DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;");
-  const char* kCaseIndexes =
+  const char* kIndexes =
       "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND "
-      "tbl_name = 'cases' AND sql IS NOT NULL ORDER BY name)";
-  REQUIRE(RawQuery(d.db_path(), kCaseIndexes) == "cases_by_state,cases_by_time,cases_by_town");
+      "tbl_name IN ('cases', 'outbox', 'case_events') ORDER BY name)";
+  REQUIRE(RawQuery(d.db_path(), kIndexes) ==
+          "case_events_by_case,cases_by_state,cases_by_time,cases_by_town,"
+          "sqlite_autoindex_case_events_1,sqlite_autoindex_cases_1,sqlite_autoindex_outbox_1");
+  REQUIRE(RawQuery(d.db_path(),
+                   "SELECT count(*) FROM sqlite_sequence WHERE name = "
+                   "'case_events'") == "1");
 
   d.Reopen();
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), kCaseIndexes) == "cases_by_time");
+  CHECK(RawQuery(d.db_path(), kIndexes) ==
+        "case_events_by_case,cases_by_time,sqlite_autoindex_case_events_1,"
+        "sqlite_autoindex_cases_1");
+  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM sqlite_sequence") == "0");
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") == "1,2,3,4");
   CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "4");
   CHECK(IntegrityCheck(d.db_path()) == "ok");
+
   d.Reopen();
+  REQUIRE(d.client->SetActingOfficer(kSworn).ok());
   CaseQuery town;
   town.town_id = kTown;
   town.page_size = 100;
@@ -87,6 +127,21 @@ TEST_CASE("a schema-3 database is migrated to 4: the unused case indexes go, the
   std::set<std::string> listed;
   for (const auto& c : page->cases) listed.insert(c.case_id);
   CHECK(listed == ids);
+  CHECK(TimelineOf(*d.client, first) == timeline);
+  Result<PendingSyncCounts> pending = d.client->PendingCounts();
+  REQUIRE(pending.ok());
+  CHECK(pending->mutations == 6);
+  // A new event still comes after the old ones at the same time, and the
+  // outbox goes on from where it was.
+  Result<std::string> added = d.client->AppendCaseEvent(note);
+  INFO(added.status().ToString());
+  REQUIRE(added.ok());
+  std::vector<std::string> longer = timeline;
+  longer.push_back(*added);
+  CHECK(TimelineOf(*d.client, first) == longer);
+  CHECK(d.client->PendingCounts()->mutations == 7);
+  d.client.reset();
+  CHECK(RawQuery(d.db_path(), "SELECT group_concat(device_seq) FROM outbox") == "1,2,3,4,5,6,7");
 }
 
 TEST_CASE("a database written by a newer schema is refused and left byte-for-byte untouched") {
