@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <random>
 #include <string>
 #include <thread>
@@ -96,7 +97,11 @@ struct EvidenceClient {
   }
 
   // Streams content[offset..] in `chunk`-byte chunks. With `cut_after` > 0
-  // the call is cancelled after that many chunks (a dropped connection).
+  // the call is cancelled after that many chunks (a dropped connection),
+  // once the server holds some of them: on a loaded machine it may not have
+  // read a single chunk yet when the cancel arrives, and then the stream
+  // would leave nothing to resume from (GetUploadOffset is polled for at
+  // most 10 s).
   grpc::Status Upload(const std::string& device, const std::string& evidence_id,
                       const std::string& content, uint64_t offset, size_t chunk,
                       v1::UploadResponse* response, int cut_after = 0,
@@ -117,6 +122,12 @@ struct EvidenceClient {
       c.set_data(content.substr(at, std::min<uint64_t>(chunk, content.size() - at)));
       if (!writer->Write(c)) break;
       if (cut_after > 0 && ++sent == cut_after) {
+        const std::string sha = claimed_sha256.empty() ? Sha256Hex(content) : claimed_sha256;
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (Offset(device, sha).offset() <= offset &&
+               std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         ctx->TryCancel();
         break;
       }
