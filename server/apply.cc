@@ -90,14 +90,39 @@ struct Apply {
     return std::move(*record);
   }
 
+  // CaseInScope for an operation that only checks the case: its id, number
+  // and town, without copying or parsing the whole case.
+  absl::StatusOr<CaseBrief> CaseBriefInScope(const std::string& case_id) {
+    ASSIGN_OR_RETURN(std::optional<CaseBrief> brief, txn.GetCaseBrief(case_id));
+    if (!brief) {
+      return sync::FailedPrecondition(
+          v1::REASON_UNKNOWN_CASE,
+          absl::StrCat("case ", case_id, " is not on record (record_case must come first)"));
+    }
+    if (brief->town_id != caller.town_id) {
+      return sync::Refuse(
+          absl::StatusCode::kPermissionDenied, v1::REASON_OUT_OF_JURISDICTION,
+          absl::StrCat("case ", brief->case_number.empty() ? brief->case_id : brief->case_number,
+                       " belongs to town ", brief->town_id, "; device ", caller.device_id,
+                       " serves town ", caller.town_id));
+    }
+    return std::move(*brief);
+  }
+
   // A system-written timeline entry whose id is the mutation id, so the device
   // that made the mutation can write the same entry locally.
   absl::Status SystemEvent(const v1::Case& c, v1::CaseEventKind kind, const std::string& text,
                            v1::CaseState from = v1::CASE_STATE_UNSPECIFIED,
                            v1::CaseState to = v1::CASE_STATE_UNSPECIFIED) {
+    return SystemEvent(c.case_id(), c.town_id(), kind, text, from, to);
+  }
+  absl::Status SystemEvent(const std::string& case_id, const std::string& town_id,
+                           v1::CaseEventKind kind, const std::string& text,
+                           v1::CaseState from = v1::CASE_STATE_UNSPECIFIED,
+                           v1::CaseState to = v1::CASE_STATE_UNSPECIFIED) {
     v1::CaseEvent event;
     event.set_event_id(m().mutation_id());
-    event.set_case_id(c.case_id());
+    event.set_case_id(case_id);
     event.set_kind(kind);
     event.set_text(text);
     event.set_at_ms(prepared.hlc.wall_ms);
@@ -105,7 +130,7 @@ struct Apply {
     event.set_from_state(from);
     event.set_to_state(to);
     RETURN_IF_ERROR(txn.PutEvent(event));
-    return Changed(EntityKind::kEvent, event.event_id(), TownScope(c.town_id()));
+    return Changed(EntityKind::kEvent, event.event_id(), TownScope(town_id));
   }
 
   // Records that the party `party` of case `c` violated `matter_code`.
@@ -225,14 +250,15 @@ absl::Status ApplyRecordCase(Apply& a) {
   *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
 
   CaseRecord record;
-  record.value = c;
+  record.value = std::move(c);
+  const v1::Case& recorded = record.value;
   const FieldStamp stamp{a.prepared.hlc, a.caller.device_id, a.m().mutation_id()};
   for (v1::CaseField f :
        {v1::CASE_FIELD_DESCRIPTION, v1::CASE_FIELD_ADDRESS, v1::CASE_FIELD_LOCATION,
         v1::CASE_FIELD_OCCURRED_AT, v1::CASE_FIELD_MATTER_CODE, v1::CASE_FIELD_PROPOSED_FINE}) {
     record.stamps[FieldKey(f, "")] = stamp;
   }
-  for (const v1::Party& p : c.parties()) {
+  for (const v1::Party& p : recorded.parties()) {
     for (v1::CaseField f :
          {v1::CASE_FIELD_PARTY_NAME, v1::CASE_FIELD_PARTY_ID_NUMBER, v1::CASE_FIELD_PARTY_PHONE,
           v1::CASE_FIELD_PARTY_ADDRESS, v1::CASE_FIELD_PARTY_KIND}) {
@@ -240,12 +266,15 @@ absl::Status ApplyRecordCase(Apply& a) {
     }
   }
   RETURN_IF_ERROR(EscalateIfMajor(a, record.value));
-  c = record.value;
-  RETURN_IF_ERROR(a.txn.PutCase(record));
-  RETURN_IF_ERROR(a.Changed(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
-  RETURN_IF_ERROR(a.SystemEvent(c, v1::CASE_EVENT_KIND_CREATED,
-                                absl::StrCat("case recorded as ", c.case_number())));
-  a.result->set_case_number(c.case_number());
+  // What the rest needs, kept before the record moves into the store.
+  const std::string case_id = recorded.case_id();
+  const std::string case_number = recorded.case_number();
+  const std::string town_id = recorded.town_id();
+  RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
+  RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, TownScope(town_id)));
+  RETURN_IF_ERROR(a.SystemEvent(case_id, town_id, v1::CASE_EVENT_KIND_CREATED,
+                                absl::StrCat("case recorded as ", case_number)));
+  a.result->set_case_number(case_number);
   return absl::OkStatus();
 }
 
@@ -470,9 +499,10 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
   record.value.set_review_required(record.value.review_required() ||
                                    sync::IsMajorCase(record.value, matter));
   RETURN_IF_ERROR(EscalateIfMajor(a, record.value));
-  RETURN_IF_ERROR(a.txn.PutCase(record));
-  RETURN_IF_ERROR(
-      a.Changed(EntityKind::kCase, record.value.case_id(), TownScope(record.value.town_id())));
+  const std::string case_id = record.value.case_id();
+  const std::string scope = TownScope(record.value.town_id());
+  RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
+  RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, scope));
   for (const v1::ConflictRecord& conflict : conflicts) {
     RETURN_IF_ERROR(a.txn.PutConflict(conflict));
     *a.result->add_conflicts() = conflict.loss();
@@ -489,7 +519,7 @@ absl::Status ApplyAddEvidence(Apply& a) {
     return Malformed(absl::StrCat("add_evidence.evidence.kind ", static_cast<int>(e.kind()),
                                   " is not an evidence kind"));
   }
-  ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(e.case_id()));
+  ASSIGN_OR_RETURN(CaseBrief brief, a.CaseBriefInScope(e.case_id()));
   ASSIGN_OR_RETURN(std::optional<v1::Evidence> existing, a.txn.GetEvidence(e.evidence_id()));
   if (existing) {
     return sync::FailedPrecondition(v1::REASON_IMMUTABLE,
@@ -529,9 +559,9 @@ absl::Status ApplyAddEvidence(Apply& a) {
   }
   ASSIGN_OR_RETURN(std::optional<BlobRecord> blob, a.txn.GetBlob(e.sha256()));
   e.set_uploaded(blob.has_value());
-  RETURN_IF_ERROR(AppendToEvidenceLog(a.txn, e, record.value.case_number()).status());
+  RETURN_IF_ERROR(AppendToEvidenceLog(a.txn, e, brief.case_number).status());
   RETURN_IF_ERROR(a.txn.PutEvidence(e));
-  return a.Changed(EntityKind::kEvidence, e.evidence_id(), TownScope(record.value.town_id()));
+  return a.Changed(EntityKind::kEvidence, e.evidence_id(), TownScope(brief.town_id));
 }
 
 absl::Status ApplyWithdrawEvidence(Apply& a) {
@@ -756,7 +786,7 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
     default:
       break;
   }
-  ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(e.case_id()));
+  ASSIGN_OR_RETURN(CaseBrief brief, a.CaseBriefInScope(e.case_id()));
   ASSIGN_OR_RETURN(std::optional<v1::CaseEvent> existing, a.txn.GetEvent(e.event_id()));
   if (existing) {
     return sync::FailedPrecondition(v1::REASON_IMMUTABLE,
@@ -767,7 +797,7 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
   if (e.at_ms() <= 0) e.set_at_ms(a.prepared.hlc.wall_ms);
   if (e.officer_id().empty()) e.set_officer_id(a.m().officer_id());
   RETURN_IF_ERROR(a.txn.PutEvent(e));
-  return a.Changed(EntityKind::kEvent, e.event_id(), TownScope(record.value.town_id()));
+  return a.Changed(EntityKind::kEvent, e.event_id(), TownScope(brief.town_id));
 }
 
 absl::Status ApplyOperation(Apply& a) {

@@ -192,6 +192,7 @@ constexpr const char* kReplaceEpoch =
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 
 constexpr const char* kGetCase = "SELECT body, stamps, field_stamps FROM cases WHERE case_id = ?1";
+constexpr const char* kGetCaseBrief = "SELECT case_number, town_id FROM cases WHERE case_id = ?1";
 constexpr const char* kGetCaseByNumber =
     "SELECT body, stamps, field_stamps FROM cases WHERE case_number = ?1";
 // `stamps` (JSON, schema ≤ 4) is left empty; `field_stamps` holds them.
@@ -654,6 +655,7 @@ class SqliteTxn : public WriteTxn {
 
   // The writer's transaction keeps in memory what the push path reads again
   // and again: the newest audit entry (AppendAudit needs it for every
+  // mutation), the change log's head (AppendChange, one or two per
   // mutation) and the cases it read or wrote (a case's evidence, events and
   // edits follow it in the same batch). The caller must call ForgetCached
   // whenever a transaction or savepoint ends other than by a successful
@@ -662,6 +664,7 @@ class SqliteTxn : public WriteTxn {
   void ForgetCached() {
     last_audit_.reset();
     cases_.clear();
+    change_head_.reset();
   }
 
   // --- ReadTxn ---
@@ -673,6 +676,22 @@ class SqliteTxn : public WriteTxn {
     ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
     if (writer_caches_ && record) RememberCase(*record);
     return record;
+  }
+  absl::StatusOr<std::optional<CaseBrief>> GetCaseBrief(const std::string& case_id) override {
+    if (writer_caches_) {
+      auto it = cases_.find(case_id);
+      if (it != cases_.end()) {
+        const v1::Case& c = it->second.value;
+        return std::optional<CaseBrief>(CaseBrief{c.case_id(), c.case_number(), c.town_id()});
+      }
+    }
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseBrief));
+    stmt->Text(1, case_id);
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<CaseBrief>();
+    CaseBrief brief{case_id, stmt->ColumnText(0), stmt->ColumnText(1)};
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    return std::optional<CaseBrief>(std::move(brief));
   }
   absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override {
     return ReadCase(kGetCaseByNumber, number);
@@ -890,7 +909,7 @@ class SqliteTxn : public WriteTxn {
   }
 
   // --- WriteTxn ---
-  absl::Status PutCase(const CaseRecord& record) override {
+  absl::Status PutCase(CaseRecord record) override {
     const v1::Case& c = record.value;
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
     stmt->Text(1, c.case_id())
@@ -905,7 +924,7 @@ class SqliteTxn : public WriteTxn {
       ForgetCached();
       return s;
     }
-    if (writer_caches_) RememberCase(record);
+    if (writer_caches_) RememberCase(std::move(record));
     return absl::OkStatus();
   }
   absl::Status PutEvidence(const v1::Evidence& e) override {
@@ -1056,7 +1075,9 @@ class SqliteTxn : public WriteTxn {
   absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
                                         const std::string& scope) override {
     uint64_t seq = 0;
-    {
+    if (writer_caches_ && change_head_) {
+      seq = *change_head_ + 1;
+    } else {
       ASSIGN_OR_RETURN(auto highest, conn_->Prepare(kHighestSeq));
       ASSIGN_OR_RETURN(bool row, highest->Step());
       if (!row) return absl::InternalError("reading the change log's head returned nothing");
@@ -1068,7 +1089,11 @@ class SqliteTxn : public WriteTxn {
         .Int(2, static_cast<int>(kind))
         .Text(3, entity_id)
         .Text(4, scope);
-    if (auto s = stmt->Run(); !s.ok()) return s;
+    if (auto s = stmt->Run(); !s.ok()) {
+      change_head_.reset();
+      return s;
+    }
+    if (writer_caches_) change_head_ = seq;
     return seq;
   }
   void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
@@ -1384,14 +1409,16 @@ class SqliteTxn : public WriteTxn {
   Connection* conn_;
   std::function<void(const v1::Device&)> on_device_put_;
   std::vector<std::function<void()>> hooks_;
-  void RememberCase(const CaseRecord& record) {
+  void RememberCase(CaseRecord record) {
     if (cases_.size() >= kCachedCases) cases_.clear();
-    cases_[record.value.case_id()] = record;
+    std::string id = record.value.case_id();
+    cases_.insert_or_assign(std::move(id), std::move(record));
   }
 
   static constexpr size_t kCachedCases = 4096;
   bool writer_caches_ = false;
   std::optional<AuditEntry> last_audit_;
+  std::optional<uint64_t> change_head_;
   std::unordered_map<std::string, CaseRecord> cases_;
 };
 

@@ -77,6 +77,14 @@ struct CaseRecord {
   std::map<std::string, FieldStamp> stamps;
 };
 
+// What most operations on a case check (its scope, the label in messages):
+// read without copying or parsing the whole case.
+struct CaseBrief {
+  std::string case_id;
+  std::string case_number;  // empty until assigned
+  std::string town_id;
+};
+
 // Key of a case field in CaseRecord::stamps: the CaseField number, then
 // ":" and the party id for party fields.
 std::string FieldKey(palm::v1::CaseField field, const std::string& party_id);
@@ -194,6 +202,7 @@ class ReadTxn {
   virtual ~ReadTxn() = default;
 
   virtual absl::StatusOr<std::optional<CaseRecord>> GetCase(const std::string& case_id) = 0;
+  virtual absl::StatusOr<std::optional<CaseBrief>> GetCaseBrief(const std::string& case_id) = 0;
   virtual absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;
   virtual absl::StatusOr<std::vector<palm::v1::Case>> ListCases(const CaseFilter& filter) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::Evidence>> GetEvidence(const std::string& id) = 0;
@@ -296,8 +305,9 @@ class ReadTxn {
 // one unit of work touching an entity twice logs it once.
 class WriteTxn : public ReadTxn {
  public:
-  // Creates or replaces.
-  virtual absl::Status PutCase(const CaseRecord& record) = 0;
+  // Creates or replaces. Takes the record by value: a caller done with it
+  // moves it in (the writer keeps it for the rest of its transaction).
+  virtual absl::Status PutCase(CaseRecord record) = 0;
   virtual absl::Status PutEvidence(const palm::v1::Evidence& evidence) = 0;
   virtual absl::Status PutTicket(const palm::v1::Ticket& ticket) = 0;
   virtual absl::Status PutNoPenalty(const palm::v1::NoPenaltyDecision& decision) = 0;

@@ -90,25 +90,29 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
     }
     const int64_t now_ms = sync::SystemNowMs();
     const ApplyOptions options = OptionsOf(*context_->config);
-    auto batch = std::make_shared<std::vector<PreparedMutation>>();
-    batch->reserve(request_.mutations_size());
+    // The batch and its outcome live in the reactor, not in the work: the
+    // writer thread (the store's bottleneck) then never frees a batch's
+    // mutations or results; this thread does, here and in OnWriteDone.
+    batch_.clear();
+    batch_.reserve(request_.mutations_size());
     for (int i = 0; i < request_.mutations_size(); ++i) {
       if (request_.mutations(i).device_seq() == 0) {
         Finish(ToGrpc(absl::InvalidArgumentError(
             absl::StrCat("mutations[", i, "].device_seq is missing (sequences start at 1)"))));
         return;
       }
-      batch->push_back(
+      batch_.push_back(
           PrepareMutation(caller_, std::move(*request_.mutable_mutations(i)), now_ms, options));
     }
-    auto outcome = std::make_shared<BatchOutcome>();
+    outcome_ = BatchOutcome();
+    // One batch is in flight per stream: the next OnReadDone, which replaces
+    // batch_ and outcome_, comes only after this one's answer was written.
     context_->store->SubmitWrite(
-        [this, batch, outcome, options, now_ms](WriteTxn& txn) {
-          *outcome = BatchOutcome();
-          return ApplyBatch(txn, *context_->matters, caller_, *batch, options, now_ms,
-                            outcome.get());
+        [this, options, now_ms](WriteTxn& txn) {
+          outcome_ = BatchOutcome();
+          return ApplyBatch(txn, *context_->matters, caller_, batch_, options, now_ms, &outcome_);
         },
-        [this, outcome, size = batch->size()](absl::Status s) {
+        [this, size = batch_.size()](absl::Status s) {
           if (!s.ok()) {
             Log(LogLevel::kError, {{"event", "push_failed"},
                                    {"device", caller_.device_id},
@@ -119,21 +123,22 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
                                     "the batch could not be stored; resend it: ", s.message()))));
             return;
           }
-          response_.Clear();
-          for (auto& r : outcome->results) *response_.add_results() = std::move(r);
-          response_.set_resend_from(outcome->resend_from);
-          response_.set_acknowledged_seq(outcome->acknowledged_seq);
+          response_.mutable_results()->Reserve(static_cast<int>(outcome_.results.size()));
+          for (auto& r : outcome_.results) *response_.add_results() = std::move(r);
+          response_.set_resend_from(outcome_.resend_from);
+          response_.set_acknowledged_seq(outcome_.acknowledged_seq);
           Log(LogLevel::kDebug, {{"event", "push_batch"},
                                  {"device", caller_.device_id},
                                  {"mutations", size},
                                  {"answered", response_.results_size()},
-                                 {"resend_from", outcome->resend_from},
-                                 {"acknowledged_seq", outcome->acknowledged_seq}});
+                                 {"resend_from", outcome_.resend_from},
+                                 {"acknowledged_seq", outcome_.acknowledged_seq}});
           StartWrite(&response_);
         });
   }
 
   void OnWriteDone(bool ok) override {
+    response_.Clear();
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the device went away"));
       return;
@@ -148,6 +153,8 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
   Caller caller_;
   v1::PushRequest request_;
   v1::PushResponse response_;
+  std::vector<PreparedMutation> batch_;
+  BatchOutcome outcome_;
 };
 
 // Pull: one page per store read; the next is read when the previous one has

@@ -50,14 +50,19 @@ CaseRecord Case(const std::string& description) {
   record.value.set_state(v1::CASE_STATE_REGISTERED);
   record.value.set_created_at_ms(1);
   record.value.set_description(description);
+  record.value.set_case_number(description + "-number");
   return record;
 }
 
 TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   TempDir dir;
   auto store = OpenStore(dir.File("data"));
-  REQUIRE(Submit(*store, [](WriteTxn& txn) {
+  uint64_t first_seq = 0;
+  REQUIRE(Submit(*store, [&first_seq](WriteTxn& txn) -> absl::Status {
             if (auto s = txn.PutCase(Case("original")); !s.ok()) return s;
+            auto seq = txn.AppendChange(EntityKind::kCase, "case-1", TownScope("town-a"));
+            if (!seq.ok()) return seq.status();
+            first_seq = *seq;
             return AppendAudit(txn, 1, "test", "case.put", "case-1", std::string("{}"));
           }).get() == absl::OkStatus());
 
@@ -71,16 +76,30 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
     auto read = txn.GetCase("case-1");  // cached
     if (!read.ok()) return read.status();
     if (auto s = txn.PutCase(Case("changed")); !s.ok()) return s;
+    for (const char* id : {"event-1", "event-2"}) {
+      if (auto seq = txn.AppendChange(EntityKind::kEvent, id, TownScope("town-a")); !seq.ok()) {
+        return seq.status();
+      }
+    }
     if (auto s = AppendAudit(txn, 2, "test", "case.put", "case-1", std::string("{}")); !s.ok()) {
       return s;
     }
     return absl::AbortedError("the unit fails after writing");
   });
-  std::string seen;
-  auto after = Submit(*store, [&seen](WriteTxn& txn) -> absl::Status {
+  std::string seen, brief_number;
+  uint64_t next_seq = 0;
+  auto after = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
     auto read = txn.GetCase("case-1");
     if (!read.ok()) return read.status();
     seen = (*read)->value.description();
+    auto brief = txn.GetCaseBrief("case-1");
+    if (!brief.ok()) return brief.status();
+    brief_number = (*brief)->case_number;
+    // The change log goes on from the last committed entry, not from the
+    // two the failed unit appended.
+    auto seq = txn.AppendChange(EntityKind::kEvent, "event-3", TownScope("town-a"));
+    if (!seq.ok()) return seq.status();
+    next_seq = *seq;
     return AppendAudit(txn, 3, "test", "case.read", "case-1", std::string("{}"));
   });
   REQUIRE(slow.get().ok());
@@ -89,6 +108,25 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   CHECK(failed.message() == "the unit fails after writing");
   REQUIRE(after.get().ok());
   CHECK(seen == "original");
+  CHECK(brief_number == "original-number");
+  CHECK(next_seq == first_seq + 1);
+
+  // Read outside the writer (no cache): the brief comes from the table.
+  std::optional<CaseBrief> stored, missing;
+  REQUIRE(Read(*store, [&](ReadTxn& txn) -> absl::Status {
+            auto b = txn.GetCaseBrief("case-1");
+            if (!b.ok()) return b.status();
+            stored = *b;
+            auto m = txn.GetCaseBrief("case-404");
+            if (!m.ok()) return m.status();
+            missing = *m;
+            return absl::OkStatus();
+          }).ok());
+  REQUIRE(stored.has_value());
+  CHECK(stored->case_id == "case-1");
+  CHECK(stored->case_number == "original-number");
+  CHECK(stored->town_id == "town-a");
+  CHECK_FALSE(missing.has_value());
 
   // The audit chain continues from the last committed entry: 1, then 2.
   AuditVerdict verdict;
