@@ -29,8 +29,12 @@ std::atomic<uint64_t> g_commits{0};
 // The errno of this thread's last failed write, sync or truncate.
 thread_local int t_io_errno = 0;
 
-// Keeps errno when `rc` reports a failure; returns rc.
-int Noted(int rc) {
+// Runs `call` (a platform file method) and keeps the errno it failed with;
+// returns its result.
+template <typename Call>
+int Noted(Call&& call) {
+  errno = 0;
+  const int rc = call();
   if (rc != SQLITE_OK && errno != 0) t_io_errno = errno;
   return rc;
 }
@@ -59,8 +63,10 @@ int Flush(GatherFile* f) {
   int rc = SQLITE_OK;
   for (size_t at = 0; at < f->gathered->size() && rc == SQLITE_OK; at += kMaxWriteBytes) {
     const size_t n = std::min(kMaxWriteBytes, f->gathered->size() - at);
-    rc = Noted(f->real->pMethods->xWrite(f->real, f->gathered->data() + at, static_cast<int>(n),
-                                         f->offset + static_cast<sqlite3_int64>(at)));
+    rc = Noted([&] {
+      return f->real->pMethods->xWrite(f->real, f->gathered->data() + at, static_cast<int>(n),
+                                       f->offset + static_cast<sqlite3_int64>(at));
+    });
     g_issued.fetch_add(1, std::memory_order_relaxed);
   }
   f->gathered->clear();
@@ -84,7 +90,7 @@ int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   GatherFile* f = Of(file);
   if (f->gathered == nullptr) {
-    return Noted(f->real->pMethods->xWrite(f->real, data, amount, offset));
+    return Noted([&] { return f->real->pMethods->xWrite(f->real, data, amount, offset); });
   }
   g_gathered.fetch_add(1, std::memory_order_relaxed);
   if (!f->gathered->empty() &&
@@ -113,12 +119,12 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   if (int rc = Flush(Of(file)); rc != SQLITE_OK) return rc;
-  return Noted(Real(file)->pMethods->xTruncate(Real(file), size));
+  return Noted([&] { return Real(file)->pMethods->xTruncate(Real(file), size); });
 }
 
 int Sync(sqlite3_file* file, int flags) {
   if (int rc = Flush(Of(file)); rc != SQLITE_OK) return rc;
-  return Noted(Real(file)->pMethods->xSync(Real(file), flags));
+  return Noted([&] { return Real(file)->pMethods->xSync(Real(file), flags); });
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {

@@ -20,6 +20,9 @@
  *     "parties": [{"kind": "PARTY_KIND_CITIZEN", "name": "..."}]}.
  *    Enums are accepted by name or number.
  *  - A palm_client is safe to use from any thread; close it exactly once.
+ *    Like the C++ Client it owns one background thread (WAL checkpoints)
+ *    and opens its SQLite connections through a VFS the library registers,
+ *    not as the default, under the name "palm-wal-gather" (palm/client.h).
  */
 #ifndef PALM_PALM_H_
 #define PALM_PALM_H_
