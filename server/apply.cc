@@ -76,17 +76,8 @@ struct Apply {
   // The case `case_id`, which must exist and lie in the caller's town.
   absl::StatusOr<CaseRecord> CaseInScope(const std::string& case_id) {
     ASSIGN_OR_RETURN(std::optional<CaseRecord> record, txn.GetCase(case_id));
-    if (!record) {
-      return sync::FailedPrecondition(
-          v1::REASON_UNKNOWN_CASE,
-          absl::StrCat("case ", case_id, " is not on record (record_case must come first)"));
-    }
-    if (record->value.town_id() != caller.town_id) {
-      return sync::Refuse(absl::StatusCode::kPermissionDenied, v1::REASON_OUT_OF_JURISDICTION,
-                          absl::StrCat("case ", CaseLabel(record->value), " belongs to town ",
-                                       record->value.town_id(), "; device ", caller.device_id,
-                                       " serves town ", caller.town_id));
-    }
+    if (!record) return UnknownCase(case_id);
+    RETURN_IF_ERROR(InCallersTown(CaseLabel(record->value), record->value.town_id()));
     return std::move(*record);
   }
 
@@ -94,19 +85,25 @@ struct Apply {
   // and town, without copying or parsing the whole case.
   absl::StatusOr<CaseBrief> CaseBriefInScope(const std::string& case_id) {
     ASSIGN_OR_RETURN(std::optional<CaseBrief> brief, txn.GetCaseBrief(case_id));
-    if (!brief) {
-      return sync::FailedPrecondition(
-          v1::REASON_UNKNOWN_CASE,
-          absl::StrCat("case ", case_id, " is not on record (record_case must come first)"));
-    }
-    if (brief->town_id != caller.town_id) {
-      return sync::Refuse(
-          absl::StatusCode::kPermissionDenied, v1::REASON_OUT_OF_JURISDICTION,
-          absl::StrCat("case ", brief->case_number.empty() ? brief->case_id : brief->case_number,
-                       " belongs to town ", brief->town_id, "; device ", caller.device_id,
-                       " serves town ", caller.town_id));
-    }
+    if (!brief) return UnknownCase(case_id);
+    RETURN_IF_ERROR(InCallersTown(brief->case_number.empty() ? brief->case_id : brief->case_number,
+                                  brief->town_id));
     return std::move(*brief);
+  }
+
+  static absl::Status UnknownCase(const std::string& case_id) {
+    return sync::FailedPrecondition(
+        v1::REASON_UNKNOWN_CASE,
+        absl::StrCat("case ", case_id, " is not on record (record_case must come first)"));
+  }
+
+  // Refuses a case (named `label`) of town `town_id` unless that is the
+  // caller's town.
+  absl::Status InCallersTown(const std::string& label, const std::string& town_id) const {
+    if (town_id == caller.town_id) return absl::OkStatus();
+    return sync::Refuse(absl::StatusCode::kPermissionDenied, v1::REASON_OUT_OF_JURISDICTION,
+                        absl::StrCat("case ", label, " belongs to town ", town_id, "; device ",
+                                     caller.device_id, " serves town ", caller.town_id));
   }
 
   // A system-written timeline entry whose id is the mutation id, so the device
