@@ -5,10 +5,13 @@
 #define PALM_TESTS_CLIENT_CLIENT_TEST_UTIL_H_
 
 #include <sqlite3.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -70,6 +73,35 @@ inline std::string IntegrityCheck(const std::string& path) {
     out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+  return out;
+}
+
+// A forked child that runs `body(fd)` with the write end of a pipe; `body`
+// must end the child with _exit. The parent gets the pid and the read end.
+struct ForkedChild {
+  pid_t pid;
+  int fd;
+};
+inline ForkedChild ForkChild(const std::function<void(int)>& body) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    body(fds[1]);
+    _exit(127);  // body returned
+  }
+  ::close(fds[1]);
+  return ForkedChild{pid, fds[0]};
+}
+
+// Everything left to read from `fd`, which is then closed.
+inline std::string ReadToEnd(int fd) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  ::close(fd);
   return out;
 }
 

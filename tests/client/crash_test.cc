@@ -44,15 +44,8 @@ TEST_CASE("acknowledged writes survive SIGKILL at random points, with gapless ou
   std::map<std::string, int64_t> acked_tickets;  // ticket id -> number
   constexpr int kRounds = 20;
   for (int round = 0; round < kRounds; ++round) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      Writer(options, fds[1]);
-    }
-    ::close(fds[1]);
+    const ForkedChild child = ForkChild([&](int fd) { Writer(options, fd); });
+    const pid_t pid = child.pid;
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 180));
     ::kill(pid, SIGKILL);
     int wstatus = 0;
@@ -60,10 +53,7 @@ TEST_CASE("acknowledged writes survive SIGKILL at random points, with gapless ou
     INFO("round " << round << " child exit status " << wstatus);
     REQUIRE(WIFSIGNALED(wstatus));
 
-    std::string reported;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) reported.append(buf, n);
-    ::close(fds[0]);
+    const std::string reported = ReadToEnd(child.fd);
     size_t start = 0;
     for (size_t nl; (nl = reported.find('\n', start)) != std::string::npos; start = nl + 1) {
       std::string line = reported.substr(start, nl - start);

@@ -170,23 +170,14 @@ TEST_CASE("a write the disk refuses fails with the reason and loses nothing alre
   ClientOptions options = d.Options();
   d.client.reset();
   const uintmax_t db_bytes = std::filesystem::file_size(d.db_path());
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    // Room for a few hundred frames past what the files hold now.
-    WriteUntilFull(options, static_cast<rlim_t>(db_bytes + (1 << 20)), fds[1]);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, n);
-  ::close(fds[0]);
+  // Room for a few hundred frames past what the files hold now.
+  const ForkedChild child = ForkChild(
+      [&](int fd) { WriteUntilFull(options, static_cast<rlim_t>(db_bytes + (1 << 20)), fd); });
+  const std::string out = ReadToEnd(child.fd);
   int wstatus = 0;
-  REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
-  INFO("child exit status " << wstatus << ", said:\n" << out.substr(out.size() - 300));
+  REQUIRE(::waitpid(child.pid, &wstatus, 0) == child.pid);
+  INFO("child exit status " << wstatus << ", said:\n"
+                            << out.substr(out.size() > 300 ? out.size() - 300 : 0));
   REQUIRE(WIFEXITED(wstatus));
   REQUIRE(WEXITSTATUS(wstatus) == 0);
 
