@@ -133,11 +133,15 @@ absl::Status BlobStore::Partial::Append(absl::string_view data) {
   return absl::OkStatus();
 }
 
-absl::Status BlobStore::Partial::Sync() {
-  if (unsynced_ == 0) return absl::OkStatus();
-  if (absl::Status s = Flush(/*with_tail=*/true); !s.ok()) return s;
+absl::Status BlobStore::Partial::Sync() { return Sync(/*with_metadata=*/false); }
+
+absl::Status BlobStore::Partial::Sync(bool with_metadata) {
+  if (unsynced_ == 0 && !with_metadata) return absl::OkStatus();
+  if (unsynced_ > 0) {
+    if (absl::Status s = Flush(/*with_tail=*/true); !s.ok()) return s;
+  }
   // One inode: this also covers what the tail fd wrote.
-  if (fdatasync(fd_) != 0) return Errno("cannot fsync", path_);
+  if ((with_metadata ? fsync(fd_) : fdatasync(fd_)) != 0) return Errno("cannot fsync", path_);
   unsynced_ = 0;
   return absl::OkStatus();
 }
@@ -274,9 +278,8 @@ absl::Status BlobStore::Partial::Resume() {
 
 absl::Status BlobStore::Commit(const std::string& sha256, std::unique_ptr<Partial> partial) {
   const std::string partial_path = PartialPath(sha256);
-  absl::Status synced = partial->Sync();
-  // A full fsync before the rename, as the file's metadata moves with it.
-  if (synced.ok() && fsync(partial->fd_) != 0) synced = Errno("cannot fsync", partial_path);
+  // One full fsync before the rename, as the file's metadata moves with it.
+  absl::Status synced = partial->Sync(/*with_metadata=*/true);
   const uint64_t received = partial->size();
   const std::string digest = sync::HexEncode(partial->sha256_.Final());
   partial.reset();

@@ -75,6 +75,9 @@ class BlobStore {
     // Hashes the size_ bytes the file holds and stages its last partial
     // block.
     absl::Status Resume();
+    // Sync(), and with `with_metadata` an fsync (not fdatasync) even when
+    // nothing is unsynced: Commit's one sync before the rename.
+    absl::Status Sync(bool with_metadata);
     // Writes the staged whole blocks, and with `with_tail` the bytes past
     // the last whole block too, keeping that partial block staged.
     absl::Status Flush(bool with_tail);
