@@ -37,6 +37,9 @@ constexpr char kInsertOutbox[] =
 constexpr char kSelectOutbox[] =
     "SELECT device_seq, mutation_id, acked, created_at_ms, sealed FROM outbox "
     "ORDER BY device_seq";
+constexpr char kPendingOutboxRows[] =
+    "SELECT device_seq, mutation_id, acked, created_at_ms, sealed FROM outbox WHERE acked = 0 "
+    "ORDER BY device_seq";
 constexpr char kAckOutbox[] = "UPDATE outbox SET acked = 1 WHERE device_seq <= ?1";
 constexpr char kPendingOutbox[] =
     "SELECT count(*), coalesce(min(created_at_ms), 0) FROM outbox WHERE acked = 0";
@@ -972,20 +975,13 @@ absl::StatusOr<int> DeviceStore::ReapplyPendingOutbox() {
 
 absl::StatusOr<int> DeviceStore::ReapplyPendingLocked() {
   int applied = 0;
-  std::vector<v1::Mutation> pending;
+  std::vector<OutboxEntry> pending;
   {
-    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectOutbox));
-    for (;;) {
-      PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
-      if (select.Int(2) != 0) continue;
-      PALM_ASSIGN_OR_RETURN(std::string plain,
-                            aead_.Open(select.Blob(4), OutboxAad(select.Text(1))));
-      PALM_ASSIGN_OR_RETURN(v1::Mutation m, Parse<v1::Mutation>(plain, "outbox mutation"));
-      pending.push_back(std::move(m));
-    }
+    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kPendingOutboxRows));
+    PALM_ASSIGN_OR_RETURN(pending, ReadOutboxLocked(select));
   }
-  for (const v1::Mutation& m : pending) {
+  for (const OutboxEntry& entry : pending) {
+    const v1::Mutation& m = entry.mutation;
     // Each mutation in its own savepoint: one that no longer applies on the
     // pulled state is skipped whole, and the server's outcome will say why.
     PALM_RETURN_IF_ERROR(db_->Exec("SAVEPOINT reapply"));
