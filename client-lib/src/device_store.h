@@ -10,6 +10,13 @@
 // used from any thread. Methods ending in Locked require mutex_ held and,
 // when they write, an open Transaction. WAL checkpoints run on a thread of
 // the store's Checkpointer, on a connection of its own (checkpointer.h).
+//
+// Durability: a method that wrote returns once its commit is on stable
+// storage (with synchronous_full). Write() waits for that after releasing
+// mutex_, so that writers on several threads share one fdatasync of the WAL
+// (group commit); the other writers wait while holding it. Anything read to
+// leave the device (OutboxFrom, for a push) is synced before it is returned,
+// in either durability mode.
 #ifndef PALM_CLIENT_DEVICE_STORE_H_
 #define PALM_CLIENT_DEVICE_STORE_H_
 
@@ -28,6 +35,7 @@
 #include "client-lib/src/checkpointer.h"
 #include "client-lib/src/crypto.h"
 #include "client-lib/src/sqlite.h"
+#include "client-lib/src/wal_vfs.h"
 #include "nlohmann/json.hpp"
 #include "palm/types.h"
 #include "palm/v1/case.pb.h"
@@ -48,7 +56,10 @@ struct StoreOptions {
   // Required for a new database; must match (or be empty) on reopen.
   std::string device_id;
   std::array<uint8_t, 32> key{};
-  // PRAGMA synchronous=FULL when true, NORMAL otherwise.
+  // True: a call that wrote returns once its commit is on stable storage
+  // (group commit, wal_vfs.h; what synchronous=FULL gives). False: the last
+  // commits may be lost on power failure (synchronous=NORMAL). Either way
+  // the connection runs synchronous=NORMAL and the file is never corrupted.
   bool synchronous_full = true;
   // Wall clock in Unix ms; empty: the system clock.
   std::function<int64_t()> now_ms;
@@ -175,7 +186,8 @@ class DeviceStore {
   // Highest sequence number written so far (0 before the first write).
   absl::StatusOr<uint64_t> LastDeviceSeq();
   // Up to `limit` outbox entries from sequence number `from_seq` on
-  // (acknowledged or not: the server may ask for a resend), in order.
+  // (acknowledged or not: the server may ask for a resend), in order, each
+  // on stable storage (in either durability mode) before it is returned.
   absl::StatusOr<std::vector<OutboxEntry>> OutboxFrom(uint64_t from_seq, size_t limit);
 
   absl::StatusOr<std::vector<SyncIssue>> ListSyncIssues(bool include_dismissed);
@@ -228,13 +240,22 @@ class DeviceStore {
   Checkpointer::Stats CheckpointStats() const { return checkpointer_->stats(); }
   // Returns once no checkpoint is asked for or under way. Tests only.
   void TEST_WaitForCheckpoints() { checkpointer_->TEST_WaitIdle(); }
+  // The WAL's durability (wal_vfs.h). Tests only.
+  WalDurability& TEST_wal() { return *wal_; }
 
  private:
   DeviceStore(std::unique_ptr<Db> db, std::unique_ptr<Checkpointer> checkpointer,
-              std::string device_id, const std::array<uint8_t, 32>& key,
-              std::function<int64_t()> now_ms);
+              std::unique_ptr<WalDurability> wal, bool durable_writes, std::string device_id,
+              const std::array<uint8_t, 32>& key, std::function<int64_t()> now_ms);
+
+  // After a commit: returns once it is on stable storage, when writes are
+  // durable (see StoreOptions::synchronous_full).
+  absl::Status MakeDurable() { return durable_writes_ ? wal_->Sync() : absl::OkStatus(); }
 
   int64_t NowMs() const { return now_ms_(); }
+
+  // Write() up to its commit (takes mutex_).
+  absl::StatusOr<v1::Mutation> CommitWrite(v1::Mutation draft, const std::string& evidence_path);
 
   // Write path steps (mutex_ held, transaction open).
   absl::Status PrepareLocked(v1::Mutation* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -299,6 +320,9 @@ class DeviceStore {
   std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mutex_);
   // Hooked into db_'s commits; stopped in the destructor, before db_ closes.
   std::unique_ptr<Checkpointer> checkpointer_;
+  // db_'s WAL; destroyed before db_ closes (declared after it).
+  const std::unique_ptr<WalDurability> wal_;
+  const bool durable_writes_;
   const std::string device_id_;
   const Aead aead_;
   const std::function<int64_t()> now_ms_;

@@ -1,14 +1,22 @@
 #include "client-lib/src/wal_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace palm::internal {
 namespace {
@@ -39,15 +47,69 @@ int Noted(Call&& call) {
   return rc;
 }
 
+}  // namespace
+
+// What every connection's handle on one WAL file (one inode) shares.
+struct WalShared {
+  // Writes and truncations handed to the platform so far, counted after each
+  // returned; WalDurability reads it from other threads.
+  std::atomic<uint64_t> changes{0};
+  // A sync that succeeded covered every change counted before it began.
+  std::atomic<uint64_t> synced{0};
+
+  void NoteSynced(uint64_t through) {
+    uint64_t seen = synced.load(std::memory_order_relaxed);
+    while (seen < through &&
+           !synced.compare_exchange_weak(seen, through, std::memory_order_release)) {
+    }
+  }
+};
+
+// What a WAL file keeps besides the platform's file object.
+struct WalState {
+  std::string path;
+  std::string gathered;  // bytes not yet handed on
+  std::shared_ptr<WalShared> shared;
+  // A descriptor of the file of its own, for WalDurability::Sync: it syncs
+  // from any thread without touching the platform's file object, which only
+  // the connection's thread may use.
+  int sync_fd = -1;
+};
+
+namespace {
+
+// The WalShared of each WAL file some connection of this process has open,
+// by device and inode: a checkpoint's sync on one connection covers the
+// writes of another. (Only the last connection to close deletes a WAL, so a
+// live entry's inode is not reused.)
+std::mutex g_shared_mutex;
+std::map<std::pair<dev_t, ino_t>, std::weak_ptr<WalShared>>* g_shared = nullptr;
+
+std::shared_ptr<WalShared> SharedFor(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return nullptr;
+  std::lock_guard<std::mutex> lock(g_shared_mutex);
+  if (g_shared == nullptr)
+    g_shared = new std::map<std::pair<dev_t, ino_t>, std::weak_ptr<WalShared>>;
+  std::erase_if(*g_shared, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<WalShared>& slot = (*g_shared)[{st.st_dev, st.st_ino}];
+  std::shared_ptr<WalShared> shared = slot.lock();
+  if (shared == nullptr) {
+    shared = std::make_shared<WalShared>();
+    slot = shared;
+  }
+  return shared;
+}
+
 // Our part of a file object; the platform VFS's file object follows it in
 // the same allocation (szOsFile covers both). SQLite allocates and frees the
 // memory; xOpen and xClose create and destroy what it owns.
 struct GatherFile {
   sqlite3_file base;
-  sqlite3_file* real;     // the platform's file object, right after this one
-  std::string* gathered;  // WAL files only: bytes not yet handed on
-  sqlite3_int64 offset;   // where gathered[0] goes in the file
-  bool committing;        // after a commit frame's header: hand on each write
+  sqlite3_file* real;    // the platform's file object, right after this one
+  WalState* wal;         // WAL files only
+  sqlite3_int64 offset;  // where wal->gathered[0] goes in the file
+  bool committing;       // after a commit frame's header: hand on each write
 };
 
 constexpr size_t kHeaderSize = (sizeof(GatherFile) + 15) & ~size_t{15};
@@ -59,25 +121,35 @@ sqlite3_file* Real(sqlite3_file* file) { return Of(file)->real; }
 // dropped: the SQLite call that asked fails, and SQLite treats them as never
 // written.
 int Flush(GatherFile* f) {
-  if (f->gathered == nullptr || f->gathered->empty()) return SQLITE_OK;
+  if (f->wal == nullptr || f->wal->gathered.empty()) return SQLITE_OK;
+  std::string& gathered = f->wal->gathered;
   int rc = SQLITE_OK;
-  for (size_t at = 0; at < f->gathered->size() && rc == SQLITE_OK; at += kMaxWriteBytes) {
-    const size_t n = std::min(kMaxWriteBytes, f->gathered->size() - at);
+  for (size_t at = 0; at < gathered.size() && rc == SQLITE_OK; at += kMaxWriteBytes) {
+    const size_t n = std::min(kMaxWriteBytes, gathered.size() - at);
     rc = Noted([&] {
-      return f->real->pMethods->xWrite(f->real, f->gathered->data() + at, static_cast<int>(n),
+      return f->real->pMethods->xWrite(f->real, gathered.data() + at, static_cast<int>(n),
                                        f->offset + static_cast<sqlite3_int64>(at));
     });
     g_issued.fetch_add(1, std::memory_order_relaxed);
   }
-  f->gathered->clear();
+  gathered.clear();
+  // Counted after the write, so that a WalDurability::Sync that sees the
+  // count starts its sync after the bytes reached the file.
+  if (rc == SQLITE_OK) f->wal->shared->changes.fetch_add(1, std::memory_order_release);
   return rc;
+}
+
+void DeleteWalState(GatherFile* f) {
+  if (f->wal == nullptr) return;
+  if (f->wal->sync_fd >= 0) ::close(f->wal->sync_fd);
+  delete f->wal;
+  f->wal = nullptr;
 }
 
 int Close(sqlite3_file* file) {
   GatherFile* f = Of(file);
   int flushed = Flush(f);
-  delete f->gathered;
-  f->gathered = nullptr;
+  DeleteWalState(f);
   int rc = f->real->pMethods->xClose(f->real);
   return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -89,19 +161,19 @@ int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   GatherFile* f = Of(file);
-  if (f->gathered == nullptr) {
+  if (f->wal == nullptr) {
     return Noted([&] { return f->real->pMethods->xWrite(f->real, data, amount, offset); });
   }
+  std::string& gathered = f->wal->gathered;
   g_gathered.fetch_add(1, std::memory_order_relaxed);
-  if (!f->gathered->empty() &&
-      offset != f->offset + static_cast<sqlite3_int64>(f->gathered->size())) {
+  if (!gathered.empty() && offset != f->offset + static_cast<sqlite3_int64>(gathered.size())) {
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   }
-  if (f->gathered->empty()) f->offset = offset;
+  if (gathered.empty()) f->offset = offset;
   try {
-    f->gathered->append(static_cast<const char*>(data), static_cast<size_t>(amount));
+    gathered.append(static_cast<const char*>(data), static_cast<size_t>(amount));
   } catch (const std::bad_alloc&) {
-    f->gathered->clear();
+    gathered.clear();
     return SQLITE_IOERR_NOMEM;
   }
   if (amount == kFrameHeaderBytes) {
@@ -113,18 +185,30 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
     // next transaction): on the file before SQLite publishes the commit.
     return Flush(f);
   }
-  if (static_cast<int64_t>(f->gathered->size()) >= kMaxGatheredBytes) return Flush(f);
+  if (static_cast<int64_t>(gathered.size()) >= kMaxGatheredBytes) return Flush(f);
   return SQLITE_OK;
 }
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
-  if (int rc = Flush(Of(file)); rc != SQLITE_OK) return rc;
-  return Noted([&] { return Real(file)->pMethods->xTruncate(Real(file), size); });
+  GatherFile* f = Of(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  const int rc = Noted([&] { return f->real->pMethods->xTruncate(f->real, size); });
+  if (rc == SQLITE_OK && f->wal != nullptr) {
+    f->wal->shared->changes.fetch_add(1, std::memory_order_release);
+  }
+  return rc;
 }
 
 int Sync(sqlite3_file* file, int flags) {
-  if (int rc = Flush(Of(file)); rc != SQLITE_OK) return rc;
-  return Noted([&] { return Real(file)->pMethods->xSync(Real(file), flags); });
+  GatherFile* f = Of(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  const uint64_t covers =
+      f->wal != nullptr ? f->wal->shared->changes.load(std::memory_order_acquire) : 0;
+  const int rc = Noted([&] { return f->real->pMethods->xSync(f->real, flags); });
+  // SQLite syncs the WAL before each checkpoint: then a writer's
+  // WalDurability::Sync need not sync again.
+  if (rc == SQLITE_OK && f->wal != nullptr) f->wal->shared->NoteSynced(covers);
+  return rc;
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
@@ -209,7 +293,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   GatherFile* f = Of(file);
   f->base.pMethods = nullptr;
   f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kHeaderSize);
-  f->gathered = nullptr;
+  f->wal = nullptr;
   f->offset = 0;
   f->committing = false;
   sqlite3_vfs* parent = Parent(vfs);
@@ -217,10 +301,21 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   // SQLite calls xClose whenever pMethods is set, even when xOpen failed.
   if (f->real->pMethods == nullptr) return rc;
   if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0) {
-    f->gathered = new (std::nothrow) std::string;
-    if (f->gathered == nullptr) {
+    f->wal = new (std::nothrow) WalState;
+    if (f->wal == nullptr) {
       f->real->pMethods->xClose(f->real);
       return SQLITE_NOMEM;
+    }
+    f->wal->path = name;
+    // Read-only is enough: fdatasync syncs the file, whichever descriptor
+    // names it.
+    f->wal->sync_fd = ::open(name, O_RDONLY | O_CLOEXEC);
+    if (f->wal->sync_fd >= 0) f->wal->shared = SharedFor(f->wal->sync_fd);
+    if (f->wal->sync_fd < 0 || f->wal->shared == nullptr) {
+      t_io_errno = errno;
+      DeleteWalState(f);
+      f->real->pMethods->xClose(f->real);
+      return SQLITE_CANTOPEN;
     }
   }
   const int version = std::clamp(f->real->pMethods->iVersion, 1, 3);
@@ -306,6 +401,94 @@ int TakeLastIoErrno() {
   const int err = t_io_errno;
   t_io_errno = 0;
   return err;
+}
+
+absl::StatusOr<std::unique_ptr<WalDurability>> WalDurability::Of(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  const int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file);
+  const bool ours = file != nullptr && file->pMethods >= std::begin(kMethods) &&
+                    file->pMethods < std::end(kMethods);
+  // (Of here would name this function.)
+  WalState* wal = ours ? reinterpret_cast<GatherFile*>(file)->wal : nullptr;
+  if (rc != SQLITE_OK || wal == nullptr) {
+    return absl::FailedPreconditionError(
+        "sqlite: the database's write-ahead log is not open through the palm-wal-gather VFS");
+  }
+  return std::unique_ptr<WalDurability>(new WalDurability(wal));
+}
+
+absl::Status WalDurability::Sync() {
+  WalShared& shared = *wal_->shared;
+  const uint64_t target = shared.changes.load(std::memory_order_acquire);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (failed_.ok() && shared.synced.load(std::memory_order_acquire) < target) {
+    if (syncing_) {
+      ++waiting_;
+      synced_cv_.wait(lock);
+      --waiting_;
+      continue;
+    }
+    // Lead a sync for everyone waiting: it covers every change made before
+    // it starts, including those of callers that came after this one.
+    syncing_ = true;
+    const uint64_t covers = shared.changes.load(std::memory_order_acquire);
+    const bool first = !dir_synced_;
+    lock.unlock();
+    absl::Status status = SyncFile(first);
+    lock.lock();
+    syncing_ = false;
+    ++syncs_;
+    if (status.ok()) {
+      dir_synced_ = true;
+      shared.NoteSynced(covers);
+    } else {
+      failed_ = std::move(status);
+    }
+    synced_cv_.notify_all();
+  }
+  return failed_;
+}
+
+absl::Status WalDurability::SyncFile(bool with_directory) {
+  const int injected = before_sync_ ? before_sync_() : 0;
+  if (injected != 0 || ::fdatasync(wal_->sync_fd) != 0) {
+    const int err = injected != 0 ? injected : errno;
+    return (err == ENOSPC || err == EDQUOT ? absl::ResourceExhaustedError : absl::DataLossError)(
+        absl::StrCat("sqlite: fdatasync of ", wal_->path, " failed (", std::strerror(err),
+                     "): writes since the last sync may not be on the disk; reopen the "
+                     "database before writing again"));
+  }
+  if (!with_directory) return absl::OkStatus();
+  // The log's name in its directory must be on the disk too, as SQLite's own
+  // first sync of a new log makes sure.
+  const std::string dir = wal_->path.substr(0, wal_->path.find_last_of('/') + 1);
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    if (::fsync(fd) != 0) err = errno;
+    ::close(fd);
+  }
+  if (err != 0) {
+    return absl::DataLossError(absl::StrCat("sqlite: syncing the directory of ", wal_->path,
+                                            " failed (", std::strerror(err), ")"));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t WalDurability::syncs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return syncs_;
+}
+
+int WalDurability::TEST_waiting() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return waiting_;
+}
+
+bool WalDurability::AllSynced() const {
+  const WalShared& shared = *wal_->shared;
+  return shared.synced.load(std::memory_order_acquire) >=
+         shared.changes.load(std::memory_order_acquire);
 }
 
 WalVfsStats WalVfsStatsNow() {

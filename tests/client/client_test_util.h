@@ -109,6 +109,7 @@ inline std::string ReadToEnd(int fd) {
 struct Device {
   TempDir dir;
   std::atomic<int64_t> now_ms{1767225600000};  // 2026-01-01T00:00:00Z
+  Durability durability = Durability::kFull;   // takes effect at Reopen()
   std::unique_ptr<Client> client;
 
   std::string db_path() const { return dir.File("data") + "/palm.db"; }
@@ -120,6 +121,7 @@ struct Device {
     o.device_id = kDeviceId;
     o.key_provider = std::make_shared<FileKeyProvider>(key_dir());
     o.TEST_now_ms = [this] { return now_ms.load(); };
+    o.durability = durability;
     return o;
   }
 

@@ -5,7 +5,11 @@ namespace palm::bench {
 
 const std::vector<Benchmark>& Registry() {
   static const std::vector<Benchmark>* const kBenchmarks = new std::vector<Benchmark>{
-      {"local_write", {"local_write_p99_ms", "local_writes_per_s"}, &RunLocalWriteBench},
+      {"local_write",
+       {"local_write_p99_ms", "local_writes_per_s", "local_write_p99_ms_2_threads",
+        "local_writes_per_s_2_threads", "local_write_p99_ms_4_threads",
+        "local_writes_per_s_4_threads"},
+       &RunLocalWriteBench},
       {"push", {"push_mutations_per_s", "push_vs_sqlite_floor"}, &RunPushBench},
       {"first_sync", {"first_sync_rows_per_s", "first_sync_peak_rss_mb"}, &RunFirstSyncBench},
       {"upload", {"upload_mb_per_s"}, &RunUploadBench},

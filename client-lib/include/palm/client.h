@@ -109,10 +109,15 @@ struct SyncOptions {
 
 // How hard each write is pushed to stable storage.
 enum class Durability {
-  // PRAGMA synchronous=FULL: an acknowledged write survives power loss.
+  // A write returns once it is on stable storage (an fdatasync of SQLite's
+  // WAL, as PRAGMA synchronous=FULL would make): an acknowledged write
+  // survives power loss. Writes made at the same time on several threads
+  // share one sync (group commit). A failed sync fails the write with
+  // kDataLoss, and every later write too until the Client is reopened.
   kFull,
   // synchronous=NORMAL: survives the app being killed; the last writes may be
-  // lost on power failure. For benchmarks and tools.
+  // lost on power failure. Sync() still puts every write it pushes on stable
+  // storage first. For benchmarks and tools.
   kNormal,
 };
 
