@@ -656,14 +656,16 @@ class SqliteTxn : public WriteTxn {
   // The writer's transaction keeps in memory what the push path reads again
   // and again: the newest audit entry (AppendAudit needs it for every
   // mutation), the change log's head (AppendChange, one or two per
-  // mutation) and the cases it read or wrote (a case's evidence, events and
-  // edits follow it in the same batch). The caller must call ForgetCached
+  // mutation), the cases it read or wrote (a case's evidence, events and
+  // edits follow it in the same batch) and the officers it read (every
+  // mutation checks its officer; a new case, those present). The caller must call ForgetCached
   // whenever a transaction or savepoint ends other than by a successful
   // RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     last_audit_.reset();
     cases_.clear();
+    officers_.clear();
     change_head_.reset();
   }
 
@@ -766,7 +768,14 @@ class SqliteTxn : public WriteTxn {
     return ReadByKey<v1::Squad>(kListSquads, town_id, "squad");
   }
   absl::StatusOr<std::optional<v1::Officer>> GetOfficer(const std::string& id) override {
-    return ReadOne<v1::Officer>(kGetOfficer, id, "officer");
+    if (writer_caches_) {
+      auto it = officers_.find(id);
+      if (it != officers_.end()) return it->second;
+    }
+    ASSIGN_OR_RETURN(std::optional<v1::Officer> officer,
+                     ReadOne<v1::Officer>(kGetOfficer, id, "officer"));
+    if (writer_caches_) officers_.emplace(id, officer);
+    return officer;
   }
   absl::StatusOr<std::vector<v1::Officer>> ListOfficers(const std::string& town_id,
                                                         const std::string& squad_id) override {
@@ -981,6 +990,7 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::Status PutOfficer(const v1::Officer& o) override {
+    officers_.erase(o.officer_id());
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutOfficer));
     stmt->Text(1, o.officer_id())
         .Text(2, o.town_id())
@@ -1420,6 +1430,8 @@ class SqliteTxn : public WriteTxn {
   std::optional<AuditEntry> last_audit_;
   std::optional<uint64_t> change_head_;
   std::unordered_map<std::string, CaseRecord> cases_;
+  // Read through GetOfficer (absent ones too); PutOfficer drops its entry.
+  std::unordered_map<std::string, std::optional<v1::Officer>> officers_;
 };
 
 class SqliteStore : public ServerStore {

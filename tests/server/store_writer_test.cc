@@ -1,5 +1,6 @@
 // The SQLite store's writer thread (server/sqlite_store.cc): what it keeps in
-// memory between units of work must never outlive a unit that rolled back,
+// memory between units of work (cases, officers, the audit and change-log
+// heads) must never outlive a unit that rolled back,
 // and its WAL is checkpointed beside it rather than growing with every write.
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -139,6 +140,73 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   INFO(verdict.problem);
   CHECK(verdict.ok);
   CHECK(verdict.entries == 2);
+  REQUIRE(store->Close().ok());
+}
+
+v1::Officer Officer(const std::string& id, bool active) {
+  v1::Officer o;
+  o.set_officer_id(id);
+  o.set_town_id("town-a");
+  o.set_squad_id("squad-a");
+  o.set_active(active);
+  return o;
+}
+
+TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that rolled back") {
+  TempDir dir;
+  auto store = OpenStore(dir.File("data"));
+  REQUIRE(Submit(*store, [](WriteTxn& txn) {
+            return txn.PutOfficer(Officer("officer-1", true));
+          }).get() == absl::OkStatus());
+
+  // As above: the units after the slow one share one group transaction.
+  auto slow = Submit(*store, [](WriteTxn&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+  std::optional<v1::Officer> before_put, after_put, absent, added;
+  auto failing = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+    auto read = txn.GetOfficer("officer-1");  // now cached
+    if (!read.ok()) return read.status();
+    before_put = *read;
+    if (auto s = txn.PutOfficer(Officer("officer-1", false)); !s.ok()) return s;
+    read = txn.GetOfficer("officer-1");
+    if (!read.ok()) return read.status();
+    after_put = *read;
+    read = txn.GetOfficer("officer-2");  // absent, and cached as absent
+    if (!read.ok()) return read.status();
+    absent = *read;
+    if (auto s = txn.PutOfficer(Officer("officer-2", true)); !s.ok()) return s;
+    read = txn.GetOfficer("officer-2");
+    if (!read.ok()) return read.status();
+    added = *read;
+    return absl::AbortedError("the unit fails after writing");
+  });
+  std::optional<v1::Officer> first, second;
+  auto after = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+    auto read = txn.GetOfficer("officer-1");
+    if (!read.ok()) return read.status();
+    first = *read;
+    read = txn.GetOfficer("officer-2");
+    if (!read.ok()) return read.status();
+    second = *read;
+    return absl::OkStatus();
+  });
+  REQUIRE(slow.get().ok());
+  CHECK(failing.get().code() == absl::StatusCode::kAborted);
+  REQUIRE(after.get().ok());
+
+  REQUIRE(before_put.has_value());
+  CHECK(before_put->active());
+  REQUIRE(after_put.has_value());
+  CHECK_FALSE(after_put->active());
+  CHECK_FALSE(absent.has_value());
+  REQUIRE(added.has_value());
+  CHECK(added->active());
+  // What the failed unit wrote is gone, from the table and from memory.
+  REQUIRE(first.has_value());
+  CHECK(first->active());
+  CHECK_FALSE(second.has_value());
   REQUIRE(store->Close().ok());
 }
 
