@@ -21,22 +21,26 @@ void PutField(std::string* out, const std::string& field) {
 
 const char kAuditGenesisHash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-std::string AuditEntryHash(const AuditEntry& e) {
-  std::string bytes;
-  auto prev = sync::HexDecodeDigest(e.prev_hash);
-  // A malformed prev_hash cannot match any real hash: hash its text instead.
-  if (prev.ok()) {
-    bytes = sync::DigestBytes(*prev);
-  } else {
-    bytes = e.prev_hash;
-  }
+namespace {
+
+// hash(entry) over `prev`: the raw 32 bytes of prev_hash, or its text when
+// it is not a digest (it then matches no real hash).
+sync::Sha256Digest AuditDigest(absl::string_view prev, const AuditEntry& e) {
+  std::string bytes(prev);
   PutInt(&bytes, e.seq, 8);
   PutInt(&bytes, static_cast<uint64_t>(e.at_ms), 8);
   PutField(&bytes, e.actor);
   PutField(&bytes, e.action);
   PutField(&bytes, e.subject);
   PutField(&bytes, e.details);
-  return sync::HexEncode(sync::Sha256::Of(bytes));
+  return sync::Sha256::Of(bytes);
+}
+
+}  // namespace
+
+std::string AuditEntryHash(const AuditEntry& e) {
+  auto prev = sync::HexDecodeDigest(e.prev_hash);
+  return sync::HexEncode(AuditDigest(prev.ok() ? sync::DigestBytes(*prev) : e.prev_hash, e));
 }
 
 absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
@@ -49,18 +53,28 @@ absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
 absl::Status AppendAudit(WriteTxn& txn, int64_t at_ms, const std::string& actor,
                          const std::string& action, const std::string& subject,
                          std::string details) {
-  auto last = txn.LastAudit();
+  auto last = txn.LastAuditHead();
   if (!last.ok()) return last.status();
+  const AuditHead* head = *last;
   AuditEntry e;
-  e.seq = *last ? (*last)->seq + 1 : 1;
+  e.seq = head != nullptr ? head->seq + 1 : 1;
   e.at_ms = at_ms;
   e.actor = actor;
   e.action = action;
   e.subject = subject;
   e.details = std::move(details);
-  e.prev_hash = *last ? (*last)->hash : kAuditGenesisHash;
-  e.hash = AuditEntryHash(e);
-  return txn.InsertAudit(e);
+  e.prev_hash = head != nullptr ? head->hash : kAuditGenesisHash;
+  // Raw bytes of the previous hash (zeros before the first entry), or its
+  // text when the stored head is not a digest.
+  const sync::Sha256Digest genesis{};
+  const sync::Sha256Digest* prev =
+      head == nullptr ? &genesis : (head->digest ? &*head->digest : nullptr);
+  const sync::Sha256Digest digest = AuditDigest(
+      prev != nullptr ? absl::string_view(reinterpret_cast<const char*>(prev->data()), prev->size())
+                      : absl::string_view(e.prev_hash),
+      e);
+  e.hash = sync::HexEncode(digest);
+  return txn.InsertAudit(e, digest);
 }
 
 absl::StatusOr<AuditVerdict> VerifyAuditChain(ReadTxn& txn) {

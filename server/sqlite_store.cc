@@ -331,9 +331,7 @@ constexpr const char* kReadChanges =
     " AND server_seq <= ?2 AND scope IN (?3, ?4, ?5) ORDER BY server_seq LIMIT ?6";
 
 // Security (issue 5).
-constexpr const char* kLastAudit =
-    "SELECT seq, at_ms, actor, action, subject, details, prev_hash, hash FROM audit_log"
-    " ORDER BY seq DESC LIMIT 1";
+constexpr const char* kLastAuditHead = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 constexpr const char* kReadAudit =
     "SELECT seq, at_ms, actor, action, subject, details, prev_hash, hash FROM audit_log"
     " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
@@ -663,7 +661,7 @@ class SqliteTxn : public WriteTxn {
   // RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
-    last_audit_.reset();
+    audit_head_known_ = false;
     cases_.clear();
     officers_.clear();
     change_head_.reset();
@@ -1109,14 +1107,22 @@ class SqliteTxn : public WriteTxn {
   void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
 
   // --- Security (issue 5). ---
-  absl::StatusOr<std::optional<AuditEntry>> LastAudit() override {
-    if (last_audit_) return last_audit_;
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLastAudit));
+  absl::StatusOr<const AuditHead*> LastAuditHead() override {
+    if (writer_caches_ && audit_head_known_) return audit_head_ ? &*audit_head_ : nullptr;
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLastAuditHead));
     ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) return std::optional<AuditEntry>();
-    std::optional<AuditEntry> last(ReadAuditRow(*stmt));
-    if (writer_caches_) last_audit_ = last;
-    return last;
+    audit_head_.reset();
+    if (row) {
+      AuditHead head;
+      head.seq = static_cast<uint64_t>(stmt->ColumnInt(0));
+      head.hash = stmt->ColumnText(1);
+      // A stored hash that is not a digest is chained to as text.
+      if (auto digest = sync::HexDecodeDigest(head.hash); digest.ok()) head.digest = *digest;
+      audit_head_ = std::move(head);
+    }
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    audit_head_known_ = writer_caches_;
+    return audit_head_ ? &*audit_head_ : nullptr;
   }
   absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadAudit));
@@ -1147,7 +1153,7 @@ class SqliteTxn : public WriteTxn {
     c.locked_until_ms = stmt->ColumnInt(8);
     return std::optional<OfficerCredential>(std::move(c));
   }
-  absl::Status InsertAudit(const AuditEntry& e) override {
+  absl::Status InsertAudit(const AuditEntry& e, const sync::Sha256Digest& digest) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertAudit));
     stmt->Int(1, static_cast<int64_t>(e.seq))
         .Int(2, e.at_ms)
@@ -1158,10 +1164,16 @@ class SqliteTxn : public WriteTxn {
         .Text(7, e.prev_hash)
         .Text(8, e.hash);
     if (auto s = stmt->Run(); !s.ok()) {
-      last_audit_.reset();
+      audit_head_known_ = false;
       return s;
     }
-    if (writer_caches_) last_audit_ = e;
+    if (writer_caches_) {
+      if (!audit_head_) audit_head_.emplace();
+      audit_head_->seq = e.seq;
+      audit_head_->hash = e.hash;
+      audit_head_->digest = digest;
+      audit_head_known_ = true;
+    }
     return absl::OkStatus();
   }
   absl::Status PutCredential(const OfficerCredential& c) override {
@@ -1427,7 +1439,9 @@ class SqliteTxn : public WriteTxn {
 
   static constexpr size_t kCachedCases = 4096;
   bool writer_caches_ = false;
-  std::optional<AuditEntry> last_audit_;
+  // The audit log's head, while audit_head_known_ (writer caches only).
+  std::optional<AuditHead> audit_head_;
+  bool audit_head_known_ = false;
   std::optional<uint64_t> change_head_;
   std::unordered_map<std::string, CaseRecord> cases_;
   // Read through GetOfficer (absent ones too); PutOfficer drops its entry.

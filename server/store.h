@@ -29,6 +29,7 @@
 #include "palm/v1/org.pb.h"
 #include "palm/v1/sync.pb.h"
 #include "sync/hlc.h"
+#include "sync/sha256.h"
 
 namespace palm::server {
 
@@ -160,6 +161,16 @@ struct AuditEntry {
   std::string hash;
 };
 
+// The newest audit entry: what the next one chains to.
+struct AuditHead {
+  uint64_t seq = 0;
+  std::string hash;  // lowercase hex
+  // The same, raw, when `hash` is a digest (a tampered row may hold
+  // anything: the next entry then chains to its text, as AuditEntryHash
+  // would, and VerifyAuditChain names the row).
+  std::optional<sync::Sha256Digest> digest;
+};
+
 // An officer's sign-in secret, as scrypt, and the failed-attempt counter.
 struct OfficerCredential {
   std::string officer_id;
@@ -276,8 +287,6 @@ class ReadTxn {
   virtual absl::StatusOr<std::vector<palm::v1::Change>> ReadChanges(
       uint64_t after, uint64_t up_to, const std::vector<std::string>& scopes, uint32_t limit) = 0;
   // --- Security (issue 5). ---
-  // The newest audit entry, if any.
-  virtual absl::StatusOr<std::optional<AuditEntry>> LastAudit() = 0;
   // Up to `limit` audit entries with seq > `after_seq`, by seq.
   virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) = 0;
   virtual absl::StatusOr<std::optional<OfficerCredential>> GetCredential(
@@ -350,8 +359,12 @@ class WriteTxn : public ReadTxn {
   // writer thread. For in-memory caches that must follow committed state.
   virtual void OnCommit(std::function<void()> fn) = 0;
   // --- Security (issue 5). ---
-  // Inserts `entry` as is (server/audit.h AppendAudit computes seq and hashes).
-  virtual absl::Status InsertAudit(const AuditEntry& entry) = 0;
+  // The newest audit entry's seq and hash; nullptr while the log is empty.
+  // Valid until the next call on this transaction.
+  virtual absl::StatusOr<const AuditHead*> LastAuditHead() = 0;
+  // Inserts `entry` as is (server/audit.h AppendAudit computes seq and
+  // hashes); `digest` is entry.hash, raw.
+  virtual absl::Status InsertAudit(const AuditEntry& entry, const sync::Sha256Digest& digest) = 0;
   // Creates or replaces.
   virtual absl::Status PutCredential(const OfficerCredential& credential) = 0;
   // --- Evidence log (issue 6). ---

@@ -2,7 +2,9 @@
 // memory between units of work (cases, officers, the audit and change-log
 // heads) must never outlive a unit that rolled back,
 // and its WAL is checkpointed beside it rather than growing with every write.
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -207,6 +209,55 @@ TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that
   REQUIRE(first.has_value());
   CHECK(first->active());
   CHECK_FALSE(second.has_value());
+  REQUIRE(store->Close().ok());
+}
+
+AuditVerdict Verify(ServerStore& store) {
+  AuditVerdict verdict;
+  REQUIRE(Read(store, [&verdict](ReadTxn& txn) -> absl::Status {
+            auto v = VerifyAuditChain(txn);
+            if (!v.ok()) return v.status();
+            verdict = *v;
+            return absl::OkStatus();
+          }).ok());
+  return verdict;
+}
+
+TEST_CASE("a tampered audit head neither stops writes nor hides where the chain broke") {
+  TempDir dir;
+  const std::string data = dir.File("data");
+  {
+    auto store = OpenStore(data);
+    for (int i = 1; i <= 3; ++i) {
+      REQUIRE(Submit(*store, [i](WriteTxn& txn) {
+                return AppendAudit(txn, i, "test", "entry", std::to_string(i), std::string("{}"));
+              }).get() == absl::OkStatus());
+    }
+    AuditVerdict intact = Verify(*store);
+    CHECK(intact.ok);
+    CHECK(intact.entries == 3);
+    REQUIRE(store->Close().ok());
+  }
+  // Someone with the file drops the guard and garbles the newest hash.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((data + "/palm.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "DROP TRIGGER audit_log_no_update;"
+                       "UPDATE audit_log SET hash = 'not-a-hash' WHERE seq = 3",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  auto store = OpenStore(data);
+  REQUIRE(Submit(*store, [](WriteTxn& txn) {
+            return AppendAudit(txn, 4, "test", "entry", "4", std::string("{}"));
+          }).get() == absl::OkStatus());
+  AuditVerdict verdict = Verify(*store);
+  CHECK_FALSE(verdict.ok);
+  CHECK(verdict.entries == 4);
+  // The garbled entry, not the one written after it (which chains to the
+  // garbled text).
+  CHECK(verdict.first_bad_entry == 3);
+  CHECK(verdict.problem == "entry 3 was altered (its hash does not match its content)");
   REQUIRE(store->Close().ok());
 }
 
