@@ -393,6 +393,7 @@ absl::StatusOr<std::unique_ptr<DeviceStore>> DeviceStore::Open(StoreOptions opti
 }
 
 absl::Status DeviceStore::RunInTransaction(const std::function<absl::Status()>& body) {
+  PALM_RETURN_IF_ERROR(CanWrite());
   Transaction tx(*db_);
   PALM_RETURN_IF_ERROR(tx.status());
   PALM_RETURN_IF_ERROR(body());
@@ -441,6 +442,7 @@ absl::StatusOr<v1::Mutation> DeviceStore::CommitWrite(v1::Mutation m,
   if (m.operation_case() == v1::Mutation::OPERATION_NOT_SET) {
     return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT, "the mutation has no operation");
   }
+  PALM_RETURN_IF_ERROR(CanWrite());
   Transaction tx(*db_);
   PALM_RETURN_IF_ERROR(tx.status());
   {

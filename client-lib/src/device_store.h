@@ -251,6 +251,9 @@ class DeviceStore {
   // After a commit: returns once it is on stable storage, when writes are
   // durable (see StoreOptions::synchronous_full).
   absl::Status MakeDurable() { return durable_writes_ ? wal_->Sync() : absl::OkStatus(); }
+  // Before a write: once a sync has failed, nothing more is committed (it
+  // could only be reported as failed) until the store is reopened.
+  absl::Status CanWrite() const { return durable_writes_ ? wal_->failure() : absl::OkStatus(); }
 
   int64_t NowMs() const { return now_ms_(); }
 

@@ -480,6 +480,11 @@ uint64_t WalDurability::syncs() const {
   return syncs_;
 }
 
+absl::Status WalDurability::failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failed_;
+}
+
 int WalDurability::TEST_waiting() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return waiting_;

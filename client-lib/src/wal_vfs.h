@@ -106,6 +106,10 @@ class WalDurability {
   // that succeeds would prove nothing.
   absl::Status Sync();
 
+  // OK, or the failure that fails every Sync() from now on: a writer checks
+  // it first, so as not to commit what it could only report as failed.
+  absl::Status failure() const;
+
   // For tests: fdatasync calls made so far (failed ones too); whether
   // everything written so far is synced; callers waiting for another's sync.
   uint64_t syncs() const;

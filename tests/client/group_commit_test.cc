@@ -243,7 +243,7 @@ TEST_CASE("a durable write returns synced; a kNormal write is synced before a pu
   CHECK(normal.TEST_wal().syncs() == syncs + 1);
 }
 
-TEST_CASE("a write whose sync fails reports it, and no later write is acknowledged") {
+TEST_CASE("after a failed sync the store commits nothing more until it is reopened") {
   Device d;
   d.store().TEST_wal().TEST_SetBeforeSync([] { return EIO; });
   Result<std::string> failed = d.client->RecordCase(SummaryCase());
@@ -251,12 +251,28 @@ TEST_CASE("a write whose sync fails reports it, and no later write is acknowledg
   CHECK(failed.status().code() == StatusCode::kDataLoss);
   CHECK(failed.status().message().rfind(
             "sqlite: fdatasync of " + d.db_path() + "-wal failed (Input/output error)", 0) == 0);
+  // That write committed before its sync failed: it may or may not survive
+  // a crash, and the caller was told so.
+  absl::StatusOr<uint64_t> seq = d.store().LastDeviceSeq();
+  REQUIRE(seq.ok());
+  CHECK(*seq == 1);
+
+  // Later writes are refused before they commit: the same status, and
+  // nothing written — the local write path and the sync's writes alike.
   d.store().TEST_wal().TEST_SetBeforeSync(nullptr);
   Result<std::string> later = d.client->RecordCase(SummaryCase());
   CHECK(later.status().code() == StatusCode::kDataLoss);
+  CHECK(later.status().message() == failed.status().message());
+  absl::Status cursor = d.store().SetSyncCursor("cursor", "epoch");
+  CHECK(cursor.code() == absl::StatusCode::kDataLoss);
+  seq = d.store().LastDeviceSeq();
+  REQUIRE(seq.ok());
+  CHECK(*seq == 1);
+  absl::StatusOr<std::pair<std::string, std::string>> stored = d.store().SyncCursor();
+  REQUIRE(stored.ok());
+  CHECK(stored->first.empty());
 
-  // Reopened, the store works again; nothing acknowledged was lost (none
-  // was), and the file is sound.
+  // Reopened, the store works again and the file is sound.
   d.Reopen();
   REQUIRE(d.client->SetActingOfficer(kSworn).ok());
   CHECK(IntegrityCheck(d.db_path()) == "ok");

@@ -113,7 +113,9 @@ enum class Durability {
   // WAL, as PRAGMA synchronous=FULL would make): an acknowledged write
   // survives power loss. Writes made at the same time on several threads
   // share one sync (group commit). A failed sync fails the write with
-  // kDataLoss, and every later write too until the Client is reopened.
+  // kDataLoss (it was stored, but may not survive a crash); from then on
+  // every write is refused with the same status, before it is stored,
+  // until the Client is reopened.
   kFull,
   // synchronous=NORMAL: survives the app being killed; the last writes may be
   // lost on power failure. Sync() still puts every write it pushes on stable
