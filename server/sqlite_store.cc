@@ -652,13 +652,13 @@ class SqliteTxn : public WriteTxn {
   std::vector<std::function<void()>> TakeHooks() { return std::move(hooks_); }
 
   // The writer's transaction keeps in memory what the push path reads again
-  // and again: the newest audit entry (AppendAudit needs it for every
+  // and again: the audit log's head (AppendAudit needs it for every
   // mutation), the change log's head (AppendChange, one or two per
   // mutation), the cases it read or wrote (a case's evidence, events and
   // edits follow it in the same batch) and the officers it read (every
-  // mutation checks its officer; a new case, those present). The caller must call ForgetCached
-  // whenever a transaction or savepoint ends other than by a successful
-  // RELEASE, and before each transaction begins.
+  // mutation checks its officer; a new case, those present). The caller
+  // must call ForgetCached whenever a transaction or savepoint ends other
+  // than by a successful RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     audit_head_known_ = false;

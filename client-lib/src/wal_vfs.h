@@ -25,7 +25,6 @@
 // the disk is held back: it is only told so by xSync, which writes first.
 // Database, journal and temporary files pass straight through.
 //
-//
 // It also makes group commit possible (WalDurability below): a connection in
 // synchronous=NORMAL commits without syncing, and each writer then waits
 // until one fdatasync of the WAL, shared with the writers that committed
