@@ -47,9 +47,10 @@ absl::Status Malformed(absl::string_view message) {
 // absl::Status; a refusal carries a ReasonCode, a storage error does not.
 bool IsRefusal(const absl::Status& s) { return sync::ReasonOf(s) != v1::REASON_UNSPECIFIED; }
 
-std::string CaseLabel(const v1::Case& c) {
-  return c.case_number().empty() ? c.case_id() : c.case_number();
+std::string CaseLabel(const std::string& case_id, const std::string& case_number) {
+  return case_number.empty() ? case_id : case_number;
 }
+std::string CaseLabel(const v1::Case& c) { return CaseLabel(c.case_id(), c.case_number()); }
 
 // Everything one mutation's apply needs, and what it produced.
 struct Apply {
@@ -86,8 +87,7 @@ struct Apply {
   absl::StatusOr<CaseBrief> CaseBriefInScope(const std::string& case_id) {
     ASSIGN_OR_RETURN(std::optional<CaseBrief> brief, txn.GetCaseBrief(case_id));
     if (!brief) return UnknownCase(case_id);
-    RETURN_IF_ERROR(InCallersTown(brief->case_number.empty() ? brief->case_id : brief->case_number,
-                                  brief->town_id));
+    RETURN_IF_ERROR(InCallersTown(CaseLabel(brief->case_id, brief->case_number), brief->town_id));
     return std::move(*brief);
   }
 
