@@ -57,6 +57,26 @@ CaseRecord Case(const std::string& description) {
   return record;
 }
 
+// The whole audit chain's verdict, read outside the writer.
+AuditVerdict Verify(ServerStore& store) {
+  AuditVerdict verdict;
+  REQUIRE(Read(store, [&verdict](ReadTxn& txn) -> absl::Status {
+            auto v = VerifyAuditChain(txn);
+            if (!v.ok()) return v.status();
+            verdict = *v;
+            return absl::OkStatus();
+          }).ok());
+  return verdict;
+}
+
+// Reads officer `id` into `out`.
+absl::Status ReadOfficer(WriteTxn& txn, const std::string& id, std::optional<v1::Officer>* out) {
+  auto read = txn.GetOfficer(id);
+  if (!read.ok()) return read.status();
+  *out = *std::move(read);
+  return absl::OkStatus();
+}
+
 TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   TempDir dir;
   auto store = OpenStore(dir.File("data"));
@@ -132,13 +152,7 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   CHECK_FALSE(missing.has_value());
 
   // The audit chain continues from the last committed entry: 1, then 2.
-  AuditVerdict verdict;
-  REQUIRE(Read(*store, [&verdict](ReadTxn& txn) -> absl::Status {
-            auto v = VerifyAuditChain(txn);
-            if (!v.ok()) return v.status();
-            verdict = *v;
-            return absl::OkStatus();
-          }).ok());
+  AuditVerdict verdict = Verify(*store);
   INFO(verdict.problem);
   CHECK(verdict.ok);
   CHECK(verdict.entries == 2);
@@ -168,31 +182,19 @@ TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that
   });
   std::optional<v1::Officer> before_put, after_put, absent, added;
   auto failing = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
-    auto read = txn.GetOfficer("officer-1");  // now cached
-    if (!read.ok()) return read.status();
-    before_put = *read;
+    if (auto s = ReadOfficer(txn, "officer-1", &before_put); !s.ok()) return s;  // now cached
     if (auto s = txn.PutOfficer(Officer("officer-1", false)); !s.ok()) return s;
-    read = txn.GetOfficer("officer-1");
-    if (!read.ok()) return read.status();
-    after_put = *read;
-    read = txn.GetOfficer("officer-2");  // absent, and cached as absent
-    if (!read.ok()) return read.status();
-    absent = *read;
+    if (auto s = ReadOfficer(txn, "officer-1", &after_put); !s.ok()) return s;
+    // Absent, and cached as absent.
+    if (auto s = ReadOfficer(txn, "officer-2", &absent); !s.ok()) return s;
     if (auto s = txn.PutOfficer(Officer("officer-2", true)); !s.ok()) return s;
-    read = txn.GetOfficer("officer-2");
-    if (!read.ok()) return read.status();
-    added = *read;
+    if (auto s = ReadOfficer(txn, "officer-2", &added); !s.ok()) return s;
     return absl::AbortedError("the unit fails after writing");
   });
   std::optional<v1::Officer> first, second;
   auto after = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
-    auto read = txn.GetOfficer("officer-1");
-    if (!read.ok()) return read.status();
-    first = *read;
-    read = txn.GetOfficer("officer-2");
-    if (!read.ok()) return read.status();
-    second = *read;
-    return absl::OkStatus();
+    if (auto s = ReadOfficer(txn, "officer-1", &first); !s.ok()) return s;
+    return ReadOfficer(txn, "officer-2", &second);
   });
   REQUIRE(slow.get().ok());
   CHECK(failing.get().code() == absl::StatusCode::kAborted);
@@ -210,17 +212,6 @@ TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that
   CHECK(first->active());
   CHECK_FALSE(second.has_value());
   REQUIRE(store->Close().ok());
-}
-
-AuditVerdict Verify(ServerStore& store) {
-  AuditVerdict verdict;
-  REQUIRE(Read(store, [&verdict](ReadTxn& txn) -> absl::Status {
-            auto v = VerifyAuditChain(txn);
-            if (!v.ok()) return v.status();
-            verdict = *v;
-            return absl::OkStatus();
-          }).ok());
-  return verdict;
 }
 
 TEST_CASE("a tampered audit head neither stops writes nor hides where the chain broke") {
