@@ -117,6 +117,13 @@ constexpr size_t kHeaderSize = (sizeof(GatherFile) + 15) & ~size_t{15};
 GatherFile* Of(sqlite3_file* file) { return reinterpret_cast<GatherFile*>(file); }
 sqlite3_file* Real(sqlite3_file* file) { return Of(file)->real; }
 
+// Counts a write or truncation of a WAL file that the platform completed,
+// after it returned: a WalDurability::Sync that sees the count starts its
+// sync after the change reached the file.
+void CountChange(GatherFile* f) {
+  if (f->wal != nullptr) f->wal->shared->changes.fetch_add(1, std::memory_order_release);
+}
+
 // Hands the gathered bytes to the platform as one write. On failure they are
 // dropped: the SQLite call that asked fails, and SQLite treats them as never
 // written.
@@ -133,9 +140,7 @@ int Flush(GatherFile* f) {
     g_issued.fetch_add(1, std::memory_order_relaxed);
   }
   gathered.clear();
-  // Counted after the write, so that a WalDurability::Sync that sees the
-  // count starts its sync after the bytes reached the file.
-  if (rc == SQLITE_OK) f->wal->shared->changes.fetch_add(1, std::memory_order_release);
+  if (rc == SQLITE_OK) CountChange(f);
   return rc;
 }
 
@@ -193,9 +198,7 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   GatherFile* f = Of(file);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   const int rc = Noted([&] { return f->real->pMethods->xTruncate(f->real, size); });
-  if (rc == SQLITE_OK && f->wal != nullptr) {
-    f->wal->shared->changes.fetch_add(1, std::memory_order_release);
-  }
+  if (rc == SQLITE_OK) CountChange(f);
   return rc;
 }
 
