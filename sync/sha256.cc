@@ -44,6 +44,21 @@ absl::Status FileError(int err, const std::string& path, absl::string_view what)
   }
 }
 
+// SHA-256 fetched from OpenSSL's default provider once per process.
+// EVP_sha256() hands back a legacy method that every EVP_DigestInit_ex call
+// resolves again (EVP_MD_fetch: a name lookup, a string copy and a lock); that
+// was 3 % of the server's push writer (docs/benchmarks.md). A fetched
+// EVP_MD is reference-counted and may be shared by all threads; it is kept
+// for the life of the process.
+const EVP_MD* FetchedSha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
+  return md;
+}
+
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -51,7 +66,7 @@ struct FileCloser {
 }  // namespace
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) std::abort();
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, FetchedSha256(), nullptr) != 1) std::abort();
 }
 
 Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
