@@ -11,6 +11,7 @@
 // versioned additively) next to the columns that are queried or indexed.
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -407,7 +408,17 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
+  // Text and Blob bind without copying (SQLITE_STATIC). A value passed by
+  // reference must outlive the statement's last Step(); a temporary (a
+  // serialised message, say) is moved into the Statement, which keeps it
+  // until the end of this use. SQLite copying every bound value was a tenth
+  // of the push writer's allocations (docs/benchmarks.md).
   Statement& Text(int i, const std::string& value) {
+    sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& Text(int i, std::string&& value) {
+    if (std::string* kept = Keep(std::move(value))) return Text(i, *kept);
     sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     return *this;
   }
@@ -416,6 +427,11 @@ class Statement {
     return *this;
   }
   Statement& Blob(int i, const std::string& value) {
+    sqlite3_bind_blob(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& Blob(int i, std::string&& value) {
+    if (std::string* kept = Keep(std::move(value))) return Blob(i, *kept);
     sqlite3_bind_blob(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     return *this;
   }
@@ -456,8 +472,20 @@ class Statement {
   }
 
  private:
+  // Takes `value` into a free slot and returns it, or returns null (leaving
+  // `value` alone) when every slot is taken; the slots outlive the bindings.
+  std::string* Keep(std::string&& value) {
+    if (kept_count_ == kept_.size()) return nullptr;
+    std::string& slot = kept_[kept_count_++];
+    slot = std::move(value);
+    return &slot;
+  }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  // No statement binds more than two temporaries today.
+  std::array<std::string, 4> kept_;
+  size_t kept_count_ = 0;
 };
 
 template <typename Message>
@@ -506,17 +534,16 @@ bool GetBytes(absl::string_view* in, std::string* out) {
   return true;
 }
 
-std::string EncodeStamps(const std::map<std::string, FieldStamp>& stamps) {
-  std::string out;
-  out.reserve(stamps.size() * 96);
+// Replaces `out` with the encoded `stamps`, reusing its capacity.
+void EncodeStamps(const std::map<std::string, FieldStamp>& stamps, std::string* out) {
+  out->clear();
   for (const auto& [key, stamp] : stamps) {
-    PutBytes(&out, key);
-    PutVarint(&out, static_cast<uint64_t>(stamp.hlc.wall_ms));
-    PutVarint(&out, stamp.hlc.logical);
-    PutBytes(&out, stamp.device_id);
-    PutBytes(&out, stamp.mutation_id);
+    PutBytes(out, key);
+    PutVarint(out, static_cast<uint64_t>(stamp.hlc.wall_ms));
+    PutVarint(out, stamp.hlc.logical);
+    PutBytes(out, stamp.device_id);
+    PutBytes(out, stamp.mutation_id);
   }
-  return out;
 }
 
 absl::StatusOr<std::map<std::string, FieldStamp>> DecodeStamps(absl::string_view in) {
@@ -654,10 +681,10 @@ class SqliteTxn : public WriteTxn {
   // The writer's transaction keeps in memory what the push path reads again
   // and again: the audit log's head (AppendAudit needs it for every
   // mutation), the change log's head (AppendChange, one or two per
-  // mutation), the cases it read or wrote (a case's evidence, events and
-  // edits follow it in the same batch) and the officers it read (every
-  // mutation checks its officer; a new case, those present). The caller
-  // must call ForgetCached whenever a transaction or savepoint ends other
+  // mutation), the cases it wrote (a case's evidence, events and edits
+  // follow it in the same batch; GetCase hands a cached case over) and the
+  // officers it read (every mutation checks its officer; a new case, those
+  // present). The caller must call ForgetCached whenever a transaction or savepoint ends other
   // than by a successful RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
@@ -670,12 +697,18 @@ class SqliteTxn : public WriteTxn {
   // --- ReadTxn ---
   absl::StatusOr<std::optional<CaseRecord>> GetCase(const std::string& case_id) override {
     if (writer_caches_) {
+      // Handed over, not copied (a case and its field stamps are some fifty
+      // allocations): the caller changes it and puts it back, which caches
+      // it again; a caller that only reads it leaves the next reader to
+      // read the row, as a case not yet cached would be.
       auto it = cases_.find(case_id);
-      if (it != cases_.end()) return std::optional<CaseRecord>(it->second);
+      if (it != cases_.end()) {
+        std::optional<CaseRecord> record(std::move(it->second));
+        cases_.erase(it);
+        return record;
+      }
     }
-    ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
-    if (writer_caches_ && record) RememberCase(*record);
-    return record;
+    return ReadCase(kGetCase, case_id);
   }
   absl::StatusOr<std::optional<CaseBrief>> GetCaseBrief(const std::string& case_id) override {
     if (writer_caches_) {
@@ -919,14 +952,18 @@ class SqliteTxn : public WriteTxn {
   absl::Status PutCase(CaseRecord record) override {
     const v1::Case& c = record.value;
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
+    // Into buffers kept across calls: a case row is a kilobyte or two, and a
+    // fresh allocation that size made malloc sweep its free lists each time.
+    if (!c.SerializeToString(&case_body_)) return absl::InternalError("a case cannot be encoded");
+    EncodeStamps(record.stamps, &case_stamps_);
     stmt->Text(1, c.case_id())
         .Text(2, c.case_number())
         .Text(3, c.town_id())
         .Text(4, c.squad_id())
         .Int(5, c.state())
         .Int(6, c.created_at_ms())
-        .Blob(7, c.SerializeAsString())
-        .Blob(8, EncodeStamps(record.stamps));
+        .Blob(7, case_body_)
+        .Blob(8, case_stamps_);
     if (auto s = stmt->Run(); !s.ok()) {
       ForgetCached();
       return s;
@@ -1300,9 +1337,8 @@ class SqliteTxn : public WriteTxn {
     stmt.Int(1, static_cast<int64_t>(after)).Int(2, static_cast<int64_t>(up_to));
     for (int i = 0; i < 3; ++i) {
       // Fewer than three scopes: repeat the last (IN ignores duplicates).
-      const std::string& scope =
-          scopes.empty() ? std::string() : scopes[std::min<size_t>(i, scopes.size() - 1)];
-      stmt.Text(3 + i, scope);
+      static const std::string kNone;
+      stmt.Text(3 + i, scopes.empty() ? kNone : scopes[std::min<size_t>(i, scopes.size() - 1)]);
     }
   }
 
@@ -1444,6 +1480,9 @@ class SqliteTxn : public WriteTxn {
   bool audit_head_known_ = false;
   std::optional<uint64_t> change_head_;
   std::unordered_map<std::string, CaseRecord> cases_;
+  // PutCase's encoding buffers, reused.
+  std::string case_body_;
+  std::string case_stamps_;
   // Read through GetOfficer (absent ones too); PutOfficer drops its entry.
   std::unordered_map<std::string, std::optional<v1::Officer>> officers_;
 };
