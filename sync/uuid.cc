@@ -1,7 +1,5 @@
 #include "sync/uuid.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "sync/hlc.h"
+#include "sync/random.h"
 #include "sync/sha256.h"
 
 namespace palm::sync {
@@ -31,12 +30,6 @@ Monotonic& State() {
   return *state;
 }
 
-void RandomBytes(uint8_t* out, size_t size) {
-  // RAND_bytes fails only when the CSPRNG cannot be seeded; an id made from
-  // predictable bits would collide across devices, so do not carry on.
-  if (RAND_bytes(out, static_cast<int>(size)) != 1) std::abort();
-}
-
 }  // namespace
 
 std::string NewUuidV7() { return NewUuidV7(SystemNowMs()); }
@@ -44,7 +37,9 @@ std::string NewUuidV7() { return NewUuidV7(SystemNowMs()); }
 std::string NewUuidV7(int64_t unix_ms) {
   unix_ms = std::clamp<int64_t>(unix_ms, 0, kMaxUnixMs);
   std::array<uint8_t, 16> bytes;
-  RandomBytes(bytes.data(), bytes.size());
+  // The CSPRNG fails only when it cannot be seeded; an id made from
+  // predictable bits would collide across devices, so do not carry on.
+  if (!RandomBytes(bytes.data(), bytes.size())) std::abort();
 
   int64_t ms = unix_ms;
   // Seed with 11 random bits so there is room to count up.

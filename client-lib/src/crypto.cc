@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "sync/random.h"
+
 namespace palm::internal {
 namespace {
 
@@ -18,6 +20,17 @@ struct CtxFree {
 };
 using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
+// AES-256-GCM fetched from OpenSSL's default provider once per process:
+// EVP_aes_256_gcm() hands back a legacy method that every EVP_*Init_ex call
+// resolves again (a name lookup and a lock per seal). A fetched EVP_CIPHER is
+// reference-counted and may be shared by all threads; it is kept for the life
+// of the process. Null if the provider has no AES-256-GCM, which makes every
+// seal and open fail with INTERNAL.
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
 }  // namespace
 
 Aead::~Aead() { OPENSSL_cleanse(key_.data(), key_.size()); }
@@ -27,10 +40,11 @@ absl::StatusOr<std::string> Aead::Seal(absl::string_view plaintext, absl::string
   auto* bytes = reinterpret_cast<unsigned char*>(out.data());
   bytes[0] = kVersion;
   unsigned char* nonce = bytes + 1;
-  if (RAND_bytes(nonce, kNonceSize) != 1) return absl::InternalError("RAND_bytes failed");
+  if (!sync::RandomBytes(nonce, kNonceSize)) return absl::InternalError("RAND_bytes failed");
   CtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
+  if (!ctx || Aes256Gcm() == nullptr ||
+      EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, key_.data(), nonce) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len,
                         reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
@@ -56,8 +70,8 @@ absl::StatusOr<std::string> Aead::Open(absl::string_view sealed, absl::string_vi
   int len = 0;
   std::array<unsigned char, kTagSize> tag;
   std::copy(bytes + 1 + kNonceSize + text_size, bytes + sealed.size(), tag.begin());
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), bytes + 1) != 1 ||
+  if (!ctx || Aes256Gcm() == nullptr ||
+      EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, key_.data(), bytes + 1) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len,
                         reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
