@@ -164,6 +164,14 @@ absl::StatusOr<Statement> Db::Prepare(const char* sql) {
   return Statement(this, stmt);
 }
 
+absl::Status Db::ExecCached(const char* sql) {
+  absl::StatusOr<Statement> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  const int rc = sqlite3_step(stmt->stmt_);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
+  return Failure(db_, rc, sqlite3_errmsg(db_), "");
+}
+
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
 absl::Status Db::Error(absl::string_view context) const {
@@ -172,7 +180,7 @@ absl::Status Db::Error(absl::string_view context) const {
 }
 
 Transaction::Transaction(Db& db) : db_(db) {
-  status_ = db_.Exec("BEGIN IMMEDIATE");
+  status_ = db_.ExecCached("BEGIN IMMEDIATE");
   open_ = status_.ok();
 }
 
@@ -180,13 +188,13 @@ Transaction::~Transaction() noexcept {
   if (open_) {
     // Rolling back cannot be reported from a destructor; a failed rollback
     // leaves SQLite to roll back on the next open, which is still atomic.
-    (void)db_.Exec("ROLLBACK");
+    (void)db_.ExecCached("ROLLBACK");
   }
 }
 
 absl::Status Transaction::Commit() {
   assert(open_);
-  absl::Status status = db_.Exec("COMMIT");
+  absl::Status status = db_.ExecCached("COMMIT");
   if (status.ok()) open_ = false;
   return status;
 }

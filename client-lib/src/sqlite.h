@@ -56,6 +56,8 @@ class Statement {
   bool IsNull(int column) const;
 
  private:
+  friend class Db;  // ExecCached steps the statement itself
+
   Db* db_;
   sqlite3_stmt* stmt_;
 };
@@ -70,6 +72,11 @@ class Db {
 
   // Runs one or more statements with no parameters and no result rows.
   absl::Status Exec(const char* sql);
+
+  // Runs one statement with no parameters and no result rows, prepared once
+  // and cached like Prepare (for the BEGIN and COMMIT of every write, which
+  // Exec would parse again each time). Fails as Exec does.
+  absl::Status ExecCached(const char* sql);
 
   // Returns the cached prepared statement for `sql`, which must be a string
   // with static storage (the cache is keyed by its address).
