@@ -152,7 +152,18 @@ Json MachineInfo(const Options& options) {
   m["cores"] = std::thread::hardware_concurrency();
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) m["cores_available"] = CPU_COUNT(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    m["cores_available"] = CPU_COUNT(&set);
+    // Which ones: a run pinned with taskset to one core is only comparable
+    // with runs pinned to the same core. On a VM the disk's interrupts may
+    // all land on one core, and a writer that waits for the disk on another
+    // pays a cross-core wake-up per sync (docs/benchmarks.md, local_write).
+    std::vector<int> ids;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) ids.push_back(cpu);
+    }
+    m["cpus_available"] = ids;
+  }
   m["cpu_model"] = FileField("/proc/cpuinfo", "model name");
   std::string flags = " " + FileField("/proc/cpuinfo", "flags") + " ";
   m["cpu_sha_extensions"] = flags.find(" sha_ni ") != std::string::npos;
