@@ -411,8 +411,8 @@ class Statement {
   // Text and Blob bind without copying (SQLITE_STATIC). A value passed by
   // reference must outlive the statement's last Step(); a temporary (a
   // serialised message, say) is moved into the Statement, which keeps it
-  // until the end of this use. SQLite copying every bound value was a tenth
-  // of the push writer's allocations (docs/benchmarks.md).
+  // until the end of this use. With SQLITE_TRANSIENT, SQLite allocated and
+  // copied every bound value on the push writer (docs/benchmarks.md).
   Statement& Text(int i, const std::string& value) {
     sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     return *this;
@@ -684,8 +684,9 @@ class SqliteTxn : public WriteTxn {
   // mutation), the cases it wrote (a case's evidence, events and edits
   // follow it in the same batch; GetCase hands a cached case over) and the
   // officers it read (every mutation checks its officer; a new case, those
-  // present). The caller must call ForgetCached whenever a transaction or savepoint ends other
-  // than by a successful RELEASE, and before each transaction begins.
+  // present). The caller must call ForgetCached whenever a transaction or
+  // savepoint ends other than by a successful RELEASE, and before each
+  // transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     audit_head_known_ = false;
