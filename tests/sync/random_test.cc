@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
-#include <vector>
 
 namespace palm::sync {
 namespace {
@@ -19,8 +18,9 @@ std::string Draw(size_t size) {
 }
 
 TEST_CASE("random bytes are never handed out twice, across block refills", "[random]") {
-  // 5,000 draws of 16 bytes run through some 300 blocks; odd sizes between
-  // them make draws straddle where one block ends.
+  // 5,000 draws of 16 bytes run through some 300 blocks; the odd sizes
+  // between them shift where each block runs short, so that many draws find
+  // too few bytes left and take a fresh block.
   std::set<std::string> seen;
   for (int i = 0; i < 5000; ++i) {
     CHECK(seen.insert(Draw(16)).second);
