@@ -33,13 +33,12 @@ namespace v1 = palm::v1;
 
 // Appends a change of evidence `e`, visible in its case's town.
 absl::Status EvidenceChanged(WriteTxn& txn, const v1::Evidence& e) {
-  ASSIGN_OR_RETURN(auto record, txn.GetCase(e.case_id()));
-  if (!record) {
+  ASSIGN_OR_RETURN(auto brief, txn.GetCaseBrief(e.case_id()));
+  if (!brief) {
     return absl::DataLossError(
         absl::StrCat("evidence ", e.evidence_id(), " names case ", e.case_id(), " not on record"));
   }
-  return txn
-      .AppendChange(EntityKind::kEvidence, e.evidence_id(), TownScope(record->value.town_id()))
+  return txn.AppendChange(EntityKind::kEvidence, e.evidence_id(), TownScope(brief->town_id))
       .status();
 }
 
