@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "sync/fsync.h"
 #include "sync/sha256.h"
 
 namespace palm::server {
@@ -20,21 +21,21 @@ namespace {
 // size; 4096 covers every device we run on.
 constexpr uint64_t kBlockBytes = 4096;
 
-absl::Status Errno(absl::string_view what, const std::string& path) {
-  int err = errno;
+absl::Status ErrnoStatus(int err, absl::string_view what, const std::string& path) {
   std::string message = absl::StrCat(what, " ", path, ": ", strerror(err));
   if (err == ENOSPC) return absl::ResourceExhaustedError(message);
   if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
   return absl::InternalError(message);
 }
 
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return ErrnoStatus(errno, what, path);
+}
+
 absl::Status FsyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", dir);
-  int rc = fsync(fd);
-  absl::Status s = rc == 0 ? absl::OkStatus() : Errno("cannot fsync", dir);
-  close(fd);
-  return s;
+  const sync::FsyncFailure failure = sync::FsyncPath(dir);
+  if (failure.err == 0) return absl::OkStatus();
+  return ErrnoStatus(failure.err, absl::StrCat("cannot ", failure.step), dir);
 }
 
 // Creates `dir` (and parents) and makes the new entry durable.

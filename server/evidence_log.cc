@@ -14,6 +14,7 @@
 #include "server/merkle_store.h"
 #include "sync/evidence_entry.h"
 #include "sync/evidence_receipt.h"
+#include "sync/fsync.h"
 #include "sync/merkle.h"
 #include "sync/status_macros.h"
 
@@ -43,13 +44,10 @@ absl::Status EvidenceChanged(WriteTxn& txn, const v1::Evidence& e) {
 }
 
 absl::Status FsyncPath(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
-  int rc = fsync(fd);
-  int err = errno;
-  close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cannot fsync ", path, ": ", strerror(err)));
-  return absl::OkStatus();
+  const sync::FsyncFailure failure = sync::FsyncPath(path);
+  if (failure.err == 0) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat("cannot ", failure.step, " ", path, ": ", strerror(failure.err)));
 }
 
 }  // namespace

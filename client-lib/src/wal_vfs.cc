@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sync/fsync.h"
 
 namespace palm::internal {
 namespace {
@@ -465,15 +466,10 @@ absl::Status WalDurability::SyncFile(bool with_directory) {
   // The log's name in its directory must be on the disk too, as SQLite's own
   // first sync of a new log makes sure.
   const std::string dir = wal_->path.substr(0, wal_->path.find_last_of('/') + 1);
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    if (::fsync(fd) != 0) err = errno;
-    ::close(fd);
-  }
-  if (err != 0) {
+  const sync::FsyncFailure failure = sync::FsyncPath(dir.empty() ? "." : dir);
+  if (failure.err != 0) {
     return absl::DataLossError(absl::StrCat("sqlite: syncing the directory of ", wal_->path,
-                                            " failed (", std::strerror(err), ")"));
+                                            " failed (", std::strerror(failure.err), ")"));
   }
   return absl::OkStatus();
 }
