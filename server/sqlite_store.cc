@@ -204,6 +204,11 @@ constexpr const char* kPutCase =
     " case_number = excluded.case_number, town_id = excluded.town_id,"
     " squad_id = excluded.squad_id, state = excluded.state, body = excluded.body,"
     " stamps = '', field_stamps = excluded.field_stamps";
+// A stored case whose number, town and squad stay as they are: the row is
+// rewritten without touching the indexes over those columns (an upsert sets
+// every indexed column, so SQLite moves each index entry).
+constexpr const char* kUpdateCaseBody =
+    "UPDATE cases SET state = ?2, body = ?3, stamps = '', field_stamps = ?4 WHERE case_id = ?1";
 constexpr const char* kListCases =
     "SELECT body FROM cases WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
     " AND (?3 = 0 OR state = ?3) AND created_at_ms >= ?4 AND (?5 = 0 OR created_at_ms < ?5)"
@@ -319,6 +324,10 @@ constexpr const char* kBumpCaseNumber =
     "INSERT INTO case_number_counters(year, last) VALUES (?1, 1)"
     " ON CONFLICT(year) DO UPDATE SET last = last + 1";
 constexpr const char* kGetCaseNumber = "SELECT last FROM case_number_counters WHERE year = ?1";
+// The writer knows the counter's value: one statement instead of two.
+constexpr const char* kSetCaseNumber =
+    "INSERT INTO case_number_counters(year, last) VALUES (?1, ?2)"
+    " ON CONFLICT(year) DO UPDATE SET last = excluded.last";
 constexpr const char* kHighestSeq = "SELECT coalesce(max(server_seq), 0) FROM change_log";
 constexpr const char* kAppendChange =
     "INSERT INTO change_log(server_seq, kind, entity_id, scope) VALUES (?1, ?2, ?3, ?4)"
@@ -635,6 +644,26 @@ class Connection {
     return absl::OkStatus();
   }
 
+  // Exec for a statement run again and again (BEGIN, SAVEPOINT, COMMIT, ...):
+  // prepared once and cached by the address of `sql`, a named constant or a
+  // literal, so the writer does not parse it for every push batch. Fails
+  // exactly as Exec does.
+  absl::Status ExecCached(const char* sql, absl::string_view what) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
+      it = statements_.emplace(sql, stmt).first;
+    }
+    int rc = sqlite3_step(it->second);
+    sqlite3_reset(it->second);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
+    }
+    return absl::OkStatus();
+  }
+
   // The cached statement for `sql` (a named constant: cached by address).
   absl::StatusOr<std::unique_ptr<Statement>> Prepare(const char* sql) {
     auto it = statements_.find(sql);
@@ -680,18 +709,21 @@ class SqliteTxn : public WriteTxn {
 
   // The writer's transaction keeps in memory what the push path reads again
   // and again: the audit log's head (AppendAudit needs it for every
-  // mutation), the change log's head (AppendChange, one or two per
-  // mutation), the cases it wrote (a case's evidence, events and edits
-  // follow it in the same batch; GetCase hands a cached case over) and the
-  // officers it read (every mutation checks its officer; a new case, those
-  // present). The caller must call ForgetCached whenever a transaction or
-  // savepoint ends other than by a successful RELEASE, and before each
-  // transaction begins.
+  // mutation), the change log's head and what it logged (AppendChange, one
+  // or two per mutation), the cases it read or wrote (a case's evidence, events and
+  // edits follow it in the same batch; GetCase hands a cached case over, and
+  // PutCase rewrites a row whose indexed columns it knows unchanged without
+  // touching their indexes), the case-number counters, and the officers it
+  // read (every mutation checks its officer; a new case, those present). The caller must call
+  // ForgetCached whenever a transaction or savepoint ends other than by a successful RELEASE, and
+  // before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     audit_head_known_ = false;
     cases_.clear();
     officers_.clear();
+    case_counters_.clear();
+    logged_.clear();
     change_head_.reset();
   }
 
@@ -703,20 +735,22 @@ class SqliteTxn : public WriteTxn {
       // it again; a caller that only reads it leaves the next reader to
       // read the row, as a case not yet cached would be.
       auto it = cases_.find(case_id);
-      if (it != cases_.end()) {
-        std::optional<CaseRecord> record(std::move(it->second));
-        cases_.erase(it);
+      if (it != cases_.end() && it->second.record) {
+        std::optional<CaseRecord> record(std::move(it->second.record));
+        it->second.record.reset();
         return record;
       }
     }
-    return ReadCase(kGetCase, case_id);
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
+    if (writer_caches_ && record) RememberCaseRow(record->value, nullptr);
+    return record;
   }
   absl::StatusOr<std::optional<CaseBrief>> GetCaseBrief(const std::string& case_id) override {
     if (writer_caches_) {
       auto it = cases_.find(case_id);
       if (it != cases_.end()) {
-        const v1::Case& c = it->second.value;
-        return std::optional<CaseBrief>(CaseBrief{c.case_id(), c.case_number(), c.town_id()});
+        const CachedCase& row = it->second;
+        return std::optional<CaseBrief>(CaseBrief{case_id, row.case_number, row.town_id});
       }
     }
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseBrief));
@@ -952,24 +986,36 @@ class SqliteTxn : public WriteTxn {
   // --- WriteTxn ---
   absl::Status PutCase(CaseRecord record) override {
     const v1::Case& c = record.value;
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
     // Into buffers kept across calls: a case row is a kilobyte or two, and a
     // fresh allocation that size made malloc sweep its free lists each time.
     if (!c.SerializeToString(&case_body_)) return absl::InternalError("a case cannot be encoded");
     EncodeStamps(record.stamps, &case_stamps_);
-    stmt->Text(1, c.case_id())
-        .Text(2, c.case_number())
-        .Text(3, c.town_id())
-        .Text(4, c.squad_id())
-        .Int(5, c.state())
-        .Int(6, c.created_at_ms())
-        .Blob(7, case_body_)
-        .Blob(8, case_stamps_);
-    if (auto s = stmt->Run(); !s.ok()) {
-      ForgetCached();
-      return s;
+    absl::Status stored;
+    if (StoredWithSameKeys(c)) {
+      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kUpdateCaseBody));
+      stmt->Text(1, c.case_id()).Int(2, c.state()).Blob(3, case_body_).Blob(4, case_stamps_);
+      stored = stmt->Run();
+      if (stored.ok() && sqlite3_changes(conn_->db()) != 1) {
+        stored = absl::InternalError(
+            absl::StrCat("case ", c.case_id(), " was cached as stored but its row is missing"));
+      }
+    } else {
+      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
+      stmt->Text(1, c.case_id())
+          .Text(2, c.case_number())
+          .Text(3, c.town_id())
+          .Text(4, c.squad_id())
+          .Int(5, c.state())
+          .Int(6, c.created_at_ms())
+          .Blob(7, case_body_)
+          .Blob(8, case_stamps_);
+      stored = stmt->Run();
     }
-    if (writer_caches_) RememberCase(std::move(record));
+    if (!stored.ok()) {
+      ForgetCached();
+      return stored;
+    }
+    if (writer_caches_) RememberCaseRow(c, &record);
     return absl::OkStatus();
   }
   absl::Status PutEvidence(const v1::Evidence& e) override {
@@ -1072,6 +1118,16 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::StatusOr<int64_t> NextCaseNumber(int year) override {
+    if (writer_caches_) {
+      if (auto it = case_counters_.find(year); it != case_counters_.end()) {
+        ASSIGN_OR_RETURN(auto set, conn_->Prepare(kSetCaseNumber));
+        if (auto s = set->Int(1, year).Int(2, it->second + 1).Run(); !s.ok()) {
+          ForgetCached();
+          return s;
+        }
+        return ++it->second;
+      }
+    }
     {
       ASSIGN_OR_RETURN(auto bump, conn_->Prepare(kBumpCaseNumber));
       if (auto s = bump->Int(1, year).Run(); !s.ok()) return s;
@@ -1082,6 +1138,7 @@ class SqliteTxn : public WriteTxn {
     if (!row) return absl::InternalError("the case number counter returned nothing");
     int64_t next = stmt->ColumnInt(0);
     if (auto s = stmt->Run(); !s.ok()) return s;
+    if (writer_caches_) case_counters_[year] = next;
     return next;
   }
   absl::Status PutDeviceLog(const DeviceLogEntry& e) override {
@@ -1120,6 +1177,16 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
                                         const std::string& scope) override {
+    // Logged already by this transaction, in the same scope: it stays where
+    // it is. Every cursor any reader holds lies below the transaction's
+    // first position, and readers see the transaction whole, so moving the
+    // entry again would change nothing a pull can observe (store.h).
+    std::pair<int, std::string> key;
+    if (writer_caches_) {
+      key = {static_cast<int>(kind), entity_id};
+      auto it = logged_.find(key);
+      if (it != logged_.end() && it->second.scope == scope) return it->second.seq;
+    }
     uint64_t seq = 0;
     if (writer_caches_ && change_head_) {
       seq = *change_head_ + 1;
@@ -1136,10 +1203,13 @@ class SqliteTxn : public WriteTxn {
         .Text(3, entity_id)
         .Text(4, scope);
     if (auto s = stmt->Run(); !s.ok()) {
-      change_head_.reset();
+      ForgetCached();
       return s;
     }
-    if (writer_caches_) change_head_ = seq;
+    if (writer_caches_) {
+      change_head_ = seq;
+      logged_.insert_or_assign(std::move(key), LoggedChange{seq, scope});
+    }
     return seq;
   }
   void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
@@ -1468,10 +1538,28 @@ class SqliteTxn : public WriteTxn {
   Connection* conn_;
   std::function<void(const v1::Device&)> on_device_put_;
   std::vector<std::function<void()>> hooks_;
-  void RememberCase(CaseRecord record) {
+  // Notes that the cases row of `c` holds what `c` holds, and keeps
+  // `*record` (moved from, when given; `c` may be its value) for the next
+  // GetCase.
+  void RememberCaseRow(const v1::Case& c, CaseRecord* record) {
     if (cases_.size() >= kCachedCases) cases_.clear();
-    std::string id = record.value.case_id();
-    cases_.insert_or_assign(std::move(id), std::move(record));
+    CachedCase& row = cases_[c.case_id()];
+    row.case_number = c.case_number();
+    row.town_id = c.town_id();
+    row.squad_id = c.squad_id();
+    if (record != nullptr) {
+      row.record = std::move(*record);
+    } else {
+      row.record.reset();
+    }
+  }
+  // True when this transaction knows the row of `c` exists with the same
+  // number, town and squad (so PutCase may rewrite just the rest).
+  bool StoredWithSameKeys(const v1::Case& c) const {
+    if (!writer_caches_) return false;
+    auto it = cases_.find(c.case_id());
+    return it != cases_.end() && it->second.case_number == c.case_number() &&
+           it->second.town_id == c.town_id() && it->second.squad_id == c.squad_id();
   }
 
   static constexpr size_t kCachedCases = 4096;
@@ -1480,7 +1568,24 @@ class SqliteTxn : public WriteTxn {
   std::optional<AuditHead> audit_head_;
   bool audit_head_known_ = false;
   std::optional<uint64_t> change_head_;
-  std::unordered_map<std::string, CaseRecord> cases_;
+  // A case row this transaction read or wrote: the indexed columns the row
+  // holds, and the record itself unless GetCase has handed it out.
+  struct CachedCase {
+    std::string case_number;
+    std::string town_id;
+    std::string squad_id;
+    std::optional<CaseRecord> record;
+  };
+  std::unordered_map<std::string, CachedCase> cases_;
+  // The change-log position and scope of each entity this transaction logged
+  // (AppendChange).
+  struct LoggedChange {
+    uint64_t seq;
+    std::string scope;
+  };
+  std::map<std::pair<int, std::string>, LoggedChange> logged_;
+  // The last case number of each year, once read (NextCaseNumber).
+  std::map<int, int64_t> case_counters_;
   // PutCase's encoding buffers, reused.
   std::string case_body_;
   std::string case_stamps_;
@@ -1708,20 +1813,20 @@ class SqliteStore : public ServerStore {
     std::vector<absl::Status> results(group.size());
     std::vector<std::function<void()>> hooks;
     txn.ForgetCached();
-    absl::Status commit = writer_->Exec("BEGIN IMMEDIATE", "starting a write transaction");
+    absl::Status commit = writer_->ExecCached("BEGIN IMMEDIATE", "starting a write transaction");
     if (commit.ok()) {
       for (size_t i = 0; i < group.size(); ++i) {
-        absl::Status s = writer_->Exec("SAVEPOINT unit", "opening a savepoint");
+        absl::Status s = writer_->ExecCached("SAVEPOINT unit", "opening a savepoint");
         if (s.ok()) {
           s = group[i].work(txn);
           auto unit_hooks = txn.TakeHooks();
           if (s.ok()) {
-            s = writer_->Exec("RELEASE unit", "releasing a savepoint");
+            s = writer_->ExecCached("RELEASE unit", "releasing a savepoint");
             for (auto& h : unit_hooks) hooks.push_back(std::move(h));
           } else {
             txn.ForgetCached();
-            absl::Status undo = writer_->Exec("ROLLBACK TO unit", "rolling back a unit");
-            if (undo.ok()) undo = writer_->Exec("RELEASE unit", "releasing a savepoint");
+            absl::Status undo = writer_->ExecCached("ROLLBACK TO unit", "rolling back a unit");
+            if (undo.ok()) undo = writer_->ExecCached("RELEASE unit", "releasing a savepoint");
             if (!undo.ok()) {
               commit = undo;
               break;
@@ -1730,7 +1835,7 @@ class SqliteStore : public ServerStore {
         }
         results[i] = s;
       }
-      if (commit.ok()) commit = writer_->Exec("COMMIT", "committing");
+      if (commit.ok()) commit = writer_->ExecCached("COMMIT", "committing");
       if (!commit.ok()) {
         txn.ForgetCached();
         sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -1755,10 +1860,10 @@ class SqliteStore : public ServerStore {
         item = std::move(reads_.front());
         reads_.pop_front();
       }
-      absl::Status s = conn->Exec("BEGIN", "starting a read transaction");
+      absl::Status s = conn->ExecCached("BEGIN", "starting a read transaction");
       if (s.ok()) {
         s = item.work(txn);
-        absl::Status end = conn->Exec("COMMIT", "ending a read transaction");
+        absl::Status end = conn->ExecCached("COMMIT", "ending a read transaction");
         if (s.ok()) s = end;
       }
       item.done(s);

@@ -351,7 +351,10 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status PutRejectedReview(const DeviceLogEntry& entry) = 0;
 
   // Appends a change of entity (`kind`, `entity_id`) visible in `scope` to the
-  // change log and returns its server_seq.
+  // change log and returns its server_seq. An entity this transaction has
+  // already logged in the same scope may keep the position it got (and that
+  // position is returned): every reader's cursor lies below it, and readers
+  // see the transaction whole, so no pull can tell the difference.
   virtual absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
                                                 const std::string& scope) = 0;
 

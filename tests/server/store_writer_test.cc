@@ -159,6 +159,102 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
   REQUIRE(store->Close().ok());
 }
 
+// The value of `value`, or T{} after keeping its failure in `*first` (the
+// first one only), so that a unit can go on and report all it saw.
+template <typename T>
+T Keep(absl::StatusOr<T> value, absl::Status* first) {
+  if (!value.ok()) {
+    if (first->ok()) *first = value.status();
+    return T{};
+  }
+  return *std::move(value);
+}
+
+TEST_CASE("the writer logs an entity once per transaction and rewrites a known case in place") {
+  TempDir dir;
+  auto store = OpenStore(dir.File("data"));
+  const std::vector<std::string> town{TownScope("town-a")};
+  // Three units behind a slow one share one group transaction.
+  auto slow = Submit(*store, [](WriteTxn&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+  uint64_t case_at = 0, event_at = 0, case_again = 0, head_in_txn = 0;
+  int64_t first_number = 0, second_number = 0, after_rollback = 0;
+  auto first = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+    absl::Status s;
+    s.Update(txn.PutCase(Case("one")));
+    case_at = Keep(txn.AppendChange(EntityKind::kCase, "case-1", town[0]), &s);
+    event_at = Keep(txn.AppendChange(EntityKind::kEvent, "event-1", town[0]), &s);
+    // The case again, same number and town: rewritten in place, and its
+    // change stays where this transaction put it.
+    std::optional<CaseRecord> record = Keep(txn.GetCase("case-1"), &s);
+    if (!record) return absl::NotFoundError("case-1 was not read back");
+    record->value.set_description("two");
+    s.Update(txn.PutCase(*std::move(record)));
+    case_again = Keep(txn.AppendChange(EntityKind::kCase, "case-1", town[0]), &s);
+    head_in_txn = Keep(txn.HighestServerSeq(), &s);
+    first_number = Keep(txn.NextCaseNumber(2026), &s);
+    return s;
+  });
+  auto failing = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+    absl::Status s;
+    second_number = Keep(txn.NextCaseNumber(2026), &s);
+    return s.ok() ? absl::AbortedError("the unit fails after taking a number") : s;
+  });
+  std::string rewritten;
+  auto after = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+    absl::Status s;
+    after_rollback = Keep(txn.NextCaseNumber(2026), &s);
+    // Read from the table (the rollback emptied the writer's memory).
+    std::optional<CaseRecord> record = Keep(txn.GetCase("case-1"), &s);
+    if (record) rewritten = record->value.description() + " " + record->value.case_number();
+    // A new number: the full upsert, which moves the case's index entries.
+    s.Update(txn.PutCase(Case("three")));
+    return s;
+  });
+  REQUIRE(slow.get().ok());
+  REQUIRE(first.get().ok());
+  CHECK(failing.get().code() == absl::StatusCode::kAborted);
+  REQUIRE(after.get().ok());
+  CHECK(event_at == case_at + 1);
+  CHECK(case_again == case_at);
+  CHECK(head_in_txn == event_at);
+  CHECK(first_number == 1);
+  CHECK(second_number == 2);
+  CHECK(after_rollback == 2);
+  CHECK(rewritten == "two one-number");
+
+  // A later transaction moves the case to the head.
+  uint64_t moved = 0;
+  REQUIRE(Submit(*store, [&](WriteTxn& txn) -> absl::Status {
+            absl::Status s;
+            moved = Keep(txn.AppendChange(EntityKind::kCase, "case-1", town[0]), &s);
+            return s;
+          }).get() == absl::OkStatus());
+  CHECK(moved == event_at + 1);
+
+  uint64_t up_to_event = 0, all = 0;
+  std::optional<CaseRecord> stored, by_old_number, by_new_number;
+  REQUIRE(Read(*store, [&](ReadTxn& txn) -> absl::Status {
+            absl::Status s;
+            up_to_event = Keep(txn.CountChanges(0, event_at, town), &s);
+            all = Keep(txn.CountChanges(0, moved, town), &s);
+            stored = Keep(txn.GetCase("case-1"), &s);
+            by_old_number = Keep(txn.GetCaseByNumber("one-number"), &s);
+            by_new_number = Keep(txn.GetCaseByNumber("three-number"), &s);
+            return s;
+          }) == absl::OkStatus());
+  CHECK(up_to_event == 1);  // the event; the case has moved past it
+  CHECK(all == 2);
+  REQUIRE(stored.has_value());
+  CHECK(stored->value.description() == "three");
+  CHECK_FALSE(by_old_number.has_value());
+  REQUIRE(by_new_number.has_value());
+  CHECK(by_new_number->value.case_id() == "case-1");
+  REQUIRE(store->Close().ok());
+}
+
 v1::Officer Officer(const std::string& id, bool active) {
   v1::Officer o;
   o.set_officer_id(id);
