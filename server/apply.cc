@@ -1,5 +1,6 @@
 #include "server/apply.h"
 
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <set>
@@ -64,6 +65,9 @@ struct Apply {
   // A write the server makes itself (ResolveConflict restoring a losing
   // value): it always wins and loses nothing worth a conflict row.
   bool server_write = false;
+  // The caller's sequence numbers above this one were recorded by this push
+  // batch, at now_ms (ApplyBatch); none when unset.
+  uint64_t recorded_now_after = UINT64_MAX;
 
   const v1::Mutation& m() const { return prepared.mutation; }
 
@@ -538,7 +542,9 @@ absl::Status ApplyAddEvidence(Apply& a) {
   // Merkle leaf (committed with the record), a file already stored. ---
   e.set_integrated_at_ms(a.now_ms);
   int64_t previous_push_ms = 0;
-  if (a.m().device_seq() > 1) {
+  // A previous mutation recorded by this batch was recorded now: nothing to
+  // look up.
+  if (a.m().device_seq() > 1 && a.m().device_seq() - 1 <= a.recorded_now_after) {
     ASSIGN_OR_RETURN(std::optional<DeviceLogEntry> before,
                      a.txn.GetDeviceLog(a.caller.device_id, a.m().device_seq() - 1));
     // The previous mutation was acknowledged in an earlier sync (more than
@@ -1055,6 +1061,7 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
       result.set_outcome(v1::OUTCOME_APPLIED);
       result.set_hlc_clamped(p.hlc_clamped);
       Apply a{txn, matters, caller, options, p, now_ms, &result};
+      a.recorded_now_after = first_acked;
       // Every operation checks all its rules before its first write, so a
       // refusal leaves nothing behind.
       absl::Status applied = ApplyOperation(a);
