@@ -709,11 +709,12 @@ class SqliteTxn : public WriteTxn {
 
   // The writer's transaction keeps in memory what the push path reads again
   // and again: the audit log's head (AppendAudit needs it for every
-  // mutation), the change log's head and what it logged (AppendChange, one
-  // or two per mutation), the cases it read or wrote (a case's evidence, events and
+  // mutation), the change log's head (AppendChange, one or two per
+  // mutation), the cases it read or wrote (a case's evidence, events and
   // edits follow it in the same batch; GetCase hands a cached case over, and
   // PutCase rewrites a row whose indexed columns it knows unchanged without
-  // touching their indexes), the case-number counters, and the officers it
+  // touching their indexes, and AppendChange leaves a case it logged where
+  // it is), the case-number counters, and the officers it
   // read (every mutation checks its officer; a new case, those present). The caller must call
   // ForgetCached whenever a transaction or savepoint ends other than by a successful RELEASE, and
   // before each transaction begins.
@@ -723,7 +724,6 @@ class SqliteTxn : public WriteTxn {
     cases_.clear();
     officers_.clear();
     case_counters_.clear();
-    logged_.clear();
     change_head_.reset();
   }
 
@@ -1177,15 +1177,19 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<uint64_t> AppendChange(EntityKind kind, const std::string& entity_id,
                                         const std::string& scope) override {
-    // Logged already by this transaction, in the same scope: it stays where
-    // it is. Every cursor any reader holds lies below the transaction's
-    // first position, and readers see the transaction whole, so moving the
-    // entry again would change nothing a pull can observe (store.h).
-    std::pair<int, std::string> key;
-    if (writer_caches_) {
-      key = {static_cast<int>(kind), entity_id};
-      auto it = logged_.find(key);
-      if (it != logged_.end() && it->second.scope == scope) return it->second.seq;
+    // A case logged already by this transaction, in the same scope, stays
+    // where it is: every cursor any reader holds lies below the
+    // transaction's first position, and readers see the transaction whole,
+    // so moving the entry again would change nothing a pull can observe
+    // (store.h). Cases are what one batch changes again and again (edits,
+    // moves, tickets); the case cache holds the position.
+    CachedCase* cached = nullptr;
+    if (writer_caches_ && kind == EntityKind::kCase) {
+      auto it = cases_.find(entity_id);
+      if (it != cases_.end()) {
+        cached = &it->second;
+        if (cached->logged_seq != 0 && cached->logged_scope == scope) return cached->logged_seq;
+      }
     }
     uint64_t seq = 0;
     if (writer_caches_ && change_head_) {
@@ -1208,7 +1212,10 @@ class SqliteTxn : public WriteTxn {
     }
     if (writer_caches_) {
       change_head_ = seq;
-      logged_.insert_or_assign(std::move(key), LoggedChange{seq, scope});
+      if (cached != nullptr) {
+        cached->logged_seq = seq;
+        cached->logged_scope = scope;
+      }
     }
     return seq;
   }
@@ -1569,21 +1576,17 @@ class SqliteTxn : public WriteTxn {
   bool audit_head_known_ = false;
   std::optional<uint64_t> change_head_;
   // A case row this transaction read or wrote: the indexed columns the row
-  // holds, and the record itself unless GetCase has handed it out.
+  // holds, the record itself unless GetCase has handed it out, and where
+  // this transaction logged the case (AppendChange), if it did.
   struct CachedCase {
     std::string case_number;
     std::string town_id;
     std::string squad_id;
     std::optional<CaseRecord> record;
+    uint64_t logged_seq = 0;
+    std::string logged_scope;
   };
   std::unordered_map<std::string, CachedCase> cases_;
-  // The change-log position and scope of each entity this transaction logged
-  // (AppendChange).
-  struct LoggedChange {
-    uint64_t seq;
-    std::string scope;
-  };
-  std::map<std::pair<int, std::string>, LoggedChange> logged_;
   // The last case number of each year, once read (NextCaseNumber).
   std::map<int, int64_t> case_counters_;
   // PutCase's encoding buffers, reused.
@@ -1977,6 +1980,12 @@ class SqliteStore : public ServerStore {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerStore>> OpenSqliteStore(const StoreOptions& options) {
+  // SQLite keeps allocation statistics behind a global mutex on every
+  // malloc and free unless told not to; nothing here reads them. Possible
+  // only before SQLite initialises, so a process that used SQLite first
+  // (a test binary) keeps them: SQLITE_MISUSE then, and nothing changes.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   auto store = std::make_unique<SqliteStore>();
   if (absl::Status s = store->Open(options); !s.ok()) return s;
   return store;
