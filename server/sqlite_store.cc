@@ -1980,12 +1980,6 @@ class SqliteStore : public ServerStore {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerStore>> OpenSqliteStore(const StoreOptions& options) {
-  // SQLite keeps allocation statistics behind a global mutex on every
-  // malloc and free unless told not to; nothing here reads them. Possible
-  // only before SQLite initialises, so a process that used SQLite first
-  // (a test binary) keeps them: SQLITE_MISUSE then, and nothing changes.
-  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  (void)memstatus_off;
   auto store = std::make_unique<SqliteStore>();
   if (absl::Status s = store->Open(options); !s.ok()) return s;
   return store;
