@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "palm/v1/sync.grpc.pb.h"
 #include "sync/hlc.h"
@@ -349,6 +350,8 @@ std::vector<Json> RunPushBench(const BenchContext& context) {
     }
     for (auto& t : threads) t.join();
     double seconds = clock.Seconds();
+    Progress(absl::StrCat("push: run ", run + 1, "/", runs, " pushed in ",
+                          absl::StrFormat("%.2f", seconds), " s"));
     if (failed) return fail(absl::InternalError(error));
     if (applied != static_cast<int>(total)) {
       return fail(absl::InternalError(
