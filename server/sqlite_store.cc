@@ -711,13 +711,13 @@ class SqliteTxn : public WriteTxn {
   // and again: the audit log's head (AppendAudit needs it for every
   // mutation), the change log's head (AppendChange, one or two per
   // mutation), the cases it read or wrote (a case's evidence, events and
-  // edits follow it in the same batch; GetCase hands a cached case over, and
+  // edits follow it in the same batch; GetCase hands a cached case over,
   // PutCase rewrites a row whose indexed columns it knows unchanged without
   // touching their indexes, and AppendChange leaves a case it logged where
-  // it is), the case-number counters, and the officers it
-  // read (every mutation checks its officer; a new case, those present). The caller must call
-  // ForgetCached whenever a transaction or savepoint ends other than by a successful RELEASE, and
-  // before each transaction begins.
+  // it is), the case-number counters, and the officers it read (every
+  // mutation checks its officer; a new case, those present). The caller
+  // must call ForgetCached whenever a transaction or savepoint ends other
+  // than by a successful RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     audit_head_known_ = false;
