@@ -649,31 +649,23 @@ class Connection {
   // literal, so the writer does not parse it for every push batch. Fails
   // exactly as Exec does.
   absl::Status ExecCached(const char* sql, absl::string_view what) {
-    auto it = statements_.find(sql);
-    if (it == statements_.end()) {
-      sqlite3_stmt* stmt = nullptr;
-      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
-      it = statements_.emplace(sql, stmt).first;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = Cached(sql, &stmt);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+      if (rc == SQLITE_DONE || rc == SQLITE_ROW) return absl::OkStatus();
     }
-    int rc = sqlite3_step(it->second);
-    sqlite3_reset(it->second);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-      return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
-    }
-    return absl::OkStatus();
+    return SqliteError(db_, rc, absl::StrCat(path_, ": ", what));
   }
 
   // The cached statement for `sql` (a named constant: cached by address).
   absl::StatusOr<std::unique_ptr<Statement>> Prepare(const char* sql) {
-    auto it = statements_.find(sql);
-    if (it == statements_.end()) {
-      sqlite3_stmt* stmt = nullptr;
-      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("preparing ", sql));
-      it = statements_.emplace(sql, stmt).first;
+    sqlite3_stmt* stmt = nullptr;
+    if (int rc = Cached(sql, &stmt); rc != SQLITE_OK) {
+      return SqliteError(db_, rc, absl::StrCat("preparing ", sql));
     }
-    return std::make_unique<Statement>(db_, it->second);
+    return std::make_unique<Statement>(db_, stmt);
   }
 
   sqlite3* db() const { return db_; }
@@ -683,6 +675,19 @@ class Connection {
   sqlite3* db_ = nullptr;
   std::string path_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+
+  // Sets `*stmt` to the statement for `sql`, preparing and caching it on
+  // first use; returns SQLite's result code.
+  int Cached(const char* sql, sqlite3_stmt** stmt) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+      if (rc != SQLITE_OK) return rc;
+      it = statements_.emplace(sql, *stmt).first;
+    }
+    *stmt = it->second;
+    return SQLITE_OK;
+  }
 };
 
 #define PALM_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
