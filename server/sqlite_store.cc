@@ -719,8 +719,11 @@ class SqliteTxn : public WriteTxn {
   // edits follow it in the same batch; GetCase hands a cached case over,
   // PutCase rewrites a row whose indexed columns it knows unchanged without
   // touching their indexes, and AppendChange leaves a case it logged where
-  // it is), the case-number counters, and the officers it read (every
-  // mutation checks its officer; a new case, those present). The caller
+  // it is), the case-number counters, the officers it read (every
+  // mutation checks its officer; a new case, those present), and the
+  // evidence log's size and right edge (each evidence appends a leaf, which
+  // reads the log's size and the left sibling of every subtree it
+  // completes). The caller
   // must call ForgetCached whenever a transaction or savepoint ends other
   // than by a successful RELEASE, and before each transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
@@ -730,6 +733,8 @@ class SqliteTxn : public WriteTxn {
     officers_.clear();
     case_counters_.clear();
     change_head_.reset();
+    log_size_.reset();
+    for (LogEdgeNode& node : log_edge_) node.known = false;
   }
 
   // --- ReadTxn ---
@@ -1311,6 +1316,10 @@ class SqliteTxn : public WriteTxn {
   }
   // --- Evidence log (issue 6). ---
   absl::StatusOr<std::optional<std::string>> GetLogNode(uint32_t level, uint64_t index) override {
+    if (writer_caches_ && level < log_edge_.size() && log_edge_[level].known &&
+        log_edge_[level].index == index) {
+      return std::optional<std::string>(log_edge_[level].hash);
+    }
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogNode));
     stmt->Int(1, level).Int(2, static_cast<int64_t>(index));
     ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -1318,9 +1327,12 @@ class SqliteTxn : public WriteTxn {
     return std::optional<std::string>(stmt->ColumnBlob(0));
   }
   absl::StatusOr<uint64_t> LogSize() override {
+    if (writer_caches_ && log_size_) return *log_size_;
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogSize));
     ASSIGN_OR_RETURN(bool row, stmt->Step());
-    return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
+    const uint64_t size = row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
+    if (writer_caches_) log_size_ = size;
+    return size;
   }
   absl::StatusOr<std::optional<LogLeaf>> GetLogLeaf(uint64_t leaf_index) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeaf));
@@ -1363,7 +1375,16 @@ class SqliteTxn : public WriteTxn {
   absl::Status PutLogNode(uint32_t level, uint64_t index, const std::string& hash) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogNode));
     stmt->Int(1, level).Int(2, static_cast<int64_t>(index)).Blob(3, hash);
-    return stmt->Run();
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    // A left child (even index) is the sibling the append that completes
+    // its parent will read.
+    if (writer_caches_ && level < log_edge_.size() && (index & 1) == 0) {
+      LogEdgeNode& node = log_edge_[level];
+      node.known = true;
+      node.index = index;
+      node.hash.assign(hash);
+    }
+    return absl::OkStatus();
   }
   absl::Status PutLogLeaf(const LogLeaf& leaf) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogLeaf));
@@ -1371,7 +1392,15 @@ class SqliteTxn : public WriteTxn {
         .Text(2, leaf.evidence_id)
         .Text(3, leaf.sha256)
         .Blob(4, leaf.entry);
-    return stmt->Run();
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    // The log grows by one at its end; any other index leaves its size to
+    // be read again.
+    if (log_size_ && leaf.leaf_index == *log_size_) {
+      ++*log_size_;
+    } else {
+      log_size_.reset();
+    }
+    return absl::OkStatus();
   }
   absl::Status PutTreeHead(const v1::SignedTreeHead& head) override {
     ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTreeHead));
@@ -1597,6 +1626,16 @@ class SqliteTxn : public WriteTxn {
   // PutCase's encoding buffers, reused.
   std::string case_body_;
   std::string case_stamps_;
+  // The evidence log's size and, per level, the last left child (even
+  // index) put: the right edge of the tree, which is all a Merkle append
+  // reads (the left sibling of each subtree it completes).
+  struct LogEdgeNode {
+    bool known = false;
+    uint64_t index = 0;
+    std::string hash;
+  };
+  std::optional<uint64_t> log_size_;
+  std::array<LogEdgeNode, 64> log_edge_;
   // Read through GetOfficer (absent ones too); PutOfficer drops its entry.
   std::unordered_map<std::string, std::optional<v1::Officer>> officers_;
 };

@@ -12,8 +12,13 @@
 #include <thread>
 
 #include "server/audit.h"
+#include "server/evidence_log.h"
+#include "server/merkle_store.h"
 #include "server/store.h"
 #include "support/temp_dir.h"
+#include "sync/evidence_entry.h"
+#include "sync/merkle.h"
+#include "sync/sha256.h"
 
 namespace palm::server {
 namespace {
@@ -262,6 +267,88 @@ v1::Officer Officer(const std::string& id, bool active) {
   o.set_squad_id("squad-a");
   o.set_active(active);
   return o;
+}
+
+// Evidence `n` of the log test: its own content hash.
+v1::Evidence LoggedEvidence(int n) {
+  v1::Evidence e;
+  e.set_evidence_id("evidence-" + std::to_string(n));
+  e.set_case_id("case-1");
+  e.set_sha256(sync::HexEncode(sync::Sha256::Of("content " + std::to_string(n))));
+  e.set_size_bytes(1000 + n);
+  e.set_integrated_at_ms(n);
+  return e;
+}
+
+// Appends evidence `from` .. `to` - 1 to the log in `txn`, keeping the leaf
+// indices they got.
+absl::Status AppendEvidence(WriteTxn& txn, int from, int to, std::vector<uint64_t>* indices) {
+  for (int n = from; n < to; ++n) {
+    auto leaf = AppendToEvidenceLog(txn, LoggedEvidence(n), "number-1");
+    if (!leaf.ok()) return leaf.status();
+    indices->push_back(leaf->leaf_index);
+  }
+  return absl::OkStatus();
+}
+
+TEST_CASE("the writer's evidence-log edge follows its appends and never outlives a rollback") {
+  TempDir dir;
+  auto store = OpenStore(dir.File("data"));
+  std::vector<uint64_t> first, failed, after;
+  // 5 leaves, then (in one group transaction, behind a slow unit) 6 that
+  // roll back, then 6 more: the log's size and right edge the writer keeps
+  // must be those of the 5, or the 6 would land at the wrong indices, over
+  // the wrong siblings.
+  REQUIRE(Submit(*store, [&first](WriteTxn& txn) {
+            return AppendEvidence(txn, 0, 5, &first);
+          }).get() == absl::OkStatus());
+  auto slow = Submit(*store, [](WriteTxn&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+  auto failing = Submit(*store, [&failed](WriteTxn& txn) -> absl::Status {
+    if (auto s = AppendEvidence(txn, 100, 106, &failed); !s.ok()) return s;
+    return absl::AbortedError("the unit fails after appending");
+  });
+  auto next =
+      Submit(*store, [&after](WriteTxn& txn) { return AppendEvidence(txn, 5, 11, &after); });
+  REQUIRE(slow.get().ok());
+  CHECK(failing.get().code() == absl::StatusCode::kAborted);
+  REQUIRE(next.get() == absl::OkStatus());
+  CHECK(first == std::vector<uint64_t>{0, 1, 2, 3, 4});
+  CHECK(failed == std::vector<uint64_t>{5, 6, 7, 8, 9, 10});
+  CHECK(after == std::vector<uint64_t>{5, 6, 7, 8, 9, 10});
+
+  // The stored tree, read outside the writer, is the tree of those 11
+  // entries appended in order: every node, not only the root.
+  sync::InMemoryNodeStore expected_nodes;
+  sync::MerkleTree expected(&expected_nodes, 0);
+  for (int n = 0; n < 11; ++n) {
+    auto entry = sync::EntryOfEvidence(LoggedEvidence(n), "number-1");
+    REQUIRE(entry.ok());
+    REQUIRE(expected.Append(sync::EncodeEvidenceEntry(*entry)).ok());
+  }
+  uint64_t size = 0;
+  std::vector<std::string> mismatched;
+  REQUIRE(Read(*store, [&](ReadTxn& txn) -> absl::Status {
+            auto stored_size = txn.LogSize();
+            if (!stored_size.ok()) return stored_size.status();
+            size = *stored_size;
+            TxnNodeStore nodes(&txn);
+            for (uint32_t level = 0; level < 4; ++level) {
+              for (uint64_t index = 0; index < (uint64_t{11} >> level); ++index) {
+                auto stored = nodes.Get(level, index);
+                auto want = expected_nodes.Get(level, index);
+                if (!stored.ok() || !want.ok() || *stored != *want) {
+                  mismatched.push_back(std::to_string(level) + "/" + std::to_string(index));
+                }
+              }
+            }
+            return absl::OkStatus();
+          }).ok());
+  CHECK(size == 11);
+  CHECK(mismatched.empty());
+  REQUIRE(store->Close().ok());
 }
 
 TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that rolled back") {
