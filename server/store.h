@@ -396,13 +396,28 @@ class ServerStore {
   // recognised as stale.
   virtual std::string epoch() const = 0;
 
+  // How the writer may run a unit of work (SubmitWrite).
+  struct WriteOptions {
+    // `work` may run more than once, each run on a fresh transaction and
+    // from the start, with only the last run's writes kept: whatever it
+    // keeps outside the store it sets afresh on every run (a push batch
+    // resets its outcome). A group made only of such units runs without a
+    // savepoint per unit; if one of them fails, the whole group is rolled
+    // back and run again, each unit in its own savepoint.
+    bool rerunnable = false;
+  };
+
   // Queues `work` for the writer thread. The writer runs several queued units
-  // in one transaction (group commit), each inside its own savepoint: a unit
-  // returning non-OK is rolled back alone and `done` gets its status. `done`
-  // runs on the writer thread once the transaction is durable (or with the
-  // error that prevented it) and must not block. After Close(), `done` gets
+  // in one transaction (group commit); a unit returning non-OK is rolled back
+  // alone (in its own savepoint, or by running the group again without it
+  // when every unit is rerunnable) and `done` gets its status. `done` runs on
+  // the writer thread once the transaction is durable (or with the error
+  // that prevented it) and must not block. After Close(), `done` gets
   // UNAVAILABLE at once.
-  virtual void SubmitWrite(WriteWork work, Done done) = 0;
+  virtual void SubmitWrite(WriteWork work, Done done, WriteOptions options) = 0;
+  void SubmitWrite(WriteWork work, Done done) {
+    SubmitWrite(std::move(work), std::move(done), WriteOptions());
+  }
 
   // Queues `work` for a reader thread, in one read transaction (a consistent
   // snapshot); `done` runs on that thread and must not block.

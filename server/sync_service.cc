@@ -107,6 +107,10 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
     outcome_ = BatchOutcome();
     // One batch is in flight per stream: the next OnReadDone, which replaces
     // batch_ and outcome_, comes only after this one's answer was written.
+    // The work is rerunnable: it reads batch_ and the store, and starts
+    // outcome_ afresh on every run.
+    ServerStore::WriteOptions rerunnable;
+    rerunnable.rerunnable = true;
     context_->store->SubmitWrite(
         [this, options, now_ms](WriteTxn& txn) {
           outcome_ = BatchOutcome();
@@ -134,7 +138,8 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
                                  {"resend_from", outcome_.resend_from},
                                  {"acknowledged_seq", outcome_.acknowledged_seq}});
           StartWrite(&response_);
-        });
+        },
+        rerunnable);
   }
 
   void OnWriteDone(bool ok) override {

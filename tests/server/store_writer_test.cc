@@ -36,10 +36,14 @@ std::unique_ptr<ServerStore> OpenStore(const std::string& dir) {
 }
 
 // Submits `work` and returns the future of its status.
-std::future<absl::Status> Submit(ServerStore& store, ServerStore::WriteWork work) {
+std::future<absl::Status> Submit(ServerStore& store, ServerStore::WriteWork work,
+                                 bool rerunnable = false) {
   auto done = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> result = done->get_future();
-  store.SubmitWrite(std::move(work), [done](absl::Status s) { done->set_value(s); });
+  ServerStore::WriteOptions options;
+  options.rerunnable = rerunnable;
+  store.SubmitWrite(
+      std::move(work), [done](absl::Status s) { done->set_value(s); }, options);
   return result;
 }
 
@@ -348,6 +352,97 @@ TEST_CASE("the writer's evidence-log edge follows its appends and never outlives
           }).ok());
   CHECK(size == 11);
   CHECK(mismatched.empty());
+  REQUIRE(store->Close().ok());
+}
+
+// A unit that counts its runs, stores case `id` with its change-log entry
+// and audit entry, and then fails with ABORTED when `fail`.
+ServerStore::WriteWork CountedUnit(const std::string& id, int* runs, bool fail = false) {
+  return [id, runs, fail](WriteTxn& txn) -> absl::Status {
+    ++*runs;
+    CaseRecord record = Case(id);
+    record.value.set_case_id(id);
+    if (auto s = txn.PutCase(record); !s.ok()) return s;
+    if (auto seq = txn.AppendChange(EntityKind::kCase, id, TownScope("town-a")); !seq.ok()) {
+      return seq.status();
+    }
+    if (auto s = AppendAudit(txn, 1, "test", "case.put", id, std::string("{}")); !s.ok()) return s;
+    if (fail) return absl::AbortedError(id + " fails after writing");
+    return absl::OkStatus();
+  };
+}
+
+// Whether case `id` is stored, read outside the writer.
+bool Stored(ServerStore& store, const std::string& id) {
+  bool found = false;
+  REQUIRE(Read(store, [&](ReadTxn& txn) -> absl::Status {
+            auto brief = txn.GetCaseBrief(id);
+            if (!brief.ok()) return brief.status();
+            found = brief->has_value();
+            return absl::OkStatus();
+          }).ok());
+  return found;
+}
+
+TEST_CASE("a group of rerunnable units loses only the unit that fails, and stores the rest once") {
+  TempDir dir;
+  auto store = OpenStore(dir.File("data"));
+  auto slow = Submit(*store, [](WriteTxn&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+
+  SECTION("every unit rerunnable: the group runs once more, each unit in a savepoint") {
+    int a_runs = 0, b_runs = 0, c_runs = 0;
+    auto a = Submit(*store, CountedUnit("case-a", &a_runs), /*rerunnable=*/true);
+    auto b = Submit(*store, CountedUnit("case-b", &b_runs, /*fail=*/true), true);
+    auto c = Submit(*store, CountedUnit("case-c", &c_runs), true);
+    REQUIRE(slow.get().ok());
+    CHECK(a.get() == absl::OkStatus());
+    absl::Status failed = b.get();
+    CHECK(failed.code() == absl::StatusCode::kAborted);
+    CHECK(failed.message() == "case-b fails after writing");
+    CHECK(c.get() == absl::OkStatus());
+    // Without savepoints first (a, then b fails and all is rolled back),
+    // then with them: a, b rolled back alone, c.
+    CHECK(a_runs == 2);
+    CHECK(b_runs == 2);
+    CHECK(c_runs == 1);
+    CHECK(Stored(*store, "case-a"));
+    CHECK_FALSE(Stored(*store, "case-b"));
+    CHECK(Stored(*store, "case-c"));
+    // Each kept unit's audit entry is in the chain once: a and c.
+    AuditVerdict verdict = Verify(*store);
+    INFO(verdict.problem);
+    CHECK(verdict.ok);
+    CHECK(verdict.entries == 2);
+  }
+
+  SECTION("a group that succeeds runs each unit once") {
+    int a_runs = 0, c_runs = 0;
+    auto a = Submit(*store, CountedUnit("case-a", &a_runs), true);
+    auto c = Submit(*store, CountedUnit("case-c", &c_runs), true);
+    REQUIRE(slow.get().ok());
+    CHECK(a.get() == absl::OkStatus());
+    CHECK(c.get() == absl::OkStatus());
+    CHECK(a_runs == 1);
+    CHECK(c_runs == 1);
+    CHECK(Verify(*store).entries == 2);
+  }
+
+  SECTION("a unit that is not rerunnable runs once, in a savepoint, beside one that fails") {
+    int once_runs = 0, b_runs = 0;
+    auto once = Submit(*store, CountedUnit("case-a", &once_runs));
+    auto b = Submit(*store, CountedUnit("case-b", &b_runs, /*fail=*/true), true);
+    REQUIRE(slow.get().ok());
+    CHECK(once.get() == absl::OkStatus());
+    CHECK(b.get().code() == absl::StatusCode::kAborted);
+    CHECK(once_runs == 1);
+    CHECK(b_runs == 1);
+    CHECK(Stored(*store, "case-a"));
+    CHECK_FALSE(Stored(*store, "case-b"));
+    CHECK(Verify(*store).entries == 1);
+  }
   REQUIRE(store->Close().ok());
 }
 
