@@ -10,12 +10,11 @@
 # PALM_ABLATE; the product never carries it. Then it runs
 # tools/bench/writer-cpu.sh once per configuration per round, alternating:
 #   none           nothing skipped (the baseline, same binary)
-#   savepoints     no SAVEPOINT/RELEASE around each push batch
 #   audit          no audit_log row (the entry is still built and hashed)
 #   device-log     no device_log row and no mutation-id lookup (idempotency)
 #   change-log     no change_log row (positions are still counted)
 #   evidence-log   no Merkle leaf, nodes or log size
-#   all            the five above: entity rows and validation only
+#   all            the four above: entity rows and validation only
 #   store          no store work at all: each mutation answered APPLIED on
 #                  the writer thread (gRPC, parsing, digests, answers only)
 # and prints each configuration's per-run figures and medians.
@@ -41,12 +40,12 @@ ninja -C "$build" palm-bench palm-server >/dev/null
 
 results=$(mktemp)
 trap 'rm -f "$results"; git -C "$src" checkout -q -f HEAD 2>/dev/null || true' EXIT
-configs=(none savepoints audit device-log change-log evidence-log all store)
+configs=(none audit device-log change-log evidence-log all store)
 for round in $(seq 1 "$rounds"); do
   for config in "${configs[@]}"; do
     case "$config" in
       none) ablate="" ;;
-      all) ablate="savepoints,audit,device-log,change-log,evidence-log" ;;
+      all) ablate="audit,device-log,change-log,evidence-log" ;;
       *) ablate="$config" ;;
     esac
     out=$(PALM_ABLATE="$ablate" tools/bench/writer-cpu.sh "$build")
