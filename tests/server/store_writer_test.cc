@@ -47,6 +47,21 @@ std::future<absl::Status> Submit(ServerStore& store, ServerStore::WriteWork work
   return result;
 }
 
+// Submits a unit that keeps the writer busy for 200 ms and returns its
+// future once it runs: the units submitted next, while it sleeps, queue up
+// and share the writer's next group transaction (and not this one's).
+std::future<absl::Status> HoldWriter(ServerStore& store) {
+  auto started = std::make_shared<std::promise<void>>();
+  std::future<void> running = started->get_future();
+  auto held = Submit(store, [started](WriteTxn&) {
+    started->set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return absl::OkStatus();
+  });
+  running.wait();
+  return held;
+}
+
 absl::Status Read(ServerStore& store, ServerStore::ReadWork work) {
   auto done = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> result = done->get_future();
@@ -100,10 +115,7 @@ TEST_CASE("a unit that rolls back leaves nothing in the writer's memory") {
 
   // The next two units queue behind a slow one, so that they share one group
   // transaction: the second runs right after the first one rolled back.
-  auto slow = Submit(*store, [](WriteTxn&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return absl::OkStatus();
-  });
+  auto slow = HoldWriter(*store);
   auto failing = Submit(*store, [](WriteTxn& txn) -> absl::Status {
     auto read = txn.GetCase("case-1");  // cached
     if (!read.ok()) return read.status();
@@ -184,10 +196,7 @@ TEST_CASE("the writer logs an entity once per transaction and rewrites a known c
   auto store = OpenStore(dir.File("data"));
   const std::vector<std::string> town{TownScope("town-a")};
   // Three units behind a slow one share one group transaction.
-  auto slow = Submit(*store, [](WriteTxn&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return absl::OkStatus();
-  });
+  auto slow = HoldWriter(*store);
   uint64_t case_at = 0, event_at = 0, case_again = 0, head_in_txn = 0;
   int64_t first_number = 0, second_number = 0, after_rollback = 0;
   auto first = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
@@ -306,10 +315,7 @@ TEST_CASE("the writer's evidence-log edge follows its appends and never outlives
   REQUIRE(Submit(*store, [&first](WriteTxn& txn) {
             return AppendEvidence(txn, 0, 5, &first);
           }).get() == absl::OkStatus());
-  auto slow = Submit(*store, [](WriteTxn&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return absl::OkStatus();
-  });
+  auto slow = HoldWriter(*store);
   auto failing = Submit(*store, [&failed](WriteTxn& txn) -> absl::Status {
     if (auto s = AppendEvidence(txn, 100, 106, &failed); !s.ok()) return s;
     return absl::AbortedError("the unit fails after appending");
@@ -387,10 +393,7 @@ bool Stored(ServerStore& store, const std::string& id) {
 TEST_CASE("a group of rerunnable units loses only the unit that fails, and stores the rest once") {
   TempDir dir;
   auto store = OpenStore(dir.File("data"));
-  auto slow = Submit(*store, [](WriteTxn&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return absl::OkStatus();
-  });
+  auto slow = HoldWriter(*store);
 
   SECTION("every unit rerunnable: the group runs once more, each unit in a savepoint") {
     int a_runs = 0, b_runs = 0, c_runs = 0;
@@ -454,10 +457,7 @@ TEST_CASE("the writer's officers follow PutOfficer and never outlive a unit that
           }).get() == absl::OkStatus());
 
   // As above: the units after the slow one share one group transaction.
-  auto slow = Submit(*store, [](WriteTxn&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return absl::OkStatus();
-  });
+  auto slow = HoldWriter(*store);
   std::optional<v1::Officer> before_put, after_put, absent, added;
   auto failing = Submit(*store, [&](WriteTxn& txn) -> absl::Status {
     if (auto s = ReadOfficer(txn, "officer-1", &before_put); !s.ok()) return s;  // now cached
