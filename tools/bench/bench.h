@@ -84,6 +84,10 @@ std::vector<Json> RunLocalWriteBench(const BenchContext& context);
 std::vector<Json> RunPushBench(const BenchContext& context);
 // bench_first_sync.cc: first_sync_rows_per_s, first_sync_peak_rss_mb (issue 4).
 std::vector<Json> RunFirstSyncBench(const BenchContext& context);
+// The child process of one first-sync device: `palm-bench --first-sync-device
+// ADDRESS SERVER_PID DIR DEVICE_ID CASES`, run by RunFirstSyncBench; prints
+// its figures (or {"error": ...}) as one JSON object on stdout.
+int FirstSyncDeviceMain(int argc, char** argv);
 // bench_upload.cc: upload_mb_per_s (issue 6).
 std::vector<Json> RunUploadBench(const BenchContext& context);
 // bench_hash.cc: hash_vs_openssl (issue 6).
