@@ -183,16 +183,20 @@ absl::StatusOr<RunFigures> FirstSyncInChild(const std::string& address, int serv
   }
   if (j.contains("error")) return absl::InternalError(j["error"].get<std::string>());
   RunFigures f;
-  f.rows_per_s = j.at("rows_per_s").get<double>();
-  f.sync_rows_per_s = j.at("sync_rows_per_s").get<double>();
-  f.rows = j.at("rows").get<uint64_t>();
-  f.pull_seconds = j.at("pull_seconds").get<double>();
-  f.sync_seconds = j.at("sync_seconds").get<double>();
-  f.baseline_rss_mib = j.at("baseline_rss_mib").get<double>();
-  f.peak_rss_mib = j.at("peak_rss_mib").get<double>();
-  f.rss_reset = j.at("rss_reset").get<bool>();
-  f.client_cpu_seconds = j.at("client_cpu_seconds").get<double>();
-  f.server_cpu_seconds = j.at("server_cpu_seconds").get<double>();
+  try {
+    f.rows_per_s = j.at("rows_per_s").get<double>();
+    f.sync_rows_per_s = j.at("sync_rows_per_s").get<double>();
+    f.rows = j.at("rows").get<uint64_t>();
+    f.pull_seconds = j.at("pull_seconds").get<double>();
+    f.sync_seconds = j.at("sync_seconds").get<double>();
+    f.baseline_rss_mib = j.at("baseline_rss_mib").get<double>();
+    f.peak_rss_mib = j.at("peak_rss_mib").get<double>();
+    f.rss_reset = j.at("rss_reset").get<bool>();
+    f.client_cpu_seconds = j.at("client_cpu_seconds").get<double>();
+    f.server_cpu_seconds = j.at("server_cpu_seconds").get<double>();
+  } catch (const Json::exception& e) {
+    return absl::InternalError(absl::StrCat("the first-sync device's figures: ", e.what()));
+  }
   return f;
 }
 
