@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <thread>
@@ -189,6 +190,11 @@ absl::StatusOr<int> PushShift(const std::string& address, const std::string& dev
   auto stub = v1::SyncService::NewStub(OwnChannel(address));
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-palm-device-id", device);
+  // A connection attempt that fails once is retried, as the client library
+  // retries a sync, rather than failing the benchmark: CI saw one device of
+  // the quick run fail "failed to connect to all addresses" on loopback.
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
   auto stream = stub->Push(&ctx);
   int applied = 0;
   for (size_t at = 0; at < shift.size(); at += kBatch) {

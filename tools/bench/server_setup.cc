@@ -167,6 +167,9 @@ absl::Status PushCases(const std::string& address, const std::string& device_id,
   auto stub = v1::SyncService::NewStub(PlainChannel(address));
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-palm-device-id", device_id);
+  // As in the push benchmark: a failed connection attempt is retried.
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
   auto stream = stub->Push(&ctx);
   sync::HybridClock clock;
   int64_t applied = 0;
