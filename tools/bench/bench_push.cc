@@ -14,7 +14,6 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <random>
 #include <thread>
@@ -30,6 +29,7 @@
 #include "sync/uuid.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/server_child.h"
+#include "tools/bench/server_setup.h"
 #include "tools/bench/util.h"
 
 namespace palm::bench {
@@ -189,12 +189,7 @@ absl::StatusOr<int> PushShift(const std::string& address, const std::string& dev
                               const std::vector<v1::Mutation>& shift) {
   auto stub = v1::SyncService::NewStub(OwnChannel(address));
   grpc::ClientContext ctx;
-  ctx.AddMetadata("x-palm-device-id", device);
-  // A connection attempt that fails once is retried, as the client library
-  // retries a sync, rather than failing the benchmark: CI saw one device of
-  // the quick run fail "failed to connect to all addresses" on loopback.
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  DevicePushContext(&ctx, device);
   auto stream = stub->Push(&ctx);
   int applied = 0;
   for (size_t at = 0; at < shift.size(); at += kBatch) {

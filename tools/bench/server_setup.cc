@@ -42,6 +42,12 @@ std::shared_ptr<grpc::Channel> PlainChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), OwnArguments());
 }
 
+void DevicePushContext(grpc::ClientContext* ctx, const std::string& device_id) {
+  ctx->AddMetadata("x-palm-device-id", device_id);
+  ctx->set_wait_for_ready(true);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+}
+
 std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address, const std::string& ca_pem,
                                           const pki::Credentials& client) {
   grpc::SslCredentialsOptions options;
@@ -166,10 +172,7 @@ absl::Status PushCases(const std::string& address, const std::string& device_id,
                        const std::string& matter, int64_t count) {
   auto stub = v1::SyncService::NewStub(PlainChannel(address));
   grpc::ClientContext ctx;
-  ctx.AddMetadata("x-palm-device-id", device_id);
-  // As in the push benchmark: a failed connection attempt is retried.
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  DevicePushContext(&ctx, device_id);
   auto stream = stub->Push(&ctx);
   sync::HybridClock clock;
   int64_t applied = 0;

@@ -20,6 +20,13 @@ namespace palm::bench {
 // A plaintext channel to `address` on its own connection.
 std::shared_ptr<grpc::Channel> PlainChannel(const std::string& address);
 
+// Readies `ctx` for a Push by `device_id`: names the device, and waits for
+// the channel to connect (up to 5 minutes) instead of failing on a first
+// refused attempt, as the client library's sync retries. CI once saw one
+// device of the quick push fail "failed to connect to all addresses" on
+// loopback from a server that was up.
+void DevicePushContext(grpc::ClientContext* ctx, const std::string& device_id);
+
 // A TLS channel to `address` trusting `ca_pem`, presenting `client`, and
 // checking the server certificate against "localhost".
 std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address, const std::string& ca_pem,
