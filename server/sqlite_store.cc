@@ -724,9 +724,9 @@ class SqliteTxn : public WriteTxn {
   // mutation checks its officer; a new case, those present), and the
   // evidence log's size and right edge (each evidence appends a leaf, which
   // reads the log's size and the left sibling of every subtree it
-  // completes). The caller
-  // must call ForgetCached whenever a transaction or savepoint ends other
-  // than by a successful RELEASE, and before each transaction begins.
+  // completes). The caller must call ForgetCached whenever a transaction or
+  // savepoint ends other than by a successful RELEASE, and before each
+  // transaction begins.
   void EnableWriterCaches() { writer_caches_ = true; }
   void ForgetCached() {
     audit_head_known_ = false;
@@ -1907,8 +1907,7 @@ class SqliteStore : public ServerStore {
           if (savepoints) s = writer_->ExecCached("RELEASE unit", "releasing a savepoint");
           for (auto& h : unit_hooks) hooks->push_back(std::move(h));
         } else if (!savepoints) {
-          txn.ForgetCached();
-          sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
+          Abandon(txn);
           return false;
         } else {
           txn.ForgetCached();
@@ -1923,11 +1922,15 @@ class SqliteStore : public ServerStore {
       (*results)[i] = s;
     }
     if (commit->ok()) *commit = writer_->ExecCached("COMMIT", "committing");
-    if (!commit->ok()) {
-      txn.ForgetCached();
-      sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
+    if (!commit->ok()) Abandon(txn);
     return true;
+  }
+
+  // Rolls back the writer's open transaction and forgets what `txn` kept
+  // of it.
+  void Abandon(SqliteTxn& txn) {
+    txn.ForgetCached();
+    sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
 
   void ReaderLoop(Connection* conn) {
