@@ -23,18 +23,9 @@ namespace {
 
 namespace v1 = palm::v1;
 
-#define EVLOG_CONCAT_INNER(a, b) a##b
-#define EVLOG_CONCAT(a, b) EVLOG_CONCAT_INNER(a, b)
-#define EVLOG_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
-  auto tmp = (expr);                                \
-  if (!tmp.ok()) return tmp.status();               \
-  var = std::move(*tmp)
-#define ASSIGN_OR_RETURN(var, expr) \
-  EVLOG_ASSIGN_OR_RETURN_IMPL(var, EVLOG_CONCAT(evlog_or_, __LINE__), expr)
-
 // Appends a change of evidence `e`, visible in its case's town.
 absl::Status EvidenceChanged(WriteTxn& txn, const v1::Evidence& e) {
-  ASSIGN_OR_RETURN(auto brief, txn.GetCaseBrief(e.case_id()));
+  PALM_ASSIGN_OR_RETURN(auto brief, txn.GetCaseBrief(e.case_id()));
   if (!brief) {
     return absl::DataLossError(
         absl::StrCat("evidence ", e.evidence_id(), " names case ", e.case_id(), " not on record"));
@@ -71,13 +62,13 @@ std::string CaptureTimeFlag(int64_t captured_at_ms, int64_t integrated_at_ms,
 
 absl::StatusOr<LogLeaf> AppendToEvidenceLog(WriteTxn& txn, const v1::Evidence& evidence,
                                             const std::string& case_number) {
-  ASSIGN_OR_RETURN(sync::EvidenceEntry entry, sync::EntryOfEvidence(evidence, case_number));
-  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  PALM_ASSIGN_OR_RETURN(sync::EvidenceEntry entry, sync::EntryOfEvidence(evidence, case_number));
+  PALM_ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
   TxnNodeStore nodes(&txn);
   sync::MerkleTree tree(&nodes, size);
   LogLeaf leaf;
   leaf.entry = sync::EncodeEvidenceEntry(entry);
-  ASSIGN_OR_RETURN(leaf.leaf_index, tree.Append(leaf.entry));
+  PALM_ASSIGN_OR_RETURN(leaf.leaf_index, tree.Append(leaf.entry));
   leaf.evidence_id = evidence.evidence_id();
   leaf.sha256 = evidence.sha256();
   PALM_RETURN_IF_ERROR(txn.PutLogLeaf(leaf));
@@ -92,12 +83,12 @@ absl::StatusOr<v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& 
     return absl::FailedPreconditionError(absl::StrCat(
         "leaf ", leaf.leaf_index, " is not covered by the tree head of size ", head.tree_size()));
   }
-  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  PALM_ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
   TxnNodeStore nodes(&txn);
   sync::CachingNodeStore cached(&nodes, committed);
   sync::MerkleTree tree(
       committed != nullptr ? static_cast<sync::MerkleNodeStore*>(&cached) : &nodes, size);
-  ASSIGN_OR_RETURN(auto proof, tree.InclusionProof(leaf.leaf_index, head.tree_size()));
+  PALM_ASSIGN_OR_RETURN(auto proof, tree.InclusionProof(leaf.leaf_index, head.tree_size()));
   v1::EvidenceReceipt receipt;
   receipt.set_evidence_id(leaf.evidence_id);
   receipt.set_leaf_index(leaf.leaf_index);
@@ -110,11 +101,11 @@ absl::StatusOr<v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& 
 
 absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSigner& signer,
                                                       int64_t now_ms) {
-  ASSIGN_OR_RETURN(auto previous, txn.LatestTreeHead());
-  ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
+  PALM_ASSIGN_OR_RETURN(auto previous, txn.LatestTreeHead());
+  PALM_ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
   TxnNodeStore nodes(&txn);
   sync::MerkleTree tree(&nodes, size);
-  ASSIGN_OR_RETURN(sync::Sha256Digest root, tree.Root(size));
+  PALM_ASSIGN_OR_RETURN(sync::Sha256Digest root, tree.Root(size));
   v1::SignedTreeHead head;
   head.set_origin(signer.origin);
   head.set_tree_size(size);
@@ -124,15 +115,15 @@ absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSi
   PALM_RETURN_IF_ERROR(sync::SignTreeHead(signer.key, &head));
   PALM_RETURN_IF_ERROR(txn.PutTreeHead(head));
   const uint64_t from = previous ? std::min(previous->tree_size(), size) : 0;
-  ASSIGN_OR_RETURN(auto leaves, txn.ListLogLeaves(from, size));
+  PALM_ASSIGN_OR_RETURN(auto leaves, txn.ListLogLeaves(from, size));
   for (const LogLeaf& leaf : leaves) {
-    ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
+    PALM_ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
     if (!evidence) {
       return absl::DataLossError(absl::StrCat("evidence log leaf ", leaf.leaf_index,
                                               " names evidence ", leaf.evidence_id,
                                               " which is not stored"));
     }
-    ASSIGN_OR_RETURN(*evidence->mutable_receipt(), BuildReceipt(txn, signer, leaf, head));
+    PALM_ASSIGN_OR_RETURN(*evidence->mutable_receipt(), BuildReceipt(txn, signer, leaf, head));
     PALM_RETURN_IF_ERROR(txn.PutEvidence(*evidence));
     PALM_RETURN_IF_ERROR(EvidenceChanged(txn, *evidence));
   }
@@ -141,9 +132,9 @@ absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSi
 
 absl::Status RecordUploaded(WriteTxn& txn, const BlobRecord& blob) {
   PALM_RETURN_IF_ERROR(txn.PutBlob(blob));
-  ASSIGN_OR_RETURN(auto leaves, txn.LogLeavesWithContent(blob.sha256));
+  PALM_ASSIGN_OR_RETURN(auto leaves, txn.LogLeavesWithContent(blob.sha256));
   for (const LogLeaf& leaf : leaves) {
-    ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
+    PALM_ASSIGN_OR_RETURN(auto evidence, txn.GetEvidence(leaf.evidence_id));
     if (!evidence || evidence->uploaded()) continue;
     evidence->set_uploaded(true);
     PALM_RETURN_IF_ERROR(txn.PutEvidence(*evidence));
@@ -170,8 +161,8 @@ absl::StatusOr<sync::UniqueEvpPkey> LoadOrCreateLogKey(const std::string& path) 
   std::filesystem::create_directories(dir, ec);
   if (ec)
     return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  ASSIGN_OR_RETURN(auto key, sync::GenerateEd25519Key());
-  ASSIGN_OR_RETURN(std::string pem, sync::PrivateKeyPem(key.get()));
+  PALM_ASSIGN_OR_RETURN(auto key, sync::GenerateEd25519Key());
+  PALM_ASSIGN_OR_RETURN(std::string pem, sync::PrivateKeyPem(key.get()));
   const std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -188,7 +188,9 @@ absl::Status CheckTicket(const v1::Ticket& t, const v1::Matter* matter,
         break;
       }
     }
-    if (found == nullptr) {
+    // An officer who is no longer active counts as off the roster, whether
+    // the checker's roster lists them (the device's synced copy) or not.
+    if (found == nullptr || !found->active()) {
       return InvalidArgument(v1::REASON_UNKNOWN_OFFICER,
                              absl::StrCat("officer ", id, " is not on the roster"));
     }

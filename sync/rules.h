@@ -49,7 +49,8 @@ absl::Status CheckRecordCase(const palm::v1::Case& c, const palm::v1::Matter* ma
 //   REASON_FINE_OVER_LIMIT       fine above 200 yuan (citizen) / 3000 yuan
 //                                (organisation), or outside the matter's range;
 //   REASON_TOO_FEW_OFFICERS      fewer than two distinct officers;
-//   REASON_UNKNOWN_OFFICER       an officer not in `known_officers`;
+//   REASON_UNKNOWN_OFFICER       an officer not in `known_officers`, or not
+//                                active;
 //   REASON_NO_SWORN_OFFICER      no sworn officer among them;
 //   REASON_MISSING_TICKET_FIELD  another Art. 52 element is absent.
 absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matter,

@@ -14,6 +14,7 @@
 #include "nlohmann/json.hpp"
 #include "sync/lifecycle.h"
 #include "sync/mutation.h"
+#include "sync/operations.h"
 #include "sync/rules.h"
 #include "sync/sha256.h"
 #include "sync/status.h"
@@ -83,6 +84,7 @@ constexpr char kUpsertServerEvidence[] =
     "uploaded = excluded.uploaded, proto = excluded.proto";
 
 constexpr char kSelectTicket[] = "SELECT proto FROM tickets WHERE ticket_id = ?1";
+constexpr char kSelectEvent[] = "SELECT proto FROM case_events WHERE event_id = ?1";
 constexpr char kTicketNumberUsed[] = "SELECT ticket_id FROM tickets WHERE ticket_number = ?1";
 constexpr char kTicketsOfCase[] =
     "SELECT proto FROM tickets WHERE case_id = ?1 ORDER BY ticket_number";
@@ -196,26 +198,49 @@ absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) 
   return m;
 }
 
-// Loads the record `id` (evidence or ticket) with `select_sql` and checks that
-// it belongs to `case_id`: NOT_FOUND with `reason` when it is not on this
-// device or belongs to another case.
+// Loads the record `id` with `select_sql` (which selects its proto), or
+// nullopt when it is not on this device.
 template <typename Message>
-absl::StatusOr<Message> LoadRecordOfCase(Db& db, const char* select_sql, const std::string& id,
-                                         const std::string& case_id, v1::ReasonCode reason,
-                                         absl::string_view noun) {
+absl::StatusOr<std::optional<Message>> LoadRecord(Db& db, const char* select_sql,
+                                                  const std::string& id) {
   PALM_ASSIGN_OR_RETURN(Statement select, db.Prepare(select_sql));
   select.Bind(1, id);
   PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-  if (!row) {
-    return sync::Refuse(absl::StatusCode::kNotFound, reason,
-                        absl::StrCat(noun, " ", id, " is not on this device"));
-  }
-  PALM_ASSIGN_OR_RETURN(Message record, Parse<Message>(select.Blob(0), noun));
-  if (record.case_id() != case_id) {
-    return sync::Refuse(absl::StatusCode::kNotFound, reason,
-                        absl::StrCat(noun, " ", id, " does not belong to case ", case_id));
-  }
+  if (!row) return std::nullopt;
+  PALM_ASSIGN_OR_RETURN(Message record, Parse<Message>(select.Blob(0), "record"));
   return record;
+}
+
+// The officers a write names, as far as the device's synced roster (its own
+// town's officers) knows them.
+struct Roster {
+  std::vector<v1::Officer> officers;
+  sync::OfficerLookup Lookup() const {
+    return [this](const std::string& id) -> const v1::Officer* {
+      for (const v1::Officer& o : officers) {
+        if (o.officer_id() == id) return &o;
+      }
+      return nullptr;
+    };
+  }
+};
+
+// Loads the officers `ids` (any container of std::string) that are on the
+// device's roster.
+template <typename Ids>
+absl::StatusOr<Roster> LoadRoster(Db& db, const Ids& ids) {
+  Roster roster;
+  PALM_ASSIGN_OR_RETURN(Statement select, db.Prepare(kSelectOfficer));
+  for (const std::string& id : ids) {
+    select.Bind(1, id);
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (row) {
+      PALM_ASSIGN_OR_RETURN(v1::Officer o, Parse<v1::Officer>(select.Blob(0), "officer"));
+      roster.officers.push_back(std::move(o));
+    }
+    select.Reset();
+  }
+  return roster;
 }
 
 std::string Serialize(const google::protobuf::MessageLite& m) {
@@ -500,11 +525,10 @@ absl::Status DeviceStore::PrepareLocked(v1::Mutation* m) {
       PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       if (t->ticket_id().empty()) t->set_ticket_id(sync::NewUuidV7(now));
-      t->set_matter_code(c.matter_code());
-      if (const v1::Party* p = FindParty(c, t->party_id())) {
-        t->set_party_id(p->party_id());
-        t->set_party_kind(p->kind());
-      }
+      if (const v1::Party* p = FindParty(c, t->party_id())) t->set_party_id(p->party_id());
+      // The matter, the party's kind and the procedure follow from the case,
+      // through the same function the server re-derives them with.
+      PALM_RETURN_IF_ERROR(sync::DeriveTicket(c, c.case_id(), t));
       t->set_device_id(device_id_);
       t->set_voided(false);
       t->clear_void_reason();
@@ -558,120 +582,87 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
     case v1::Mutation::kRecordCase: {
       const v1::Case& c = m.record_case().case_();
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
-      return sync::CheckRecordCase(c, matter ? &*matter : nullptr);
+      PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter ? &*matter : nullptr));
+      PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, c.officer_ids()));
+      return sync::CheckOfficersOnRoster(c.officer_ids(), "record_case.case.officer_ids",
+                                         roster.Lookup());
     }
     case v1::Mutation::kUpdateCaseFields: {
       const v1::UpdateCaseFields& u = m.update_case_fields();
-      PALM_RETURN_IF_ERROR(RequireCaseLocked(u.case_id()).status());
+      for (int i = 0; i < u.changes_size(); ++i) {
+        PALM_RETURN_IF_ERROR(sync::CanonicalFieldValue(
+                                 u.changes(i), absl::StrCat("update_case_fields.changes[", i, "]"))
+                                 .status());
+      }
+      PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(u.case_id()));
+      PALM_RETURN_IF_ERROR(sync::CheckCaseEditable(c, c.case_id()));
       for (const v1::CaseFieldChange& change : u.changes()) {
         if (change.field() != v1::CASE_FIELD_MATTER_CODE) continue;
         PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(change.value()));
-        if (!matter) {
-          return sync::InvalidArgument(
-              v1::REASON_UNKNOWN_MATTER,
-              absl::StrCat("matter code ", change.value(), " is not in the catalogue"));
-        }
+        PALM_RETURN_IF_ERROR(sync::CheckMatterKnown(change.value(), matter ? &*matter : nullptr));
       }
       return absl::OkStatus();
     }
     case v1::Mutation::kAddEvidence:
+      PALM_RETURN_IF_ERROR(sync::CheckAddEvidence(m.add_evidence().evidence()));
       return RequireCaseLocked(m.add_evidence().evidence().case_id()).status();
     case v1::Mutation::kWithdrawEvidence: {
       const v1::WithdrawEvidence& w = m.withdraw_evidence();
-      PALM_ASSIGN_OR_RETURN(v1::Evidence e, LoadRecordOfCase<v1::Evidence>(
-                                                *db_, kSelectEvidence, w.evidence_id(), w.case_id(),
-                                                v1::REASON_UNKNOWN_EVIDENCE, "evidence"));
-      if (e.withdrawn()) {
-        return sync::FailedPrecondition(
-            v1::REASON_ALREADY_WITHDRAWN,
-            absl::StrCat("evidence ", w.evidence_id(),
-                         " was already withdrawn: ", e.withdraw_reason()));
-      }
-      return absl::OkStatus();
+      PALM_RETURN_IF_ERROR(RequireCaseLocked(w.case_id()).status());
+      PALM_ASSIGN_OR_RETURN(std::optional<v1::Evidence> e,
+                            LoadRecord<v1::Evidence>(*db_, kSelectEvidence, w.evidence_id()));
+      return sync::CheckWithdrawEvidence(w, e ? &*e : nullptr, w.case_id());
     }
     case v1::Mutation::kIssueTicket: {
+      // The case and what follows from it were checked by PrepareLocked
+      // (sync::DeriveTicket).
       const v1::Ticket& t = m.issue_ticket().ticket();
-      PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
-      if (c.procedure() != v1::PROCEDURE_SUMMARY) {
-        return sync::InvalidArgument(
-            v1::REASON_NOT_FAST_TRACK,
-            absl::StrCat("case ", c.case_id(),
-                         " follows the ordinary procedure; an on-the-spot ticket needs a "
-                         "summary-procedure case"));
-      }
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(t.matter_code()));
-      std::vector<std::string> ids(t.officer_ids().begin(), t.officer_ids().end());
-      PALM_ASSIGN_OR_RETURN(std::vector<v1::Officer> officers, LoadOfficersLocked(ids));
-      return sync::CheckTicket(t, matter ? &*matter : nullptr, officers);
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, t.officer_ids()));
+      return sync::CheckTicket(t, matter ? &*matter : nullptr, roster.officers);
     }
     case v1::Mutation::kVoidTicket: {
       const v1::VoidTicket& v = m.void_ticket();
-      PALM_ASSIGN_OR_RETURN(v1::Ticket t, LoadRecordOfCase<v1::Ticket>(
-                                              *db_, kSelectTicket, v.ticket_id(), v.case_id(),
-                                              v1::REASON_UNKNOWN_TICKET, "ticket"));
-      if (t.voided()) {
-        return sync::FailedPrecondition(v1::REASON_ALREADY_VOIDED,
-                                        absl::StrCat("ticket ", t.ticket_number_text(),
-                                                     " was already voided: ", t.void_reason()));
-      }
-      return absl::OkStatus();
+      PALM_RETURN_IF_ERROR(RequireCaseLocked(v.case_id()).status());
+      PALM_ASSIGN_OR_RETURN(std::optional<v1::Ticket> t,
+                            LoadRecord<v1::Ticket>(*db_, kSelectTicket, v.ticket_id()));
+      return sync::CheckVoidTicket(v, t ? &*t : nullptr, v.case_id());
     }
     case v1::Mutation::kRecordNoPenalty: {
-      const v1::NoPenaltyDecision& d = m.record_no_penalty().decision();
+      v1::NoPenaltyDecision d = m.record_no_penalty().decision();
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(d.case_id()));
       PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
-      const v1::Party* party = FindParty(c, d.party_id());
-      if (party == nullptr) {
-        return sync::InvalidArgument(
-            v1::REASON_INVALID_ARGUMENT,
-            d.party_id().empty()
-                ? "name the party the decision is for (the case has several or none)"
-                : absl::StrCat("party ", d.party_id(), " is not a party of case ", c.case_id()));
-      }
+      const v1::Party* party = nullptr;
+      PALM_RETURN_IF_ERROR(sync::DeriveNoPenalty(c, c.case_id(), &d, &party));
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, d.officer_ids()));
+      PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
+          d.officer_ids(), "record_no_penalty.decision.officer_ids", roster.Lookup()));
+      PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(d.matter_code()));
+      const v1::Matter* mp = matter ? &*matter : nullptr;
       bool prior = false;
       std::string prior_case_number;
-      if (!party->id_number().empty()) {
+      {
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectPrior));
         select.Bind(1, sync::PartyKey(party->id_number())).Bind(2, d.matter_code());
         PALM_ASSIGN_OR_RETURN(prior, select.Step());
         if (prior) prior_case_number = select.Text(0);
       }
-      PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(d.matter_code()));
-      const v1::Matter* mp = matter ? &*matter : nullptr;
       PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, mp, prior, prior_case_number));
+      if (!sync::NoPenaltyMovesCase(c)) return absl::OkStatus();
       return sync::CheckCaseTransition(c, mp, v1::CASE_STATE_NO_PENALTY);
     }
     case v1::Mutation::kTransitionCase: {
       const v1::TransitionCase& t = m.transition_case();
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
-      return sync::CheckCaseTransition(c, matter ? &*matter : nullptr, t.to_state());
+      return sync::CheckTransitionCase(c, matter ? &*matter : nullptr, t, c.case_id());
     }
     case v1::Mutation::kAppendCaseEvent: {
       const v1::CaseEvent& e = m.append_case_event().event();
-      PALM_RETURN_IF_ERROR(RequireCaseLocked(e.case_id()).status());
-      switch (e.kind()) {
-        case v1::CASE_EVENT_KIND_NOTE:
-        case v1::CASE_EVENT_KIND_NOTIFICATION:
-        case v1::CASE_EVENT_KIND_SERVICE:
-          if (e.text().empty()) {
-            return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
-                                         "a note, notification or service event needs text");
-          }
-          return absl::OkStatus();
-        case v1::CASE_EVENT_KIND_PAYMENT:
-          if (e.amount_fen() <= 0) {
-            return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
-                                         "a payment event needs a positive amount");
-          }
-          return absl::OkStatus();
-        default:
-          return sync::InvalidArgument(
-              v1::REASON_INVALID_ARGUMENT,
-              "officers append notes, notifications, services and payments; other events are "
-              "written by the system");
-      }
+      PALM_RETURN_IF_ERROR(sync::CheckAppendCaseEvent(e));
+      return RequireCaseLocked(e.case_id()).status();
     }
     default:
       return absl::OkStatus();
@@ -695,10 +686,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
     case v1::Mutation::kRecordCase: {
       const v1::Case& c = m.record_case().case_();
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Case> existing, LoadCaseLocked(c.case_id()));
-      if (existing) {
-        return sync::Refuse(absl::StatusCode::kAlreadyExists, v1::REASON_INVALID_ARGUMENT,
-                            absl::StrCat("case ", c.case_id(), " already exists"));
-      }
+      if (existing) return sync::CaseAlreadyRecorded(c.case_id());
       PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/true));
       v1::CaseEvent e = derived_event(c.case_id(), v1::CASE_EVENT_KIND_CREATED, "case recorded");
       e.set_to_state(c.state());
@@ -718,12 +706,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectEvidence));
         select.Bind(1, e.evidence_id());
         PALM_ASSIGN_OR_RETURN(bool exists, select.Step());
-        if (exists) {
-          return sync::FailedPrecondition(
-              v1::REASON_IMMUTABLE,
-              absl::StrCat("evidence ", e.evidence_id(),
-                           " is already recorded; evidence is append-only and never edited"));
-        }
+        if (exists) return sync::EvidenceAlreadyRecorded(e.evidence_id());
       }
       PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertEvidence));
       return insert.Bind(1, e.evidence_id())
@@ -760,12 +743,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectTicket));
         select.Bind(1, t.ticket_id());
         PALM_ASSIGN_OR_RETURN(bool exists, select.Step());
-        if (exists) {
-          return sync::FailedPrecondition(
-              v1::REASON_IMMUTABLE,
-              absl::StrCat("ticket ", t.ticket_id(),
-                           " was already issued; tickets are immutable (void it instead)"));
-        }
+        if (exists) return sync::TicketAlreadyIssued(t.ticket_id());
       }
       {
         PALM_ASSIGN_OR_RETURN(Statement used, db_->Prepare(kTicketNumberUsed));
@@ -785,8 +763,12 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
                                  .BindBlob(4, Serialize(t))
                                  .Run());
       }
-      PALM_ASSIGN_OR_RETURN(Statement consume, db_->Prepare(kConsumeTicketNumber));
-      return consume.Bind(1, t.ticket_number()).Run();
+      {
+        PALM_ASSIGN_OR_RETURN(Statement consume, db_->Prepare(kConsumeTicketNumber));
+        PALM_RETURN_IF_ERROR(consume.Bind(1, t.ticket_number()).Run());
+      }
+      return RecordPriorViolationsLocked(t.case_id(), t.party_id(), t.matter_code(),
+                                         t.issued_at_ms());
     }
     case v1::Mutation::kVoidTicket: {
       const v1::VoidTicket& v = m.void_ticket();
@@ -822,16 +804,14 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectDecision));
         select.Bind(1, d.decision_id());
         PALM_ASSIGN_OR_RETURN(bool exists, select.Step());
-        if (exists) {
-          return sync::FailedPrecondition(
-              v1::REASON_IMMUTABLE,
-              absl::StrCat("no-penalty decision ", d.decision_id(), " is already recorded"));
-        }
+        if (exists) return sync::DecisionAlreadyRecorded(d.decision_id());
         PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(kInsertDecision));
         PALM_RETURN_IF_ERROR(
             insert.Bind(1, d.decision_id()).Bind(2, d.case_id()).BindBlob(3, Serialize(d)).Run());
       }
-      if (c.state() == v1::CASE_STATE_NO_PENALTY) return absl::OkStatus();
+      PALM_RETURN_IF_ERROR(RecordPriorViolationsLocked(c.case_id(), d.party_id(), d.matter_code(),
+                                                       d.decided_at_ms()));
+      if (!sync::NoPenaltyMovesCase(c)) return absl::OkStatus();
       v1::CaseEvent e = derived_event(c.case_id(), v1::CASE_EVENT_KIND_TRANSITION,
                                       "no-penalty decision (Art. 33)");
       e.set_from_state(c.state());
@@ -844,23 +824,23 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
     case v1::Mutation::kTransitionCase: {
       const v1::TransitionCase& t = m.transition_case();
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
-      if (c.state() != t.from_state()) {
-        return sync::FailedPrecondition(
-            v1::REASON_STALE_TRANSITION,
-            absl::StrCat("case ", c.case_id(), " is now ", sync::StateName(c.state()), ", not ",
-                         sync::StateName(t.from_state())));
-      }
       v1::CaseEvent e = derived_event(c.case_id(), v1::CASE_EVENT_KIND_TRANSITION, t.reason());
       e.set_from_state(c.state());
       e.set_to_state(t.to_state());
       c.set_state(t.to_state());
       *c.mutable_state_hlc() = m.hlc();
       PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
+      if (t.to_state() == v1::CASE_STATE_DECIDED) {
+        PALM_RETURN_IF_ERROR(
+            RecordPriorViolationsLocked(c.case_id(), "", c.matter_code(), m.hlc().wall_ms()));
+      }
       return PutEventLocked(e);
     }
     case v1::Mutation::kAppendCaseEvent: {
       const v1::CaseEvent& e = m.append_case_event().event();
-      PALM_RETURN_IF_ERROR(RequireCaseLocked(e.case_id()).status());
+      PALM_ASSIGN_OR_RETURN(std::optional<v1::CaseEvent> existing,
+                            LoadRecord<v1::CaseEvent>(*db_, kSelectEvent, e.event_id()));
+      if (existing) return sync::EventAlreadyRecorded(e.event_id());
       return PutEventLocked(e);
     }
     default:
@@ -869,62 +849,17 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
 }
 
 absl::Status DeviceStore::ApplyFieldChangeLocked(v1::Case* c, const v1::CaseFieldChange& change) {
-  auto bad = [&](absl::string_view what) {
-    return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
-                                 absl::StrCat(v1::CaseField_Name(change.field()), " value \"",
-                                              change.value(), "\" is not ", what));
-  };
-  switch (change.field()) {
-    case v1::CASE_FIELD_DESCRIPTION:
-      c->set_description(change.value());
-      return absl::OkStatus();
-    case v1::CASE_FIELD_ADDRESS:
-      c->mutable_place()->set_address(change.value());
-      return absl::OkStatus();
-    case v1::CASE_FIELD_LOCATION: {
-      std::vector<std::string> parts = absl::StrSplit(change.value(), ',');
-      double v[3] = {0, 0, 0};
-      if (parts.size() < 2 || parts.size() > 3) return bad("\"lat,lng[,accuracy_m]\"");
-      for (size_t i = 0; i < parts.size(); ++i) {
-        if (!absl::SimpleAtod(parts[i], &v[i])) return bad("\"lat,lng[,accuracy_m]\"");
-      }
-      if (v[0] < -90 || v[0] > 90 || v[1] < -180 || v[1] > 180) return bad("a valid position");
-      v1::GeoPoint* g = c->mutable_place()->mutable_location();
-      g->set_latitude(v[0]);
-      g->set_longitude(v[1]);
-      g->set_accuracy_m(v[2]);
-      return absl::OkStatus();
-    }
-    case v1::CASE_FIELD_OCCURRED_AT: {
-      int64_t ms = 0;
-      if (!absl::SimpleAtoi(change.value(), &ms) || ms <= 0) return bad("Unix milliseconds");
-      c->set_occurred_at_ms(ms);
-      return absl::OkStatus();
-    }
-    case v1::CASE_FIELD_MATTER_CODE:
-      if (change.value().empty()) return bad("a matter code");
-      c->set_matter_code(change.value());
-      return absl::OkStatus();
-    case v1::CASE_FIELD_PROPOSED_FINE: {
-      int64_t fen = 0;
-      if (!absl::SimpleAtoi(change.value(), &fen) || fen < 0) return bad("an amount in fen");
-      c->set_proposed_fine_fen(fen);
-      return absl::OkStatus();
-    }
-    case v1::CASE_FIELD_PARTY_NAME:
-    case v1::CASE_FIELD_PARTY_ID_NUMBER:
-    case v1::CASE_FIELD_PARTY_PHONE:
-    case v1::CASE_FIELD_PARTY_ADDRESS:
-    case v1::CASE_FIELD_PARTY_KIND:
-      break;
-    default:
-      return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT, "unknown case field");
+  // Checked by CheckRulesLocked; put in canonical form by the same function
+  // the server applies the change with.
+  PALM_ASSIGN_OR_RETURN(std::string value,
+                        sync::CanonicalFieldValue(change, "update_case_fields.changes"));
+  if (!sync::IsPartyField(change.field())) {
+    sync::SetFieldValue(c, change.field(), "", value);
+    return absl::OkStatus();
   }
-  if (change.party_id().empty()) {
-    return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
-                                 "a party field change must name the party (party_id)");
-  }
-  v1::Party party;
+  // Parties live in their own encrypted rows: the change is applied to that
+  // one party and the row written back.
+  v1::Case holder;
   int64_t ordinal = 0;
   {
     PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectParty));
@@ -934,37 +869,16 @@ absl::Status DeviceStore::ApplyFieldChangeLocked(v1::Case* c, const v1::CaseFiel
       ordinal = select.Int(0);
       PALM_ASSIGN_OR_RETURN(std::string plain,
                             aead_.Open(select.Blob(1), PartyAad(c->case_id(), change.party_id())));
-      PALM_ASSIGN_OR_RETURN(party, Parse<v1::Party>(plain, "party"));
+      PALM_ASSIGN_OR_RETURN(*holder.add_parties(), Parse<v1::Party>(plain, "party"));
     } else {
       PALM_ASSIGN_OR_RETURN(Statement count, db_->Prepare(kCountParties));
       count.Bind(1, c->case_id());
       PALM_ASSIGN_OR_RETURN(bool got, count.Step());
       ordinal = got ? count.Int(0) : 0;
-      party.set_party_id(change.party_id());
     }
   }
-  switch (change.field()) {
-    case v1::CASE_FIELD_PARTY_NAME:
-      party.set_name(change.value());
-      break;
-    case v1::CASE_FIELD_PARTY_ID_NUMBER:
-      party.set_id_number(change.value());
-      break;
-    case v1::CASE_FIELD_PARTY_PHONE:
-      party.set_phone(change.value());
-      break;
-    case v1::CASE_FIELD_PARTY_ADDRESS:
-      party.set_address(change.value());
-      break;
-    default: {
-      int kind = 0;
-      if (!absl::SimpleAtoi(change.value(), &kind) || !v1::PartyKind_IsValid(kind) || kind == 0) {
-        return bad("a party kind (1 citizen, 2 organisation)");
-      }
-      party.set_kind(static_cast<v1::PartyKind>(kind));
-    }
-  }
-  return PutPartyLocked(c->case_id(), party, ordinal);
+  sync::SetFieldValue(&holder, change.field(), change.party_id(), value);
+  return PutPartyLocked(c->case_id(), holder.parties(0), ordinal);
 }
 
 absl::Status DeviceStore::AppendOutboxLocked(const v1::Mutation& m) {
@@ -1061,18 +975,8 @@ absl::StatusOr<std::optional<v1::Matter>> DeviceStore::LoadMatterLocked(const st
 
 absl::StatusOr<std::vector<v1::Officer>> DeviceStore::LoadOfficersLocked(
     const std::vector<std::string>& ids) {
-  std::vector<v1::Officer> officers;
-  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectOfficer));
-  for (const std::string& id : ids) {
-    select.Bind(1, id);
-    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (row) {
-      PALM_ASSIGN_OR_RETURN(v1::Officer o, Parse<v1::Officer>(select.Blob(0), "officer"));
-      officers.push_back(std::move(o));
-    }
-    select.Reset();
-  }
-  return officers;
+  PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, ids));
+  return std::move(roster.officers);
 }
 
 absl::Status DeviceStore::PutCaseLocked(const v1::Case& c, bool with_parties) {
@@ -1180,6 +1084,22 @@ absl::Status DeviceStore::AddPriorViolations(const std::vector<v1::PriorViolatio
     for (const v1::PriorViolation& p : rows) PALM_RETURN_IF_ERROR(AddPriorViolationLocked(p));
     return absl::OkStatus();
   });
+}
+
+absl::Status DeviceStore::RecordPriorViolationsLocked(const std::string& case_id,
+                                                      const std::string& party_id,
+                                                      const std::string& matter_code,
+                                                      int64_t at_ms) {
+  PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(case_id));
+  PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(case_id));
+  for (const v1::Party& party : parties) {
+    if (!party_id.empty() && party.party_id() != party_id) continue;
+    if (std::optional<v1::PriorViolation> v =
+            sync::PriorViolationOf(c, party, matter_code, at_ms)) {
+      PALM_RETURN_IF_ERROR(AddPriorViolationLocked(*v));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeviceStore::AddPriorViolationLocked(const v1::PriorViolation& p) {

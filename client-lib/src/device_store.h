@@ -300,6 +300,11 @@ class DeviceStore {
   // Bodies of the reference-data and server-state writers (mutex_ held,
   // transaction open), shared by the one-call methods and ApplyPullPage.
   absl::Status ApplyCatalogLocked(const v1::Catalog& catalog) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Records, for the parties of case `case_id` with an ID number (only
+  // `party_id` when it is not empty), that they violated `matter_code`: the
+  // device's own copy of what the server records (sync::PriorViolationOf).
+  absl::Status RecordPriorViolationsLocked(const std::string& case_id, const std::string& party_id,
+                                           const std::string& matter_code, int64_t at_ms);
   absl::Status AddPriorViolationLocked(const v1::PriorViolation& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status AddTicketLeaseLocked(const v1::TicketLease& lease)

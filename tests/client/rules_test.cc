@@ -114,7 +114,7 @@ TEST_CASE("an ordinary-procedure case cannot be ticketed on the spot") {
                  "not_fast_track",
                  "case " + case_id +
                      " follows the ordinary procedure; an on-the-spot ticket needs a "
-                     "summary-procedure case");
+                     "summary-procedure case (Art. 51)");
 }
 
 TEST_CASE("a ticket needs two officers, one of them sworn") {
@@ -254,7 +254,8 @@ TEST_CASE("evidence is append-only: withdrawal is a reasoned event, once") {
   RequireRefused(
       internal::FromAbsl(d.store().Write(replay).status()), StatusCode::kFailedPrecondition,
       "immutable",
-      "evidence " + *id + " is already recorded; evidence is append-only and never edited");
+      "evidence " + *id +
+          " is already on record; evidence is never edited (withdraw it and add new evidence)");
 
   REQUIRE(d.client->WithdrawEvidence(case_id, *id, "拍摄对象错误").ok());
   RequireRefused(d.client->WithdrawEvidence(case_id, *id, "again"), StatusCode::kFailedPrecondition,
@@ -379,11 +380,13 @@ TEST_CASE("officers append notes and payments; system events are not theirs to w
   CaseEventInput forged{case_id, CaseEventKind::kTransition, "x", 0, 0};
   RequireRefused(d.client->AppendCaseEvent(forged).status(), StatusCode::kInvalidArgument,
                  "invalid_argument",
-                 "officers append notes, notifications, services and payments; other events are "
-                 "written by the system");
+                 "append_case_event.event.kind CASE_EVENT_KIND_TRANSITION is not one an officer "
+                 "appends (notes, notifications, services, payments); the system writes the "
+                 "others from the matching mutation");
   CaseEventInput unpaid{case_id, CaseEventKind::kPayment, "", 0, 0};
   RequireRefused(d.client->AppendCaseEvent(unpaid).status(), StatusCode::kInvalidArgument,
-                 "invalid_argument", "a payment event needs a positive amount");
+                 "invalid_argument",
+                 "append_case_event.event: a payment event needs a positive amount_fen");
 }
 
 TEST_CASE("case fields are corrected and parties added through one mutation") {
@@ -404,7 +407,8 @@ TEST_CASE("case fields are corrected and parties added through one mutation") {
   CHECK(view->record.parties[1].name == "李四");
   RequireRefused(d.client->UpdateCaseFields(case_id, {{CaseField::kLocation, "north", ""}}),
                  StatusCode::kInvalidArgument, "invalid_argument",
-                 "CASE_FIELD_LOCATION value \"north\" is not \"lat,lng[,accuracy_m]\"");
+                 "update_case_fields.changes[0].value \"north\" is not \"lat,lng[,accuracy]\" "
+                 "with a valid position and accuracy >= 0");
   RequireRefused(d.client->UpdateCaseFields(case_id, {{CaseField::kMatterCode, "XX-1", ""}}),
                  StatusCode::kInvalidArgument, "unknown_matter",
                  "matter code XX-1 is not in the catalogue");

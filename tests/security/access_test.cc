@@ -376,8 +376,8 @@ TEST_CASE("an officer of town A can neither read nor write town B") {
                                 " is for town town-b; device dev-a1 serves town town-a"));
   REQUIRE_REJECTED(dev->PushOne(token, AppendNote("dev-a1", 2, case_b)),
                    v1::REASON_OUT_OF_JURISDICTION,
-                   absl::StrCat("case ", before.case_().case_number(),
-                                " belongs to town town-b; device dev-a1 serves town town-a"));
+                   absl::StrCat("case ", case_b,
+                                " is outside the jurisdiction of device dev-a1 (town town-a)"));
   CHECK(county.GetCase(case_b).SerializeAsString() == before.SerializeAsString());
 }
 

@@ -33,6 +33,7 @@ std::vector<v1::Officer> Roster() {
   officers[1].set_sworn(true);
   officers[2].set_officer_id("off-aux-1");
   officers[2].set_sworn(false);
+  for (v1::Officer& o : officers) o.set_active(true);
   return officers;
 }
 
@@ -162,6 +163,14 @@ TEST_CASE("a case party without a kind is refused", "[rules]") {
 TEST_CASE("a complete ticket within the limits is accepted", "[rules][ticket]") {
   const v1::Matter matter = FastTrackMatter();
   CHECK(CheckTicket(ValidTicket(), &matter, Roster()).ok());
+}
+
+TEST_CASE("an officer who is no longer active counts as off the roster", "[rules][ticket]") {
+  const v1::Matter matter = FastTrackMatter();
+  std::vector<v1::Officer> roster = Roster();
+  roster[2].set_active(false);
+  CHECK_REFUSED(CheckTicket(ValidTicket(), &matter, roster), kInvalid, v1::REASON_UNKNOWN_OFFICER,
+                "officer off-aux-1 is not on the roster");
 }
 
 TEST_CASE("a ticket for a matter not in the catalogue is refused", "[rules][ticket]") {
