@@ -344,6 +344,13 @@ TEST_CASE("palmctl prints times in the bureau's time zone, always labelled") {
                           "expires:   " + Format(expires, 0, "%Y-%m-%d %H:%M UTC") + "\n"));
   CHECK(absl::StrContains(ctl.Must({"auth", "status"}, "", {"PALMCTL_TZ=Asia/Tokyo"}),
                           "expires:   " + Format(expires, 9, "%Y-%m-%d %H:%M JST") + "\n"));
+  // The config file sets it too; the flag wins over it.
+  REQUIRE(pki::WriteNewFile(ctl.dir().File("home/.palmctl/config"), "tz = \"Asia/Tokyo\"\n", 0600)
+              .ok());
+  CHECK(absl::StrContains(ctl.Must({"auth", "status"}),
+                          "expires:   " + Format(expires, 9, "%Y-%m-%d %H:%M JST") + "\n"));
+  CHECK(absl::StrContains(ctl.Must({"--tz", "UTC", "auth", "status"}),
+                          "expires:   " + Format(expires, 0, "%Y-%m-%d %H:%M UTC") + "\n"));
   // A zone without an abbreviation shows its offset.
   CHECK(absl::StrContains(ctl.Must({"--tz", "Asia/Dubai", "auth", "status"}),
                           "expires:   " + Format(expires, 4, "%Y-%m-%d %H:%M +04:00") + "\n"));

@@ -11,8 +11,8 @@
 namespace palm::palmctl {
 
 // Reads one line from stdin without its line end. When stdin is a terminal,
-// turns echo off, then writes `prompt` to stderr, while the line is typed
-// (restoring the terminal however the read ends) and ends the prompt line.
+// turns its echo off (restored however the read ends), then writes `prompt`
+// to stderr; the Enter that ends the line still ends the prompt's line.
 // INVALID_ARGUMENT when the line is empty or stdin is at its end.
 absl::StatusOr<std::string> ReadSecretLine(const std::string& prompt);
 
