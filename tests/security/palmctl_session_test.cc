@@ -338,22 +338,26 @@ TEST_CASE("palmctl prints times in the bureau's time zone, always labelled") {
   const nlohmann::json status = nlohmann::json::parse(ctl.Must({"auth", "status", "--json"}));
   const int64_t expires = status.at("expires_at_ms");
   CHECK(status.at("expires_at") == Format(expires, 8, "%Y-%m-%d %H:%M CST"));
-  CHECK(absl::StrContains(ctl.Must({"auth", "status"}),
-                          "expires:   " + Format(expires, 8, "%Y-%m-%d %H:%M CST") + "\n"));
-  CHECK(absl::StrContains(ctl.Must({"--tz", "UTC", "auth", "status"}),
-                          "expires:   " + Format(expires, 0, "%Y-%m-%d %H:%M UTC") + "\n"));
-  CHECK(absl::StrContains(ctl.Must({"auth", "status"}, "", {"PALMCTL_TZ=Asia/Tokyo"}),
-                          "expires:   " + Format(expires, 9, "%Y-%m-%d %H:%M JST") + "\n"));
+  // `auth status` with `flags` and `env` shows the expiry `hours` from UTC,
+  // labelled `label`.
+  auto shows = [&](const std::vector<std::string>& flags, const std::vector<std::string>& env,
+                   int hours, const std::string& label) {
+    std::vector<std::string> args = flags;
+    args.insert(args.end(), {"auth", "status"});
+    const std::string format = "%Y-%m-%d %H:%M " + label;
+    return absl::StrContains(ctl.Must(args, "", env),
+                             "expires:   " + Format(expires, hours, format.c_str()) + "\n");
+  };
+  CHECK(shows({}, {}, 8, "CST"));
+  CHECK(shows({"--tz", "UTC"}, {}, 0, "UTC"));
+  CHECK(shows({}, {"PALMCTL_TZ=Asia/Tokyo"}, 9, "JST"));
   // The config file sets it too; the flag wins over it.
   REQUIRE(pki::WriteNewFile(ctl.dir().File("home/.palmctl/config"), "tz = \"Asia/Tokyo\"\n", 0600)
               .ok());
-  CHECK(absl::StrContains(ctl.Must({"auth", "status"}),
-                          "expires:   " + Format(expires, 9, "%Y-%m-%d %H:%M JST") + "\n"));
-  CHECK(absl::StrContains(ctl.Must({"--tz", "UTC", "auth", "status"}),
-                          "expires:   " + Format(expires, 0, "%Y-%m-%d %H:%M UTC") + "\n"));
+  CHECK(shows({}, {}, 9, "JST"));
+  CHECK(shows({"--tz", "UTC"}, {}, 0, "UTC"));
   // A zone without an abbreviation shows its offset.
-  CHECK(absl::StrContains(ctl.Must({"--tz", "Asia/Dubai", "auth", "status"}),
-                          "expires:   " + Format(expires, 4, "%Y-%m-%d %H:%M +04:00") + "\n"));
+  CHECK(shows({"--tz", "Asia/Dubai"}, {}, 4, "+04:00"));
   CommandResult unknown = ctl.Run({"--tz", "Mars/Olympus", "auth", "status"});
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.err ==
