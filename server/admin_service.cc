@@ -22,6 +22,7 @@
 #include "server/rpc_util.h"
 #include "server/services.h"
 #include "sync/hlc.h"
+#include "sync/quote.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
@@ -432,6 +433,36 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       *response = std::move(*catalog);
       return absl::OkStatus();
     });
+  }
+
+  grpc::ServerUnaryReactor* UnlockOfficer(grpc::CallbackServerContext* ctx,
+                                          const v1::UnlockOfficerRequest* request,
+                                          v1::UnlockOfficerResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kUnlockOfficer);
+    if (request->officer_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("officer_id is missing"));
+    }
+    return FinishAfterWrite(
+        ctx, store(),
+        [id = request->officer_id(), response,
+         actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto credential, txn.GetCredential(id));
+          if (!credential) {
+            return absl::NotFoundError(absl::StrCat("officer ", sync::QuotePrefix(id),
+                                                    " has no secret set (or is not on record)"));
+          }
+          const int64_t now = sync::SystemNowMs();
+          response->set_officer_id(id);
+          response->set_was_locked(credential->locked_until_ms > now);
+          response->set_locked_until_ms(response->was_locked() ? credential->locked_until_ms : 0);
+          const int failures = credential->failed_attempts;
+          credential->failed_attempts = 0;
+          credential->locked_until_ms = 0;
+          if (auto s = txn.PutCredential(*credential); !s.ok()) return s;
+          return AppendAudit(txn, now, actor, "officer.unlocked", id,
+                             nlohmann::json{{"was_locked", response->was_locked()},
+                                            {"failed_attempts", failures}});
+        });
   }
 
   grpc::ServerUnaryReactor* AddOfficer(grpc::CallbackServerContext* ctx,

@@ -12,6 +12,7 @@
 #include "server/rpc_util.h"
 #include "server/services.h"
 #include "sync/hlc.h"
+#include "sync/quote.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
@@ -26,6 +27,7 @@ struct SecretCheck {
   bool matches = false;
 };
 
+// `officer_id` as quoted (sync::QuotePrefix).
 absl::Status WrongSecret(const std::string& officer_id) {
   return absl::UnauthenticatedError(
       absl::StrCat("sign-in of officer ", officer_id, " refused: unknown officer or wrong secret"));
@@ -94,21 +96,59 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
       return FinishNow(
           ctx, absl::UnauthenticatedError("RefreshSession needs a session token; sign in first"));
     }
+    // On the writer, so that of two refreshes racing with one token only
+    // the first gets a new one.
     ServiceContext* context = context_;
-    return FinishAfterRead(
+    return FinishAfterWrite(
         ctx, context_->store,
-        [context, claims = *authority->session, response](ReadTxn& txn) -> absl::Status {
+        [context, claims = *authority->session, response](WriteTxn& txn) -> absl::Status {
+          const int64_t now = sync::SystemNowMs();
           auto officer = txn.GetOfficer(claims.officer_id);
           if (!officer.ok()) return officer.status();
           if (!*officer || !(*officer)->active()) {
             return absl::UnauthenticatedError(
                 absl::StrCat("officer ", claims.officer_id, " is no longer active"));
           }
+          auto ended = context->sessions->End(txn, claims, kSessionRefreshed, now);
+          if (!ended.ok()) return ended.status();
+          if (!*ended) return EndedSessions::Refusal(claims, kSessionRefreshed);
           auto credential = txn.GetCredential(claims.officer_id);
           if (!credential.ok()) return credential.status();
-          return IssueSession(*context, **officer,
-                              *credential ? (*credential)->offline_salt : std::string(),
-                              claims.principal, response->mutable_session());
+          if (auto s = IssueSession(*context, **officer,
+                                    *credential ? (*credential)->offline_salt : std::string(),
+                                    claims.principal, response->mutable_session());
+              !s.ok()) {
+            return s;
+          }
+          return AppendAudit(
+              txn, now, absl::StrCat("officer:", claims.officer_id), "auth.session_refreshed",
+              claims.officer_id,
+              nlohmann::json{{"principal", claims.principal}, {"token_id", claims.token_id}});
+        });
+  }
+
+  grpc::ServerUnaryReactor* SignOut(grpc::CallbackServerContext* ctx, const v1::SignOutRequest*,
+                                    v1::SignOutResponse*) override {
+    bool live = false;
+    auto authority = AuthorizeSignOut(ctx, *context_, &live);
+    if (!authority.ok()) return FinishNow(ctx, authority.status());
+    if (authority->harness()) {
+      return FinishNow(ctx,
+                       absl::UnauthenticatedError("SignOut needs a session token; sign in first"));
+    }
+    if (!live) return FinishNow(ctx, absl::OkStatus());  // already ended or expired
+    ServiceContext* context = context_;
+    return FinishAfterWrite(
+        ctx, context_->store,
+        [context, claims = *authority->session](WriteTxn& txn) -> absl::Status {
+          const int64_t now = sync::SystemNowMs();
+          auto ended = context->sessions->End(txn, claims, kSessionSignedOut, now);
+          if (!ended.ok()) return ended.status();
+          if (!*ended) return absl::OkStatus();  // a racing SignOut or refresh ended it
+          return AppendAudit(
+              txn, now, absl::StrCat("officer:", claims.officer_id), "auth.signed_out",
+              claims.officer_id,
+              nlohmann::json{{"principal", claims.principal}, {"token_id", claims.token_id}});
         });
   }
 
@@ -143,10 +183,12 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                    const v1::SignInRequest& request, v1::SignInResponse* response,
                                    absl::Status* verdict) {
     const int64_t now = sync::SystemNowMs();
-    const std::string& officer_id = request.officer_id();
+    // What a refusal, log line or audit entry names: the caller may have
+    // sent megabytes where an id belongs.
+    const std::string officer_id = sync::QuotePrefix(request.officer_id());
     const std::string actor = absl::StrCat("officer:", officer_id);
     nlohmann::json details = {{"principal", principal.name()}};
-    auto credential = txn.GetCredential(officer_id);
+    auto credential = txn.GetCredential(request.officer_id());
     if (!credential.ok()) return credential.status();
     if (!check.officer || !check.has_credential || !*credential || !check.officer->active()) {
       *verdict = WrongSecret(officer_id);

@@ -55,6 +55,17 @@ absl::StatusOr<std::string> TokenSigner::Issue(const SessionClaims& c) const {
 }
 
 absl::StatusOr<SessionClaims> TokenSigner::Verify(const std::string& token, int64_t now_ms) const {
+  auto c = VerifySignature(token);
+  if (!c.ok()) return c.status();
+  if (now_ms >= c->expires_at_ms) {
+    return absl::UnauthenticatedError(absl::StrCat("the session token of officer ", c->officer_id,
+                                                   " expired at ", c->expires_at_ms,
+                                                   " (unix ms); sign in again"));
+  }
+  return c;
+}
+
+absl::StatusOr<SessionClaims> TokenSigner::VerifySignature(const std::string& token) const {
   std::vector<std::string> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0] != kPrefix) return Malformed();
   std::string claims_text;
@@ -82,11 +93,6 @@ absl::StatusOr<SessionClaims> TokenSigner::Verify(const std::string& token, int6
     c.expires_at_ms = json.at("exp").get<int64_t>();
   } catch (const nlohmann::json::exception&) {
     return Malformed();
-  }
-  if (now_ms >= c.expires_at_ms) {
-    return absl::UnauthenticatedError(absl::StrCat("the session token of officer ", c.officer_id,
-                                                   " expired at ", c.expires_at_ms,
-                                                   " (unix ms); sign in again"));
   }
   return c;
 }

@@ -54,6 +54,8 @@ class TokenSigner {
   // and not expired at `now_ms`. UNAUTHENTICATED otherwise, with a message
   // saying which ("... malformed", "... does not verify", "... expired").
   absl::StatusOr<SessionClaims> Verify(const std::string& token, int64_t now_ms) const;
+  // The same without the expiry check (SignOut accepts an expired token).
+  absl::StatusOr<SessionClaims> VerifySignature(const std::string& token) const;
 
  private:
   sync::UniqueEvpPkey key_;

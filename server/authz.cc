@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "server/auth_sessions.h"
 #include "sync/hlc.h"
 
 namespace palm::server {
@@ -62,6 +63,10 @@ const Rule kRules[] = {
      "AuthService.RefreshSession",
      {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
      Reach::kAny},
+    {Rpc::kSignOut,
+     "AuthService.SignOut",
+     {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
+     Reach::kAny},
     {Rpc::kSquadStatus, "AdminService.SquadStatus", {kLeader, kAdmin, kAuditor}, Reach::kAny},
     {Rpc::kListConflicts, "AdminService.ListConflicts", {kLeader, kAdmin, kAuditor}, Reach::kAny},
     {Rpc::kGetConflict, "AdminService.GetConflict", {kLeader, kAdmin, kAuditor}, Reach::kAny},
@@ -92,6 +97,7 @@ const Rule kRules[] = {
     {Rpc::kListOfficers, "AdminService.ListOfficers", {kLeader, kAdmin, kAuditor}, Reach::kAny},
     {Rpc::kVerifyAudit, "AdminService.VerifyAudit", {kAuditor, kAdmin}, Reach::kAny},
     {Rpc::kShiftReport, "AdminService.ShiftReport", {kLeader, kAdmin, kAuditor}, Reach::kAny},
+    {Rpc::kUnlockOfficer, "AdminService.UnlockOfficer", {kAdmin}, Reach::kAny},
     {Rpc::kUpload, "EvidenceService.Upload", {kOfficer, kAux, kLeader}, Reach::kDevice},
     {Rpc::kGetUploadOffset,
      "EvidenceService.GetUploadOffset",
@@ -144,6 +150,10 @@ std::string BearerToken(const grpc::CallbackServerContext* ctx) {
   return std::string(value.empty() ? "-" : value);
 }
 
+// Authorize, and AuthorizeSignOut when `live` is set.
+absl::StatusOr<Authority> AuthorizeCall(const grpc::CallbackServerContext* ctx,
+                                        const ServiceContext& context, Rpc rpc, bool* live);
+
 }  // namespace
 
 const char* RpcName(Rpc rpc) { return RuleOf(rpc).name; }
@@ -155,6 +165,19 @@ std::string Authority::actor() const {
 
 absl::StatusOr<Authority> Authorize(const grpc::CallbackServerContext* ctx,
                                     const ServiceContext& context, Rpc rpc) {
+  return AuthorizeCall(ctx, context, rpc, nullptr);
+}
+
+absl::StatusOr<Authority> AuthorizeSignOut(const grpc::CallbackServerContext* ctx,
+                                           const ServiceContext& context, bool* live) {
+  *live = false;
+  return AuthorizeCall(ctx, context, Rpc::kSignOut, live);
+}
+
+namespace {
+
+absl::StatusOr<Authority> AuthorizeCall(const grpc::CallbackServerContext* ctx,
+                                        const ServiceContext& context, Rpc rpc, bool* live) {
   const Rule& rule = RuleOf(rpc);
   const bool tls = context.config->tls_enabled();
   auto principal = IdentifyPrincipal(ctx, *context.store, tls);
@@ -176,8 +199,17 @@ absl::StatusOr<Authority> Authorize(const grpc::CallbackServerContext* ctx,
     return a;  // trusted loopback harness
   }
   if (context.signer == nullptr) return absl::InternalError("no session signer configured");
-  auto claims = context.signer->Verify(token, sync::SystemNowMs());
+  const int64_t now = sync::SystemNowMs();
+  auto claims =
+      live != nullptr ? context.signer->VerifySignature(token) : context.signer->Verify(token, now);
   if (!claims.ok()) return claims.status();
+  absl::Status ended =
+      context.sessions != nullptr ? context.sessions->Check(*claims) : absl::OkStatus();
+  if (live != nullptr) {
+    *live = ended.ok() && now < claims->expires_at_ms;
+  } else if (!ended.ok()) {
+    return ended;
+  }
   if (claims->principal != a.principal.name()) {
     return absl::UnauthenticatedError(absl::StrCat("the session token was issued to ",
                                                    claims->principal, ", not to ",
@@ -205,6 +237,8 @@ absl::StatusOr<Authority> Authorize(const grpc::CallbackServerContext* ctx,
   a.session = std::move(*claims);
   return a;
 }
+
+}  // namespace
 
 absl::StatusOr<std::string> ScopeTown(const Authority& a, const std::string& requested_town) {
   if (a.harness() || IsCountyRole(a.session->role)) return requested_town;

@@ -39,6 +39,7 @@ enum class Rpc {
   kReportDeviceStatus,
   // AuthService (SignIn needs no session)
   kRefreshSession,
+  kSignOut,
   // AdminService
   kSquadStatus,
   kListConflicts,
@@ -61,6 +62,7 @@ enum class Rpc {
   kListOfficers,
   kVerifyAudit,
   kShiftReport,
+  kUnlockOfficer,
   // EvidenceService
   kUpload,
   kGetUploadOffset,
@@ -87,11 +89,18 @@ struct Authority {
 
 // Identifies the caller of `ctx`, checks its session token and that its role
 // may call `rpc` (and, for device RPCs, that it is a device of the officer's
-// town). UNAUTHENTICATED for a missing, malformed, forged, expired or
-// misbound token or an unknown/revoked device; PERMISSION_DENIED for a role
-// or caller that may not call `rpc`. Never blocks.
+// town). UNAUTHENTICATED for a missing, malformed, forged, expired, ended
+// (server/auth_sessions.h) or misbound token or an unknown/revoked device;
+// PERMISSION_DENIED for a role or caller that may not call `rpc`. Never
+// blocks.
 absl::StatusOr<Authority> Authorize(const grpc::CallbackServerContext* ctx,
                                     const ServiceContext& context, Rpc rpc);
+
+// For AuthService.SignOut: as Authorize(ctx, context, Rpc::kSignOut), except
+// that a token which verifies and is bound to the caller is accepted even
+// when it has expired or ended; *live says whether it was still live.
+absl::StatusOr<Authority> AuthorizeSignOut(const grpc::CallbackServerContext* ctx,
+                                           const ServiceContext& context, bool* live);
 
 // The town a request about `requested_town` (empty: "mine") may see: the
 // same for county roles and the harness, the officer's own town for others

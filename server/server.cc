@@ -163,6 +163,9 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   auto signer = TokenSigner::Open(config.data_dir);
   if (!signer.ok()) return signer.status();
   impl->context.signer = std::move(*signer);
+  auto sessions = EndedSessions::Load(*impl->store);
+  if (!sessions.ok()) return sessions.status();
+  impl->context.sessions = std::move(*sessions);
   if (config.tls_enabled()) {
     auto ca = ReadFile(config.client_ca);
     if (!ca.ok()) return ca.status();

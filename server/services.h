@@ -10,6 +10,7 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "server/apply.h"
+#include "server/auth_sessions.h"
 #include "server/auth_token.h"
 #include "server/config.h"
 #include "server/store.h"
@@ -35,6 +36,8 @@ struct ServiceContext {
   // Security (issue 5): signs and verifies session tokens (server.cc opens
   // it from the data dir), and the PEM of --client-ca (empty without TLS).
   std::shared_ptr<TokenSigner> signer;
+  // Sessions ended before their expiry (server.cc loads it from the store).
+  std::shared_ptr<EndedSessions> sessions;
   std::string client_ca_pem;
 };
 

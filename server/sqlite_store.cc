@@ -182,6 +182,17 @@ constexpr const char* kMigrations[] = {
       ALTER TABLE device_log ADD COLUMN note TEXT NOT NULL DEFAULT '';
       ALTER TABLE cases ADD COLUMN field_stamps BLOB NOT NULL DEFAULT x'';
     )sql",
+    // sessions ended before their expiry (RefreshSession, SignOut); a row is
+    // dropped once its token would have expired anyway.
+    R"sql(
+      CREATE TABLE ended_sessions (
+        token_id TEXT PRIMARY KEY,
+        officer_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ended_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL) STRICT;
+      CREATE INDEX ended_sessions_by_expiry ON ended_sessions(expires_at_ms);
+    )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -355,6 +366,13 @@ constexpr const char* kGetCredential =
 constexpr const char* kPutCredential =
     "INSERT OR REPLACE INTO officer_credentials(officer_id, salt, hash, log2_n, r, p,"
     " offline_salt, failed_attempts, locked_until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kListEndedSessions =
+    "SELECT token_id, officer_id, reason, ended_at_ms, expires_at_ms FROM ended_sessions"
+    " WHERE expires_at_ms > ?1";
+constexpr const char* kInsertEndedSession =
+    "INSERT OR IGNORE INTO ended_sessions(token_id, officer_id, reason, ended_at_ms,"
+    " expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kForgetEndedSessions = "DELETE FROM ended_sessions WHERE expires_at_ms <= ?1";
 
 // Evidence log (issue 6).
 constexpr const char* kGetLogNode =
@@ -1314,6 +1332,34 @@ class SqliteTxn : public WriteTxn {
         .Int(8, c.failed_attempts)
         .Int(9, c.locked_until_ms);
     return stmt->Run();
+  }
+  absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t now_ms) override {
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListEndedSessions));
+    stmt->Int(1, now_ms);
+    std::vector<EndedSession> sessions;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      sessions.push_back({.token_id = stmt->ColumnText(0),
+                          .officer_id = stmt->ColumnText(1),
+                          .reason = stmt->ColumnText(2),
+                          .ended_at_ms = stmt->ColumnInt(3),
+                          .expires_at_ms = stmt->ColumnInt(4)});
+    }
+    return sessions;
+  }
+  absl::StatusOr<bool> EndSession(const EndedSession& e) override {
+    ASSIGN_OR_RETURN(auto forget, conn_->Prepare(kForgetEndedSessions));
+    forget->Int(1, e.ended_at_ms);
+    if (auto s = forget->Run(); !s.ok()) return s;
+    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertEndedSession));
+    stmt->Text(1, e.token_id)
+        .Text(2, e.officer_id)
+        .Text(3, e.reason)
+        .Int(4, e.ended_at_ms)
+        .Int(5, e.expires_at_ms);
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    return sqlite3_changes(conn_->db()) == 1;
   }
   // --- Evidence log (issue 6). ---
   absl::StatusOr<std::optional<std::string>> GetLogNode(uint32_t level, uint64_t index) override {

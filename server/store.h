@@ -185,6 +185,19 @@ struct OfficerCredential {
   int64_t locked_until_ms = 0;
 };
 
+// A session token ended before its expiry (server/auth_sessions.h): by
+// RefreshSession, which replaced it, or by SignOut. Worth keeping only until
+// the token would have expired anyway.
+struct EndedSession {
+  std::string token_id;  // the token's "jti" claim
+  std::string officer_id;
+  std::string reason;  // kSessionRefreshed or kSessionSignedOut
+  int64_t ended_at_ms = 0;
+  int64_t expires_at_ms = 0;
+};
+inline constexpr char kSessionRefreshed[] = "refreshed";
+inline constexpr char kSessionSignedOut[] = "signed_out";
+
 // --- Evidence log (issue 6; server/evidence_log.h). ------------------------
 
 // One leaf of the evidence Merkle log: the canonical entry of one evidence
@@ -291,6 +304,8 @@ class ReadTxn {
   virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) = 0;
   virtual absl::StatusOr<std::optional<OfficerCredential>> GetCredential(
       const std::string& officer_id) = 0;
+  // The sessions ended before their expiry that expire after `now_ms`.
+  virtual absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t now_ms) = 0;
   // --- Evidence log (issue 6). ---
   // The hash (32 raw bytes) of Merkle node (level, index), if stored.
   virtual absl::StatusOr<std::optional<std::string>> GetLogNode(uint32_t level, uint64_t index) = 0;
@@ -370,6 +385,10 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status InsertAudit(const AuditEntry& entry, const sync::Sha256Digest& digest) = 0;
   // Creates or replaces.
   virtual absl::Status PutCredential(const OfficerCredential& credential) = 0;
+  // Records `session` as ended; false (and nothing written) when its token
+  // had already ended. Forgets sessions that expired before
+  // session.ended_at_ms.
+  virtual absl::StatusOr<bool> EndSession(const EndedSession& session) = 0;
   // --- Evidence log (issue 6). ---
   // Creates or replaces node (level, index); `hash` is 32 raw bytes.
   virtual absl::Status PutLogNode(uint32_t level, uint64_t index, const std::string& hash) = 0;

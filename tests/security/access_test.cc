@@ -2,6 +2,7 @@
 // legal-review gate, against a real palm-server child process under mutual
 // TLS on 127.0.0.1 (docs/security.md lists which threat each case shows).
 #include <grpcpp/grpcpp.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "palm/v1/admin.grpc.pb.h"
 #include "palm/v1/auth.grpc.pb.h"
@@ -628,4 +630,94 @@ TEST_CASE("palmctl signs an admin in and revokes a device end to end") {
   REQUIRE_STATUS(dev->SignIn(kOfficerB1, SecretOf(kOfficerB1), &response),
                  grpc::StatusCode::UNAUTHENTICATED,
                  "device dev-b1 was revoked: reported stolen [REASON_DEVICE_REVOKED]");
+}
+
+TEST_CASE("RefreshSession ends the token it replaces at once, also after a restart") {
+  SecureCounty county;
+  county.SetUp();
+  auto dev = county.Device("dev-a1");
+  const std::string old_token = dev->Token(kOfficerA1, SecretOf(kOfficerA1));
+  REQUIRE_OK(dev->Pull(old_token));
+  v1::RefreshSessionResponse refreshed;
+  REQUIRE_OK(
+      dev->auth->RefreshSession(Ctx(old_token).get(), v1::RefreshSessionRequest(), &refreshed));
+  const std::string new_token = refreshed.session().token();
+  REQUIRE(new_token != old_token);
+
+  const char* kReplaced =
+      "the session token of officer officer-a1 was replaced by RefreshSession and has ended; use "
+      "the new token or sign in again";
+  REQUIRE_STATUS(dev->Pull(old_token), grpc::StatusCode::UNAUTHENTICATED, kReplaced);
+  v1::RefreshSessionResponse again;
+  REQUIRE_STATUS(
+      dev->auth->RefreshSession(Ctx(old_token).get(), v1::RefreshSessionRequest(), &again),
+      grpc::StatusCode::UNAUTHENTICATED, kReplaced);
+  REQUIRE_OK(dev->Pull(new_token));
+
+  // The end is stored, not only remembered.
+  county.server.reset();
+  county.Start();
+  dev = county.Device("dev-a1");
+  REQUIRE_STATUS(dev->Pull(old_token), grpc::StatusCode::UNAUTHENTICATED, kReplaced);
+  REQUIRE_OK(dev->Pull(new_token));
+  CHECK(county.VerifyAudit(county.admin_token).ok());
+}
+
+TEST_CASE("SignOut ends the session at once, and signing out again is OK") {
+  SecureCounty county;
+  county.SetUp();
+  auto dev = county.Device("dev-a1");
+  const std::string token = dev->Token(kOfficerA1, SecretOf(kOfficerA1));
+  const std::string other = dev->Token(kOfficerA2, SecretOf(kOfficerA2));
+  v1::SignOutResponse out;
+  REQUIRE_OK(dev->auth->SignOut(Ctx(token).get(), v1::SignOutRequest(), &out));
+
+  const char* kSignedOut =
+      "the session of officer officer-a1 has ended (signed out); sign in again";
+  REQUIRE_STATUS(dev->Pull(token), grpc::StatusCode::UNAUTHENTICATED, kSignedOut);
+  v1::RefreshSessionResponse refreshed;
+  REQUIRE_STATUS(
+      dev->auth->RefreshSession(Ctx(token).get(), v1::RefreshSessionRequest(), &refreshed),
+      grpc::StatusCode::UNAUTHENTICATED, kSignedOut);
+  REQUIRE_OK(dev->auth->SignOut(Ctx(token).get(), v1::SignOutRequest(), &out));
+  // Another officer's session on the same device goes on.
+  REQUIRE_OK(dev->Pull(other));
+
+  // An expired token may sign out too; a forged one or none may not.
+  std::string pem = Must(pki::ReadFile(county.bureau.dir.File("data/session-signing.key")));
+  auto server_key = Must(palm::sync::LoadPrivateKeyPem(pem));
+  nlohmann::json claims = ClaimsOf(other);
+  claims["exp"] = 1700000000000;
+  claims["jti"] = "expired-session";
+  REQUIRE_OK(dev->auth->SignOut(Ctx(MakeToken(server_key.get(), claims)).get(),
+                                v1::SignOutRequest(), &out));
+  auto other_key = Must(palm::sync::GenerateEd25519Key());
+  REQUIRE_STATUS(
+      dev->auth->SignOut(Ctx(MakeToken(other_key.get(), ClaimsOf(other))).get(),
+                         v1::SignOutRequest(), &out),
+      grpc::StatusCode::UNAUTHENTICATED,
+      "the session token's signature does not verify (forged, altered or issued by another "
+      "server); sign in again");
+  REQUIRE_STATUS(dev->auth->SignOut(Ctx("").get(), v1::SignOutRequest(), &out),
+                 grpc::StatusCode::UNAUTHENTICATED,
+                 "AuthService.SignOut needs a session token (metadata `authorization: Bearer "
+                 "<token>`); sign in with AuthService.SignIn");
+  REQUIRE_OK(dev->Pull(other));
+  CHECK(county.VerifyAudit(county.admin_token).ok());
+}
+
+TEST_CASE("a sign-in with a 1 MiB officer id is refused quoting only a short prefix of it") {
+  SecureCounty county;
+  // 3-byte characters, so that 64 bytes end inside the 22nd.
+  std::string huge;
+  while (huge.size() < (1u << 20)) huge += "桐";
+  v1::SignInResponse response;
+  REQUIRE_STATUS(
+      county.op->SignIn(huge, "x", &response), grpc::StatusCode::UNAUTHENTICATED,
+      "sign-in of officer " + huge.substr(0, 63) + "… refused: unknown officer or wrong secret");
+  size_t longest = 0;
+  for (absl::string_view line : absl::StrSplit(county.server->Log(), '\n')) {
+    longest = std::max(longest, line.size());
+  }
+  CHECK(longest < 4096);
 }

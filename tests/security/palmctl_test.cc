@@ -222,7 +222,5 @@ TEST_CASE("palmctl-made PKI runs a mutual TLS server that palmctl enrols a devic
   CommandResult list =
       Palmctl({"--server", server.address(), "--cert-dir", device, "device", "list"});
   CHECK(list.exit_code == 1);
-  CHECK(list.err ==
-        "palmctl: ListDevices failed: UNAUTHENTICATED: AdminService.ListDevices needs a session "
-        "token (metadata `authorization: Bearer <token>`); sign in with AuthService.SignIn\n");
+  CHECK(list.err == "palmctl: not signed in: run palmctl auth login\n");
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,34 @@ absl::StatusOr<std::string> ReadMaterial(const std::filesystem::path& dir, const
     return absl::NotFoundError(absl::StrCat((dir / name).string(), " is missing"));
   }
   return contents;
+}
+
+// Why a call never reached the server, in words, from the status gRPC
+// itself made; nullopt when the server answered.
+std::optional<std::string> ConnectionProblem(const grpc::Status& status) {
+  const std::string lower = absl::AsciiStrToLower(status.error_message());
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::StrCat("no answer within ", kCallTimeout.count(), " s");
+  }
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return std::nullopt;
+  if (absl::StrContains(lower, "connection refused")) {
+    return "connection refused";
+  }
+  if (absl::StrContains(lower, "dns resolution failed") ||
+      absl::StrContains(lower, "name or service not known")) {
+    return "cannot resolve the host name";
+  }
+  if (absl::StrContains(lower, "handshake") || absl::StrContains(lower, "ssl") ||
+      absl::StrContains(lower, "certificate")) {
+    return "the TLS handshake failed (does --cert-dir hold a certificate of this server's bureau "
+           "and its ca.crt?)";
+  }
+  if (absl::StrContains(lower, "failed to connect") || absl::StrContains(lower, "socket closed") ||
+      absl::StrContains(lower, "connection reset") || absl::StrContains(lower, "timed out") ||
+      absl::StrContains(lower, "unreachable")) {
+    return status.error_message();
+  }
+  return std::nullopt;  // UNAVAILABLE from the server itself (shutting down)
 }
 
 }  // namespace
@@ -110,15 +139,28 @@ std::string SessionToken() {
   return std::string(absl::StripAsciiWhitespace(token));
 }
 
-int FailRpc(absl::string_view rpc, const grpc::Status& status) {
+int FailRpc(const GlobalOptions& global, absl::string_view rpc, const grpc::Status& status) {
+  const std::string& message = status.error_message();
   if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     return Fail(absl::StrCat("the server does not support ", rpc, " yet"));
   }
+  if (std::optional<std::string> why = ConnectionProblem(status)) {
+    return Fail(absl::StrCat("cannot reach palm-server at ", global.server, ": ", *why));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && rpc != "SignIn") {
+    if (SessionToken().empty()) return Fail("not signed in: run palmctl auth login");
+    if (absl::StrContains(message, "session")) {
+      absl::string_view said = message;
+      for (absl::string_view tail : {"; use the new token or sign in again", "; sign in again"}) {
+        if (absl::ConsumeSuffix(&said, tail)) break;
+      }
+      return Fail(absl::StrCat(said, ": run palmctl auth login"));
+    }
+  }
   // gRPC's codes and absl's share their numbers (both follow google.rpc.Code).
   return Fail(absl::StrCat(
-      rpc,
-      " failed: ", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
-      ": ", status.error_message()));
+      rpc, " failed: ",
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ", message));
 }
 
 }  // namespace palm::palmctl

@@ -41,10 +41,16 @@ std::string DefaultTokenFile();
 // The session token from the environment (see kTokenEnv), or empty.
 std::string SessionToken();
 
-// Prints why `rpc` (e.g. "EnrollDevice") failed and returns kExitFailure:
-// "palmctl: the server does not support <rpc> yet" for UNIMPLEMENTED,
-// otherwise "palmctl: <rpc> failed: <CODE>: <server's message>".
-int FailRpc(absl::string_view rpc, const grpc::Status& status);
+// Prints why `rpc` (e.g. "EnrollDevice") failed, naming the fix where
+// there is one, and returns kExitFailure:
+//   "palmctl: cannot reach palm-server at HOST:PORT: connection refused"
+//     (and the like for name resolution, TLS handshakes and timeouts);
+//   "palmctl: not signed in: run palmctl auth login" when the server wants
+//     a session and palmctl had none to send; a session the server refused
+//     (expired, ended, forged) is named with the same fix;
+//   "palmctl: the server does not support <rpc> yet" for UNIMPLEMENTED;
+//   otherwise "palmctl: <rpc> failed: <CODE>: <server's message>".
+int FailRpc(const GlobalOptions& global, absl::string_view rpc, const grpc::Status& status);
 
 // Calls the unary `rpc` (e.g. &palm::v1::AdminService::Stub::ListDevices,
 // named `rpc_name` in messages) on `channel` with a prepared context.
@@ -58,7 +64,7 @@ int CallUnary(const std::shared_ptr<grpc::Channel>& channel, const GlobalOptions
   grpc::ClientContext context;
   PrepareCall(global, &context);
   grpc::Status status = (stub.*rpc)(&context, request, response);
-  return status.ok() ? kExitOk : FailRpc(rpc_name, status);
+  return status.ok() ? kExitOk : FailRpc(global, rpc_name, status);
 }
 
 // CallUnary on a channel made by MakeClientChannel(global); a channel that

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "palm/v1/admin.grpc.pb.h"
+#include "sync/hlc.h"
+#include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
@@ -44,10 +46,17 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
     request.set_state(static_cast<v1::CaseState>(
         ParseEnum(v1::CaseState_descriptor(), options.state).value_or(0)));
   }
-  if (!options.from.empty()) request.set_from_ms(ShanghaiDayStartMs(options.from).value_or(0));
+  const int64_t now = sync::SystemNowMs();
+  if (!options.from.empty()) {
+    auto from = BureauDayStartMs(options.from, now);
+    if (!from.ok()) return Fail(from.status());
+    request.set_from_ms(*from);
+  }
   if (!options.to.empty()) {
     // --to is inclusive; the server's bound is exclusive.
-    request.set_to_ms(ShanghaiDayStartMs(options.to).value_or(0) + 86400000);
+    auto to = BureauDayStartMs(options.to, now);
+    if (!to.ok()) return Fail(to.status());
+    request.set_to_ms(*to + 86400000);
   }
   auto channel = MakeClientChannel(global);
   if (!channel.ok()) return Fail(channel.status());
@@ -211,9 +220,11 @@ void RegisterCases(CommandLine& cli) {
   list_cmd->add_option("--squad", list->squad, "Only this squad's cases");
   list_cmd->add_option("--state", list->state, "Only cases in this state (e.g. legal_review)")
       ->check(EnumValidator(v1::CaseState_descriptor(), "case state"));
-  list_cmd->add_option("--from", list->from, "Created on or after this day (Asia/Shanghai)")
+  list_cmd
+      ->add_option("--from", list->from,
+                   "Created on or after this day: today, yesterday or YYYY-MM-DD")
       ->check(DateValidator());
-  list_cmd->add_option("--to", list->to, "Created on or before this day (Asia/Shanghai)")
+  list_cmd->add_option("--to", list->to, "Created on or before this day (inclusive)")
       ->check(DateValidator());
   list_cmd->add_option("--limit", list->limit, "At most this many cases")
       ->capture_default_str()

@@ -1,7 +1,6 @@
 // palmctl device enroll|register|list|revoke: handhelds and their
 // certificates (AdminService EnrollDevice, ListDevices, RevokeDevice).
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -10,6 +9,7 @@
 #include "server/pki/pki.h"
 #include "sync/uuid.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 
 namespace palm::palmctl {
@@ -150,16 +150,14 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
     PrintJson({{"devices", devices}});
     return kExitOk;
   }
-  std::cout << std::left << std::setw(38) << "DEVICE" << std::setw(12) << "TOWN" << std::setw(12)
-            << "SQUAD" << std::setw(22) << "ENROLLED"
-            << "STATE\n";
-  for (const auto& device : response.devices()) {
-    std::cout << std::setw(38) << device.device_id() << std::setw(12) << device.town_id()
-              << std::setw(12) << (device.squad_id().empty() ? "-" : device.squad_id())
-              << std::setw(22) << FormatUnixMs(device.enrolled_at_ms())
-              << (device.revoked() ? absl::StrCat("revoked: ", device.revoke_reason()) : "active")
-              << "\n";
-  }
+  PrintTableOrEmpty(
+      response.devices(), "no devices are enrolled\n",
+      {"DEVICE", "TOWN", "SQUAD", "ENROLLED", "STATE"},
+      [](const palm::v1::Device& device) -> std::vector<std::string> {
+        return {device.device_id(), device.town_id(), device.squad_id(),
+                FormatUnixMs(device.enrolled_at_ms()),
+                device.revoked() ? absl::StrCat("revoked: ", device.revoke_reason()) : "active"};
+      });
   return kExitOk;
 }
 

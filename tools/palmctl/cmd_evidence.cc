@@ -79,6 +79,7 @@ struct ReceiptOptions {
   std::string evidence_id;
   std::string out;
   bool binary = false;
+  bool json = false;  // the default already; accepted like on every read command
 };
 
 int RunReceipt(const ReceiptOptions& options, const GlobalOptions& global) {
@@ -169,6 +170,7 @@ void RegisterEvidence(CommandLine& cli) {
   receipt_cmd->add_option("--out", receipt->out, "Write the receipt here instead of stdout");
   receipt_cmd->add_flag("--binary", receipt->binary,
                         "Binary protobuf (palm.v1.EvidenceReceipt) instead of JSON");
+  receipt_cmd->add_flag("--json", receipt->json, "JSON (the default)")->excludes("--binary");
 
   auto list = std::make_shared<ListOptions>();
   CLI::App* list_cmd =

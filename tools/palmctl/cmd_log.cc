@@ -102,6 +102,7 @@ int RunHead(const HeadOptions& options, const GlobalOptions& global) {
 
 struct KeyOptions {
   std::string out;
+  bool json = false;
 };
 
 int RunKey(const KeyOptions& options, const GlobalOptions& global) {
@@ -114,6 +115,10 @@ int RunKey(const KeyOptions& options, const GlobalOptions& global) {
   }
   auto key = sync::LoadPublicKeyPem(response.public_key_pem());
   if (!key.ok()) return Fail("the server's log key is not an Ed25519 public key");
+  if (options.json) {
+    PrintJson({{"key_id", sync::KeyId(key->get())}, {"public_key_pem", response.public_key_pem()}});
+    return kExitOk;
+  }
   if (options.out.empty()) {
     std::cout << response.public_key_pem();
     return kExitOk;
@@ -128,6 +133,7 @@ struct ConsistencyOptions {
   std::string new_head;
   std::string proof;
   std::string log_key;
+  bool json = false;
 };
 
 int RunConsistency(const ConsistencyOptions& options, const GlobalOptions& global) {
@@ -181,6 +187,12 @@ int RunConsistency(const ConsistencyOptions& options, const GlobalOptions& globa
       !s.ok()) {
     return Fail(absl::StrCat("consistency proof: ", s.message()));
   }
+  if (options.json) {
+    PrintJson({{"consistent", true},
+               {"old_tree_size", first.tree_size()},
+               {"new_tree_size", second.tree_size()}});
+    return kExitOk;
+  }
   std::cout << "consistent: the tree of " << first.tree_size()
             << " leaves is a prefix of the tree of " << second.tree_size() << " leaves\n";
   return kExitOk;
@@ -202,6 +214,7 @@ void RegisterLog(CommandLine& cli) {
   CLI::App* key_cmd = cli.Command(group, "key", "The log's Ed25519 public key (PEM)",
                                   [key, &global] { return RunKey(*key, global); });
   key_cmd->add_option("--out", key->out, "Write the key to this file instead of stdout");
+  AddJsonFlag(key_cmd, &key->json);
 
   auto consistency = std::make_shared<ConsistencyOptions>();
   CLI::App* consistency_cmd = cli.Command(
@@ -216,6 +229,7 @@ void RegisterLog(CommandLine& cli) {
                               "Saved GetConsistencyProofResponse (JSON); verifies offline");
   consistency_cmd->add_option("--log-key", consistency->log_key,
                               "Also verify both heads' signatures with this public key");
+  AddJsonFlag(consistency_cmd, &consistency->json);
 }
 
 }  // namespace

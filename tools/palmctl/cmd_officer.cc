@@ -1,5 +1,5 @@
-// palmctl officer add|list: officers and their roles (AdminService
-// AddOfficer, ListOfficers). The initial secret is read from a file or
+// palmctl officer add|list|unlock: officers and their roles (AdminService
+// AddOfficer, ListOfficers, UnlockOfficer). The initial secret is read from a file or
 // stdin, never from the command line, where other users could see it.
 #include <fstream>
 #include <iostream>
@@ -104,6 +104,27 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
                       });
 }
 
+struct UnlockOptions {
+  std::string id;
+  bool json = false;
+};
+
+int RunUnlock(const UnlockOptions& options, const GlobalOptions& global) {
+  v1::UnlockOfficerRequest request;
+  request.set_officer_id(options.id);
+  return CallAndPrint(global, options.json, "UnlockOfficer", &v1::AdminService::Stub::UnlockOfficer,
+                      request, [](const v1::UnlockOfficerResponse& response) {
+                        if (response.was_locked()) {
+                          std::cout << "unlocked officer " << response.officer_id()
+                                    << " (locked until " << FormatUnixMs(response.locked_until_ms())
+                                    << "); they may sign in again\n";
+                        } else {
+                          std::cout << "officer " << response.officer_id()
+                                    << " was not locked; failed sign-ins cleared\n";
+                        }
+                      });
+}
+
 void RegisterOfficer(CommandLine& cli) {
   CLI::App* group = cli.Group("officer", "Officers, their roles and jurisdiction");
   const GlobalOptions& global = cli.global();
@@ -137,6 +158,15 @@ void RegisterOfficer(CommandLine& cli) {
   list_cmd->add_option("--town", list->town, "Only this town's officers");
   list_cmd->add_option("--squad", list->squad, "Only this squad's officers");
   AddJsonFlag(list_cmd, &list->json);
+
+  auto unlock = std::make_shared<UnlockOptions>();
+  CLI::App* unlock_cmd =
+      cli.Command(group, "unlock",
+                  "Lift the sign-in lock of an officer locked out by wrong secrets (admin only)",
+                  [unlock, &global] { return RunUnlock(*unlock, global); });
+  unlock_cmd->add_option("OFFICER", unlock->id, "Officer id")->required();
+  AddJsonFlag(unlock_cmd, &unlock->json);
+  SetExamples(unlock_cmd, {"palmctl officer unlock officer-7"});
 }
 
 }  // namespace

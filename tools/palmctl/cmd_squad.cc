@@ -9,6 +9,7 @@
 #include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/format.h"
+#include "tools/palmctl/session.h"
 
 namespace palm::palmctl {
 namespace {
@@ -20,7 +21,10 @@ struct StatusOptions {
   bool json = false;
 };
 
-int RunStatus(const StatusOptions& options, const GlobalOptions& global) {
+int RunStatus(StatusOptions options, const GlobalOptions& global) {
+  auto squad = SquadOrMine(options.squad);
+  if (!squad.ok()) return Fail(squad.status());
+  options.squad = *squad;
   v1::SquadStatusRequest request;
   request.set_squad_id(options.squad);
   return CallAndPrint(global, options.json, "SquadStatus", &v1::AdminService::Stub::SquadStatus,
@@ -52,8 +56,10 @@ void RegisterSquad(CommandLine& cli) {
       "Each device of a squad: last sync, pending mutations and uploads, ticket numbers left, "
       "state (ok / behind / never synced / revoked)",
       [status, &global] { return RunStatus(*status, global); });
-  status_cmd->add_option("--squad", status->squad, "Squad id")->required();
+  status_cmd->add_option("--squad", status->squad,
+                         "Squad id (default: the signed-in squad leader's squad)");
   AddJsonFlag(status_cmd, &status->json);
+  SetExamples(status_cmd, {"palmctl squad status", "palmctl squad status --squad sq-a --json"});
 }
 
 }  // namespace

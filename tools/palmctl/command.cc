@@ -1,11 +1,13 @@
 #include "tools/palmctl/command.h"
 
-#include <ctime>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tools/palmctl/bureau_time.h"
 
 namespace palm::palmctl {
 namespace {
@@ -33,6 +35,22 @@ CommandLine::CommandLine()
       ->envname("PALMCTL_CERT_DIR");
   app_.add_flag("--insecure", global_.insecure,
                 "Plaintext, for a loopback server started with --insecure-loopback");
+  app_.add_option("--tz", global_.time_zone,
+                  "The bureau's time zone (IANA name), for the times palmctl prints and the "
+                  "dates it reads")
+      ->envname("PALMCTL_TZ")
+      ->capture_default_str();
+  const char* home = std::getenv("HOME");
+  app_.set_config(
+          "--config",
+          (std::filesystem::path(home != nullptr ? home : ".") / ".palmctl" / "config").string(),
+          "Read flags (server, cert-dir, tz ...) from this INI/TOML file, if it exists")
+      ->envname("PALMCTL_CONFIG");
+  app_.set_version_flag("--version", absl::StrCat("palmctl ", PALM_VERSION));
+  SetExamples(&app_, {"palmctl --server 127.0.0.1:7443 --cert-dir ~/palm-operator auth login "
+                      "--officer leader-1",
+                      "palmctl squad status", "palmctl report shift --date yesterday",
+                      "palmctl cases list --state legal_review --json"});
 }
 
 CLI::App* CommandLine::Group(const std::string& name, const std::string& description) {
@@ -71,6 +89,10 @@ int CommandLine::Run(int argc, const char* const* argv) {
     std::cerr << "palmctl: no command given\n\n" << app_.help();
     return kExitUsage;
   }
+  if (absl::Status s = SetBureauTimeZone(global_.time_zone); !s.ok()) {
+    std::cerr << "palmctl: " << s.message() << "\n";
+    return kExitUsage;
+  }
   return chosen_();
 }
 
@@ -98,14 +120,12 @@ int Fail(const absl::Status& status) { return Fail(status.message()); }
 
 void PrintJson(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
 
-std::string FormatUnixMs(int64_t unix_ms) {
-  if (unix_ms == 0) return "-";
-  time_t seconds = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm = {};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+std::string FormatUnixMs(int64_t unix_ms) { return FormatBureauTime(unix_ms); }
+
+void SetExamples(CLI::App* command, const std::vector<std::string>& examples) {
+  std::string text = "Examples:";
+  for (const std::string& e : examples) absl::StrAppend(&text, "\n  ", e);
+  command->footer(text);
 }
 
 }  // namespace palm::palmctl

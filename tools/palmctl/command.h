@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,8 @@ struct GlobalOptions {
   std::string cert_dir;
   // Plaintext to a loopback server started with --insecure-loopback.
   bool insecure = false;
+  // The bureau's time zone (bureau_time.h), for times printed and dates read.
+  std::string time_zone = "Asia/Shanghai";
 };
 
 // What a command does once its command line parsed. Returns the exit code.
@@ -121,8 +124,13 @@ int Fail(const absl::Status& status);
 // Prints `value` as indented JSON and a newline to stdout.
 void PrintJson(const nlohmann::json& value);
 
-// Formats Unix milliseconds as "2026-03-14T09:26:53Z"; 0 as "-".
+// Formats Unix milliseconds in the bureau's time zone with its label,
+// "2026-03-14 17:26 CST" (FormatBureauTime); 0 as "-".
 std::string FormatUnixMs(int64_t unix_ms);
+
+// Sets the examples `command --help` shows after its options, one command
+// line per entry.
+void SetExamples(CLI::App* command, const std::vector<std::string>& examples);
 
 }  // namespace palm::palmctl
 

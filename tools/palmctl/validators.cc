@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/format.h"
 
 namespace palm::palmctl {
@@ -20,10 +21,10 @@ CLI::Validator EnumValidator(const google::protobuf::EnumDescriptor* type, std::
 CLI::Validator DateValidator() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        if (ShanghaiDayStartMs(value)) return "";
-        return absl::StrCat("\"", value, "\" is not a date YYYY-MM-DD");
+        auto date = ResolveDate(value, 0);  // the words resolve later, in the bureau's zone
+        return date.ok() ? "" : std::string(date.status().message());
       },
-      "YYYY-MM-DD");
+      "today|yesterday|YYYY-MM-DD");
 }
 
 }  // namespace palm::palmctl

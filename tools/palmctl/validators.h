@@ -14,7 +14,8 @@ namespace palm::palmctl {
 // lists the accepted tokens. `what` names the value ("case state").
 CLI::Validator EnumValidator(const google::protobuf::EnumDescriptor* type, std::string what);
 
-// Accepts a calendar date written YYYY-MM-DD.
+// Accepts "today", "yesterday" or a calendar date written YYYY-MM-DD
+// (resolve it with ResolveDate, bureau_time.h).
 CLI::Validator DateValidator();
 
 }  // namespace palm::palmctl
