@@ -114,7 +114,8 @@ TEST_CASE("a device syncs over mutual TLS with its officer's session token, and 
   auto refused = (*client)->Sync(sync);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == palm::StatusCode::kUnauthenticated);
-  CHECK_THAT(refused.status().message(), Catch::Contains("needs a session token"));
+  CHECK(refused.status().reason() == "sign_in_required");
+  CHECK_THAT(refused.status().message(), Catch::Contains("sign in online"));
 
   sync.session_token = token;
   auto synced = (*client)->Sync(sync);
