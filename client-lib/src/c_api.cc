@@ -164,6 +164,10 @@ json IssueJson(const palm::SyncIssue& i) {
 template <typename Message>
 palm_code ParseJson(const char* text, const char* what, Message* out) {
   if (text == nullptr) return Invalid(std::string(what) + " is required");
+  // The shape first, in the words every JSON argument gets.
+  json shape = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (shape.is_discarded()) return Invalid(std::string(what) + " is not valid JSON");
+  if (!shape.is_object()) return Invalid(std::string(what) + " must be a JSON object");
   auto status = google::protobuf::util::JsonStringToMessage(text, out);
   if (!status.ok()) {
     return Invalid(std::string(what) + " is not a valid " + out->GetTypeName() + ": " +

@@ -233,8 +233,14 @@ TEST_CASE("an officer signs in through the library and syncs with no token handl
   REQUIRE(d.client->UnlockOffline(kOfficer, kSecret).ok());
   CHECK(d.KeptToken() == token);
 
-  // The officer records and syncs; the library sends the session itself.
-  REQUIRE(d.client->RecordCase(SummaryCase()).ok());
+  // The first sync brings the catalogue; the officer records and syncs. The
+  // library sends the session itself.
+  auto first = d.client->Sync(connection);
+  INFO(first.status().ToString());
+  REQUIRE(first.ok());
+  auto recorded = d.client->RecordCase(SummaryCase());
+  INFO(recorded.status().ToString());
+  REQUIRE(recorded.ok());
   auto synced = d.client->Sync(connection);
   INFO(synced.status().ToString());
   REQUIRE(synced.ok());
@@ -376,6 +382,15 @@ TEST_CASE("the C API signs in, syncs with progress, verifies a receipt and signs
   CHECK(state["acting_officer_id"] == kOfficer);
   CHECK(state["offline_only"] == false);
 
+  // The first sync (with progress) brings the catalogue.
+  Progress progress;
+  REQUIRE(palm_sync_with_progress(client, connection.c_str(), OnProgress, &progress, &json) ==
+          PALM_OK);
+  CHECK(nlohmann::json::parse(Take(json))["ok"] == true);
+  CHECK(progress.calls > 0);
+  CHECK(progress.phases.front() == "reference");
+  CHECK(std::find(progress.phases.begin(), progress.phases.end(), "pull") != progress.phases.end());
+
   char* case_id = nullptr;
   REQUIRE(
       palm_record_case(client,
@@ -394,15 +409,10 @@ TEST_CASE("the C API signs in, syncs with progress, verifies a receipt and signs
           PALM_OK);
   const std::string evidence = Take(evidence_id);
 
-  Progress progress;
-  REQUIRE(palm_sync_with_progress(client, connection.c_str(), OnProgress, &progress, &json) ==
-          PALM_OK);
+  REQUIRE(palm_sync(client, connection.c_str(), &json) == PALM_OK);
   nlohmann::json report = nlohmann::json::parse(Take(json));
   CHECK(report["ok"] == true);
   CHECK(report["pushed"] == 2);
-  CHECK(progress.calls > 0);
-  CHECK(progress.phases.front() == "reference");
-  CHECK(std::find(progress.phases.begin(), progress.phases.end(), "push") != progress.phases.end());
 
   // The receipt verifies offline with the log's key; another file does not.
   REQUIRE(palm_export_evidence_receipt(client, evidence.c_str(), &json) == PALM_OK);
