@@ -22,21 +22,18 @@
 #include "palm/v1/admin.grpc.pb.h"
 #include "palm/v1/auth.grpc.pb.h"
 #include "palm/v1/evidence.grpc.pb.h"
-#include "security/bureau.h"
-#include "server/sync_util.h"
+#include "security/secure_device.h"
 
 namespace {
 
 namespace v1 = palm::v1;
 namespace pki = palm::pki;
 using palm::StatusCode;
-using palm::security_test::Bureau;
-using palm::security_test::Must;
-using palm::security_test::TlsChannel;
-using palm::testing::ServerProcess;
 
-constexpr char kOfficer[] = "officer-a1";
-constexpr char kSecret[] = "2468-pin";
+using palm::security_test::kOfficer;
+using palm::security_test::kSecret;
+using palm::security_test::SecureDevice;
+using palm::security_test::WithToken;
 constexpr char kNotSignedIn[] =
     "no officer is signed in online on this device; sign in online (Client::SignIn) to sync";
 
@@ -49,130 +46,10 @@ constexpr char kNotSignedIn[] =
     REQUIRE(palm_s_.message() == std::string(message_));   \
   } while (false)
 
-std::unique_ptr<grpc::ClientContext> WithToken(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
-
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
-
-// A county under mutual TLS with one enrolled handheld "dev-a1" of town-a,
-// one sworn officer with a secret, and the sample catalogue; and the device
-// store of that handheld.
-struct SecureDevice {
-  Bureau bureau;
-  std::unique_ptr<ServerProcess> server;
-  std::shared_ptr<grpc::Channel> op;
-  std::string admin_token;
-  palm::testing::TempDir dir;
-  std::string device_dir = dir.File("device");
-  palm::ClientOptions options;
-  std::unique_ptr<palm::Client> client;
-
-  explicit SecureDevice(std::vector<std::string> server_flags = {}) {
-    const std::string secret_file = bureau.dir.File("admin.secret");
-    std::ofstream(secret_file) << "admin-pass-1\n";
-    std::vector<std::string> args = bureau.ServerTlsArgs();
-    args.insert(args.end(), {"--bootstrap-admin", "admin", "--bootstrap-secret-file", secret_file});
-    args.insert(args.end(), server_flags.begin(), server_flags.end());
-    server = std::make_unique<ServerProcess>(bureau.data_dir(), args);
-    const std::string& ca_pem = bureau.ca.credentials.certificate_pem;
-    auto op_creds = Must(pki::IssueOperatorCertificate(bureau.ca, {.name = "admin"}));
-    op = TlsChannel(server->address(), ca_pem, &op_creds);
-    {
-      auto auth = v1::AuthService::NewStub(op);
-      v1::SignInRequest request;
-      request.set_officer_id("admin");
-      request.set_secret("admin-pass-1");
-      v1::SignInResponse response;
-      REQUIRE(auth->SignIn(WithToken("").get(), request, &response).ok());
-      admin_token = response.session().token();
-    }
-    auto admin = v1::AdminService::NewStub(op);
-    auto device =
-        Must(pki::IssueDeviceCertificate(bureau.ca, {.device_id = "dev-a1", .town_id = "town-a"}));
-    REQUIRE(pki::WriteDeviceDirectory(device_dir, "dev-a1", device, ca_pem).ok());
-    v1::EnrollDeviceRequest enroll;
-    enroll.set_town_id("town-a");
-    enroll.set_squad_id("squad-a1");
-    enroll.set_certificate_pem(device.certificate_pem);
-    v1::EnrollDeviceResponse enrolled;
-    REQUIRE(admin->EnrollDevice(WithToken(admin_token).get(), enroll, &enrolled).ok());
-    v1::AddOfficerRequest add;
-    v1::Officer* o = add.mutable_officer();
-    o->set_officer_id(kOfficer);
-    o->set_name("张三");
-    o->set_role(v1::ROLE_OFFICER);
-    o->set_sworn(true);
-    o->set_town_id("town-a");
-    o->set_squad_id("squad-a1");
-    add.set_secret(kSecret);
-    v1::AddOfficerResponse added;
-    REQUIRE(admin->AddOfficer(WithToken(admin_token).get(), add, &added).ok());
-    v1::LoadCatalogRequest catalog;
-    *catalog.mutable_catalog() = palm::testing::SampleCatalog();
-    v1::LoadCatalogResponse loaded;
-    REQUIRE(admin->LoadCatalog(WithToken(admin_token).get(), catalog, &loaded).ok());
-
-    std::filesystem::create_directories(dir.File("data"));
-    options.db_path = dir.File("data") + "/palm.db";
-    options.device_id = "dev-a1";
-    options.key_provider = std::make_shared<palm::FileKeyProvider>(dir.File("keys"));
-    Reopen();
-  }
-
-  // Opens the device store again, as the app does after a restart.
-  void Reopen() {
-    client.reset();
-    auto opened = palm::Client::Open(options);
-    INFO(opened.status().ToString());
-    REQUIRE(opened.ok());
-    client = std::move(*opened);
-  }
-
-  // The device's connection settings, as the app keeps them.
-  palm::SyncOptions Connection() const {
-    palm::SyncOptions sync;
-    sync.server_address = server->address();
-    sync.ca_cert_path = device_dir + "/" + pki::kCaCertFile;
-    sync.client_cert_path = device_dir + "/" + pki::kDeviceCertFile;
-    sync.client_key_path = device_dir + "/" + pki::kDeviceKeyFile;
-    sync.tls_server_name = "localhost";
-    return sync;
-  }
-
-  // The same, as the C API's connection JSON.
-  std::string ConnectionJson() const {
-    palm::SyncOptions c = Connection();
-    return nlohmann::json{{"server_address", c.server_address},
-                          {"ca_cert_path", c.ca_cert_path},
-                          {"client_cert_path", c.client_cert_path},
-                          {"client_key_path", c.client_key_path},
-                          {"tls_server_name", c.tls_server_name}}
-        .dump();
-  }
-
-  // The token the store keeps ("" when none).
-  std::string KeptToken() {
-    auto kept = palm::internal::ClientAccess::Store(*client).LoadSession();
-    REQUIRE(kept.ok());
-    return kept->has_value() ? (*kept)->session.token() : "";
-  }
-
-  void RevokeDevice() {
-    auto admin = v1::AdminService::NewStub(op);
-    v1::RevokeDeviceRequest request;
-    request.set_device_id("dev-a1");
-    request.set_reason("lost on patrol");
-    v1::RevokeDeviceResponse response;
-    REQUIRE(admin->RevokeDevice(WithToken(admin_token).get(), request, &response).ok());
-  }
-};
 
 palm::CaseInput SummaryCase() {
   palm::CaseInput c;
