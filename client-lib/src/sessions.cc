@@ -160,7 +160,7 @@ Result<SessionState> Sessions::SignIn(const SyncOptions& connection, const std::
   if (absl::Status s2 = store_.SetActingOfficer(officer_id); !s2.ok()) {
     return WithReason(FromAbsl(s2));
   }
-  return StateLocked();
+  return State();
 }
 
 Status Sessions::SignOut(const SyncOptions& connection) {
@@ -180,12 +180,9 @@ Status Sessions::SignOut(const SyncOptions& connection) {
   return Status();
 }
 
+// Reads only what the store and the security file hold, each consistent on
+// its own: never waits for a sign-in or renewal on the network.
 Result<SessionState> Sessions::State() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return StateLocked();
-}
-
-Result<SessionState> Sessions::StateLocked() {
   absl::StatusOr<std::optional<StoredSession>> kept = store_.LoadSession();
   if (!kept.ok()) return WithReason(FromAbsl(kept.status()));
   SessionState state;

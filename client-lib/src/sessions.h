@@ -20,7 +20,8 @@ namespace palm::internal {
 Status WithReason(Status s);
 
 // Thread-safe: one mutex serialises sign-in, renewal and sign-out, so that
-// a sync never sends a token that a concurrent sign-out dropped.
+// a sync never sends a token that a concurrent sign-out dropped; State()
+// takes no part in it.
 class Sessions {
  public:
   // `store` outlives this; `db_path` locates the security file
@@ -45,8 +46,6 @@ class Sessions {
   void SyncFailed(const Status& status, const std::string& token);
 
  private:
-  Result<SessionState> StateLocked();
-
   std::mutex mu_;
   DeviceStore& store_;
   const std::string db_path_;
