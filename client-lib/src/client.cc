@@ -9,6 +9,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "client-lib/src/channel.h"
 #include "client-lib/src/client_internal.h"
 #include "client-lib/src/sessions.h"
 #include "client-lib/src/status_internal.h"
@@ -258,6 +259,9 @@ Result<SyncReport> Client::Sync(const SyncOptions& options) {
   SyncOptions with_session = options;
   std::string kept_token;
   if (!options.insecure_loopback && options.session_token.empty()) {
+    // Unusable options are said as such before a missing session is.
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> usable = internal::MakeSyncChannel(options);
+    if (!usable.ok()) return internal::WithReason(FromAbsl(usable.status()));
     Result<std::string> token = sessions_->TokenForSync(options);
     if (!token.ok()) {
       sessions_->SyncFailed(token.status(), "");

@@ -158,7 +158,7 @@ TEST_CASE("a database written by a newer schema is refused and left byte-for-byt
   Result<std::unique_ptr<Client>> c = Client::Open(d.Options());
   RequireRefused(c.status(), StatusCode::kFailedPrecondition, "schema_too_new",
                  "database " + d.db_path() +
-                     " has schema version 999, newer than this Palm library understands (4); "
+                     " has schema version 999, newer than this Palm library understands (5); "
                      "update the app — the database was not changed");
   CHECK(ReadFileBytes(d.db_path()) == before);
 }
