@@ -102,9 +102,9 @@ PALM_EXPORT const char* palm_version(void);
  * Deletes the device store that `options_json` (the keys of palm_open) names:
  * the database with its "-wal", "-shm" and security files, and, with
  * "key_dir", its key file (palm::Client::WipeStore), e.g. after the server
- * revoked the device. With a key callback the app deletes the key from its
- * keystore itself (key_fn is not called). Close every palm_client on the
- * store first. PALM_OK when nothing was there.
+ * revoked the device. An app whose key comes from a palm_key_fn deletes
+ * that key from its keystore itself. Close every palm_client on the store
+ * first. PALM_OK when nothing was there. Thread-safe.
  */
 PALM_EXPORT palm_code palm_wipe_store(const char* options_json);
 
