@@ -9,7 +9,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "client-lib/src/channel.h"
 #include "client-lib/src/client_internal.h"
+#include "client-lib/src/sessions.h"
 #include "client-lib/src/status_internal.h"
 #include "client-lib/src/sync_client.h"
 #include "sync/sha256.h"
@@ -68,10 +70,12 @@ Result<std::unique_ptr<Client>> Client::Open(const ClientOptions& options) {
       internal::DeviceStore::Open(std::move(store_options));
   OPENSSL_cleanse(store_options.key.data(), store_options.key.size());
   if (!store.ok()) return FromAbsl(store.status());
-  return std::unique_ptr<Client>(new Client(std::move(*store)));
+  return std::unique_ptr<Client>(new Client(std::move(*store), options.db_path));
 }
 
-Client::Client(std::unique_ptr<internal::DeviceStore> store) : store_(std::move(store)) {}
+Client::Client(std::unique_ptr<internal::DeviceStore> store, std::string db_path)
+    : store_(std::move(store)),
+      sessions_(std::make_unique<internal::Sessions>(*store_, std::move(db_path))) {}
 
 Client::~Client() = default;
 
@@ -79,6 +83,19 @@ std::string Client::device_id() const { return store_->device_id(); }
 
 Status Client::SetActingOfficer(const std::string& officer_id) {
   return FromAbsl(store_->SetActingOfficer(officer_id));
+}
+
+Result<SessionState> Client::SignIn(const SyncOptions& connection, const std::string& officer_id,
+                                    const std::string& secret) {
+  return sessions_->SignIn(connection, officer_id, secret);
+}
+
+Status Client::SignOut(const SyncOptions& connection) { return sessions_->SignOut(connection); }
+
+Result<SessionState> Client::GetSessionState() { return sessions_->State(); }
+
+Status Client::UnlockOffline(const std::string& officer_id, const std::string& secret) {
+  return sessions_->UnlockOffline(officer_id, secret);
 }
 
 Result<std::string> Client::RecordCase(const CaseInput& input) {
@@ -237,7 +254,25 @@ Result<SyncReport> Client::Sync(const SyncOptions& options) {
     return Status(StatusCode::kAborted, "sync_in_progress",
                   "another sync of this device is running; wait for it to finish");
   }
-  return internal::RunSync(*store_, options);
+  // Plaintext (loopback tests) carries no session; over TLS the kept one
+  // goes unless the caller brought a token.
+  SyncOptions with_session = options;
+  std::string kept_token;
+  if (!options.insecure_loopback && options.session_token.empty()) {
+    // Unusable options are said as such before a missing session is.
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> usable = internal::MakeSyncChannel(options);
+    if (!usable.ok()) return internal::WithReason(FromAbsl(usable.status()));
+    Result<std::string> token = sessions_->TokenForSync(options);
+    if (!token.ok()) {
+      sessions_->SyncFailed(token.status(), "");
+      return token.status();
+    }
+    kept_token = *token;
+    with_session.session_token = kept_token;
+  }
+  Result<SyncReport> report = internal::RunSync(*store_, with_session);
+  if (!report.ok()) sessions_->SyncFailed(report.status(), kept_token);
+  return report;
 }
 
 Result<std::vector<SyncIssue>> Client::ListSyncIssues(bool include_dismissed) {

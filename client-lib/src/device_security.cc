@@ -48,35 +48,45 @@ DeviceSecurity::DeviceSecurity(std::string path, std::unique_ptr<State> state)
 
 DeviceSecurity::~DeviceSecurity() = default;
 
+Status DeviceSecurity::Load(const std::string& path, State* out) {
+  std::ifstream in(path);
+  if (!in) {  // nothing written yet
+    *out = State();
+    return Status();
+  }
+  auto read = std::make_unique<State>();
+  State* state = read.get();
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return Corrupt(path);
+  try {
+    state->revoked = json.value("revoked", false);
+    state->revoke_message = json.value("revoke_message", "");
+    const nlohmann::json verifiers = json.value("verifiers", nlohmann::json::object());
+    if (!verifiers.is_object()) return Corrupt(path);
+    for (const auto& [officer, v] : verifiers.items()) {
+      State::Verifier verifier;
+      if (!absl::Base64Unescape(v.at("salt").get<std::string>(), &verifier.salt) ||
+          !absl::Base64Unescape(v.at("hash").get<std::string>(), &verifier.hash)) {
+        return Corrupt(path);
+      }
+      verifier.failures = v.at("failures").get<int>();
+      state->verifiers[officer] = std::move(verifier);
+    }
+  } catch (const nlohmann::json::exception&) {
+    return Corrupt(path);
+  }
+  *out = std::move(*read);
+  return Status();
+}
+
 Result<std::unique_ptr<DeviceSecurity>> DeviceSecurity::Open(const std::string& db_path) {
   if (db_path.empty())
     return Status(StatusCode::kInvalidArgument, "invalid_argument", "db_path is empty");
   const std::string path = PathFor(db_path);
   auto state = std::make_unique<State>();
-  std::ifstream in(path);
-  if (in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    if (!json.is_object()) return Corrupt(path);
-    try {
-      state->revoked = json.value("revoked", false);
-      state->revoke_message = json.value("revoke_message", "");
-      const nlohmann::json verifiers = json.value("verifiers", nlohmann::json::object());
-      if (!verifiers.is_object()) return Corrupt(path);
-      for (const auto& [officer, v] : verifiers.items()) {
-        State::Verifier verifier;
-        if (!absl::Base64Unescape(v.at("salt").get<std::string>(), &verifier.salt) ||
-            !absl::Base64Unescape(v.at("hash").get<std::string>(), &verifier.hash)) {
-          return Corrupt(path);
-        }
-        verifier.failures = v.at("failures").get<int>();
-        state->verifiers[officer] = std::move(verifier);
-      }
-    } catch (const nlohmann::json::exception&) {
-      return Corrupt(path);
-    }
-  }
+  if (Status s = Load(path, state.get()); !s.ok()) return s;
   return std::unique_ptr<DeviceSecurity>(new DeviceSecurity(path, std::move(state)));
 }
 
@@ -112,12 +122,14 @@ Status DeviceSecurity::CacheOfflineVerifier(const std::string& officer_id,
   auto hash = sync::Scrypt(secret, salt);
   if (!hash.ok()) return Status(StatusCode::kInternal, "", std::string(hash.status().message()));
   std::lock_guard<std::mutex> lock(mutex_);
+  if (Status s = Load(path_, state_.get()); !s.ok()) return s;
   state_->verifiers[officer_id] = {salt, *hash, 0};
   return SaveLocked();
 }
 
 Status DeviceSecurity::UnlockOffline(const std::string& officer_id, const std::string& secret) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (Status s = Load(path_, state_.get()); !s.ok()) return s;
   if (state_->revoked) {
     return Status(StatusCode::kPermissionDenied, "device_revoked",
                   "this device was revoked: " + state_->revoke_message);
@@ -153,6 +165,7 @@ Status DeviceSecurity::UnlockOffline(const std::string& officer_id, const std::s
 Result<bool> DeviceSecurity::RecordSyncStatus(const Status& sync_status) {
   if (sync_status.reason() != "device_revoked") return false;
   std::lock_guard<std::mutex> lock(mutex_);
+  if (Status s = Load(path_, state_.get()); !s.ok()) return s;
   state_->revoked = true;
   state_->revoke_message = sync_status.message();
   if (Status s = SaveLocked(); !s.ok()) return s;
@@ -161,11 +174,13 @@ Result<bool> DeviceSecurity::RecordSyncStatus(const Status& sync_status) {
 
 bool DeviceSecurity::IsRevoked() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  (void)Load(path_, state_.get());  // a file gone bad keeps what was known
   return state_->revoked;
 }
 
 std::string DeviceSecurity::revoke_message() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  (void)Load(path_, state_.get());
   return state_->revoke_message;
 }
 

@@ -38,6 +38,7 @@
 #include "client-lib/src/wal_vfs.h"
 #include "nlohmann/json.hpp"
 #include "palm/types.h"
+#include "palm/v1/auth.pb.h"
 #include "palm/v1/case.pb.h"
 #include "palm/v1/catalog.pb.h"
 #include "palm/v1/mutation.pb.h"
@@ -110,6 +111,13 @@ struct PushRecorded {
   bool needs_snapshot = false;
 };
 
+// The officer's online session as the store keeps it (sealed at rest).
+struct StoredSession {
+  v1::SessionToken session;
+  // Device clock when the server issued it, to judge its remaining life.
+  int64_t obtained_at_ms = 0;
+};
+
 class DeviceStore {
  public:
   // Opens or creates the store, migrating it forward. See Client::Open for
@@ -123,6 +131,23 @@ class DeviceStore {
   const std::string& device_id() const { return device_id_; }
 
   absl::Status SetActingOfficer(const std::string& officer_id);
+  // No officer acts any more: writes are refused until one is set.
+  void ClearActingOfficer();
+  // The officer writes are made in the name of ("" when none).
+  std::string acting_officer();
+
+  // The wall clock the store stamps with (StoreOptions::now_ms), Unix ms.
+  int64_t WallClockMs() const { return now_ms_(); }
+
+  // --- The officer's online session (device_store+session.cc). ---
+
+  // Replaces the kept session with `session`, sealed under the store key.
+  absl::Status PutSession(const v1::SessionToken& session, int64_t obtained_at_ms);
+  // The kept session, or nullopt. PERMISSION_DENIED / DATA_LOSS when the
+  // sealed row does not open.
+  absl::StatusOr<std::optional<StoredSession>> LoadSession();
+  // Drops the kept session (OK when there is none).
+  absl::Status ClearSession();
 
   // The local write path. `draft` has its operation set; the store fills the
   // mutation id, device id and sequence number, HLC stamp, acting officer

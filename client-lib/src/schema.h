@@ -5,7 +5,8 @@
 // never edited after release: a change is a new migration appended here.
 //
 // Personal data of parties never appears in clear: `parties.sealed` and
-// `outbox.sealed` are AES-256-GCM ciphertexts (crypto.h).
+// `outbox.sealed` are AES-256-GCM ciphertexts (crypto.h), and so is the
+// officer's session token (`officer_session.sealed`).
 #ifndef PALM_CLIENT_SCHEMA_H_
 #define PALM_CLIENT_SCHEMA_H_
 
@@ -171,9 +172,19 @@ ALTER TABLE case_events_v4 RENAME TO case_events;
 CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);
 DELETE FROM sqlite_sequence WHERE name = 'case_events';
 )sql"},
+    {5, R"sql(
+-- The officer's online session (AuthService.SignIn): at most one row.
+-- `sealed` is the palm.v1.SessionToken, AES-256-GCM: the token is a bearer
+-- credential and never sits in the file in clear.
+CREATE TABLE officer_session (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  obtained_at_ms INTEGER NOT NULL,
+  sealed         BLOB NOT NULL
+);
+)sql"},
 };
 
-inline constexpr int64_t kLatestSchemaVersion = 4;
+inline constexpr int64_t kLatestSchemaVersion = 5;
 
 inline constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

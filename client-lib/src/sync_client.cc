@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "client-lib/src/channel.h"
 #include "client-lib/src/macros.h"
+#include "client-lib/src/sessions.h"
 #include "client-lib/src/status_internal.h"
 #include "client-lib/src/uploader.h"
 #include "palm/v1/sync.grpc.pb.h"
@@ -489,7 +490,8 @@ Result<SyncReport> RunSync(DeviceStore& store, const SyncOptions& options) {
                            std::chrono::steady_clock::now() - started)
                            .count();
   report.ok = s.ok();
-  Status result = FromAbsl(s);
+  // Every refusal names its reason, the server's auth refusals included.
+  Status result = WithReason(FromAbsl(s));
   report.error_reason = result.reason();
   report.message = s.ok() ? "" : result.message();
   for (const std::string& note : session.notes_) {

@@ -2,6 +2,8 @@
 # Installs the client library from a build tree into a temporary prefix, then
 # builds and runs two tiny consumers against the installed tree only: one with
 # find_package(PalmClient) → Palm::client, one with pkg-config palm-client.
+# Both run with no LD_LIBRARY_PATH: installed means runnable (the RUNPATH the
+# CMake package and palm-client.pc give is the one way they find the library).
 #   consumer_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -24,7 +26,7 @@ cmake -S "$source/tests/install/consumer" -B "$work/cmake-build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 mkdir -p "$work/run1" "$work/keys1"
-LD_LIBRARY_PATH="$libdir" "$work/cmake-build/consumer" "$work/run1/device.db" "$work/keys1"
+env -u LD_LIBRARY_PATH "$work/cmake-build/consumer" "$work/run1/device.db" "$work/keys1"
 
 # 2. pkg-config, from C.
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
@@ -32,5 +34,9 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -std=c11 -Wall -Werror -o "$work/c-consumer" "$source/tests/install/consumer/main.c" \
   $(pkg-config --cflags --libs palm-client)
 mkdir -p "$work/run2" "$work/keys2"
-LD_LIBRARY_PATH="$libdir" "$work/c-consumer" "$work/run2/device.db" "$work/keys2"
+if ! readelf -d "$work/c-consumer" | grep -q "RUNPATH"; then
+  echo "the pkg-config consumer has no RUNPATH to $libdir" >&2
+  exit 1
+fi
+env -u LD_LIBRARY_PATH "$work/c-consumer" "$work/run2/device.db" "$work/keys2"
 echo "install consumer test passed"

@@ -47,6 +47,7 @@ namespace palm {
 
 namespace internal {
 class DeviceStore;
+class Sessions;
 struct ClientAccess;
 struct CancelAccess;
 }  // namespace internal
@@ -84,10 +85,15 @@ struct SyncOptions {
   // Plaintext, for tests and development only: refused unless
   // server_address is a loopback address (127.0.0.0/8, [::1], localhost).
   bool insecure_loopback = false;
-  // The signed-in officer's session token (AuthService.SignIn, kept by the
-  // app), sent as `authorization: Bearer <token>` on every call. The server
-  // requires it whenever TLS is on; it is sent only over TLS.
+  // Normally empty: Sync then sends the session that Client::SignIn keeps
+  // (refreshing it first when it is about to expire). A token given here
+  // overrides it (tools that sign in themselves). Either way it travels as
+  // `authorization: Bearer <token>` on every call, and only over TLS; the
+  // server requires one whenever TLS is on.
   std::string session_token;
+  // Sync first renews the kept session (AuthService.RefreshSession) when it
+  // expires within this margin, or within `timeout` when that is longer.
+  std::chrono::milliseconds session_refresh_margin{10 * 60 * 1000};
 
   // Called on the syncing thread as work is done; must not call back into
   // the Client. May be empty.
@@ -141,6 +147,43 @@ struct ClientOptions {
   std::function<int64_t()> TEST_now_ms;
 };
 
+// Who is working on the device, and on what authority (Client::GetSessionState).
+struct SessionState {
+  // An online session (Client::SignIn) is kept; it may have expired since.
+  bool signed_in = false;
+  // The session's officer, with their name and role as the server gave them
+  // (role in lower case: "officer", "auxiliary", "squad_leader", ...).
+  std::string officer_id;
+  std::string officer_name;
+  std::string role;
+  // When the session ends (Unix ms), and whether it has by the device clock.
+  int64_t expires_at_ms = 0;
+  bool expired = false;
+  // The officer writes are made in the name of: the signed-in officer, one
+  // unlocked offline (Client::UnlockOffline), or "" when nobody is.
+  std::string acting_officer_id;
+  // The acting officer was unlocked offline and holds no online session: they
+  // can record, and a sync asks for an online sign-in first.
+  bool offline_only = false;
+  // The server revoked the device (a sign-in or sync was refused with
+  // "device_revoked"): lock the app and offer Client::WipeStore.
+  bool device_revoked = false;
+  std::string revoke_message;
+};
+
+// Verifies evidence receipt `receipt` (what Client::ExportEvidenceReceipt
+// returns: protobuf JSON or binary palm.v1.EvidenceReceipt) offline, with the
+// evidence log's public key `log_public_key_pem` (Ed25519, PEM), and, when
+// `file_path` is not empty, that the file there is the evidence it names.
+// Needs no Client and no network. Thread-safe. OK when every check holds;
+// otherwise DATA_LOSS (reason "receipt_mismatch") naming the failed check
+// ("file: ...", "inclusion proof: ...", "tree head signature: ..."),
+// INVALID_ARGUMENT (reason "invalid_argument") for a receipt or key that
+// cannot be read, NOT_FOUND (reason "file_not_found") for a missing file.
+PALM_EXPORT Status VerifyEvidenceReceipt(const std::string& receipt,
+                                         const std::string& log_public_key_pem,
+                                         const std::string& file_path = "");
+
 class PALM_EXPORT Client {
  public:
   // Opens (creating if needed) the device store at options.db_path, running
@@ -177,6 +220,56 @@ class PALM_EXPORT Client {
   // FAILED_PRECONDITION "unknown_officer" when the synced roster is not empty
   // and does not contain the officer.
   Status SetActingOfficer(const std::string& officer_id);
+
+  // --- Officers: online sign-in, offline unlock, sign-out. ---
+
+  // Signs `officer_id` in with `secret` (PIN or password) at the server that
+  // `connection` names (AuthService.SignIn; only the connection fields are
+  // used: address, TLS files, tls_server_name, insecure_loopback, and
+  // timeout — 30 s when 0). On success the session is kept in the device
+  // store, sealed under the store key like party data, and replaces any
+  // earlier one; the officer becomes the acting officer (and joins the local
+  // roster); and the verifier that lets them unlock offline later with the
+  // same secret is cached (palm/device_security.h). Later syncs use and renew
+  // the session by themselves. Returns the new state. Blocks on the network.
+  // Refusals (nothing is kept), each with its reason:
+  //   INVALID_ARGUMENT   "invalid_argument": empty id or secret, unusable
+  //                      connection options;
+  //   UNAUTHENTICATED    "wrong_secret": unknown officer or wrong secret;
+  //                      "officer_locked": too many failed sign-ins, the
+  //                      server locked the officer for a while;
+  //                      "device_not_enrolled": the server does not know
+  //                      this device's certificate;
+  //                      "device_revoked": the device was revoked (recorded
+  //                      in DeviceSecurity: lock the app, offer WipeStore);
+  //   PERMISSION_DENIED  "out_of_jurisdiction": the officer belongs to
+  //                      another town than the device;
+  //   UNAVAILABLE        "server_unreachable": the server cannot be reached;
+  //   DEADLINE_EXCEEDED  "deadline_exceeded".
+  Result<SessionState> SignIn(const SyncOptions& connection, const std::string& officer_id,
+                              const std::string& secret);
+
+  // Ends the kept session: drops it from the device at once, always, and
+  // clears the acting officer; then, when connection.server_address is not
+  // empty, asks the server to end it too (AuthService.SignOut), best-effort:
+  // whatever the server answers (or a server too old to know the call, or
+  // none reachable) does not change the outcome. OK when nobody was signed
+  // in. Fails only when the device store cannot be written.
+  Status SignOut(const SyncOptions& connection);
+
+  // Returns who is signed in or unlocked, and until when. Never blocks on
+  // the network.
+  Result<SessionState> GetSessionState();
+
+  // Unlocks the app offline for `officer_id` with the secret of their last
+  // online sign-in on this device (DeviceSecurity::UnlockOffline) and makes
+  // them the acting officer, so that they can record with no network. A kept
+  // online session of another officer is dropped (one officer works on a
+  // device at a time). Refusals as DeviceSecurity::UnlockOffline:
+  // NOT_FOUND "no_offline_verifier" (sign in online first), UNAUTHENTICATED
+  // "wrong_secret", PERMISSION_DENIED "offline_unlock_locked" or
+  // "device_revoked".
+  Status UnlockOffline(const std::string& officer_id, const std::string& secret);
 
   // --- Writes. Each is one transaction + one outbox mutation, or nothing. ---
 
@@ -269,6 +362,14 @@ class PALM_EXPORT Client {
   // If the server answers "resync required" the device drops its copy of the
   // scope and its cursor — never its outbox — and takes a fresh snapshot.
   //
+  // Over TLS the sync carries the officer session kept by SignIn (unless
+  // options.session_token is given), renewed first when it expires within
+  // options.session_refresh_margin. With no usable session it fails before
+  // connecting — UNAUTHENTICATED, reason "sign_in_required", with a message
+  // that says to sign in online (nobody signed in, an officer unlocked
+  // offline only, or the session expired) — and the same when the server
+  // ends the session (it is then dropped from the device).
+  //
   // Fails with INVALID_ARGUMENT for unusable options (no address, missing
   // TLS files, insecure_loopback with a non-loopback address), CANCELLED,
   // DEADLINE_EXCEEDED, ABORTED "sync_in_progress" when another Sync of this
@@ -294,9 +395,10 @@ class PALM_EXPORT Client {
 
  private:
   friend struct internal::ClientAccess;
-  explicit Client(std::unique_ptr<internal::DeviceStore> store);
+  Client(std::unique_ptr<internal::DeviceStore> store, std::string db_path);
 
   std::unique_ptr<internal::DeviceStore> store_;
+  std::unique_ptr<internal::Sessions> sessions_;
 };
 
 }  // namespace palm

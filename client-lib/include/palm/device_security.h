@@ -7,7 +7,9 @@
 // r = 8, p = 1) of the secret with the per-officer salt the server returned
 // at sign-in (SessionToken.offline_salt); the secret itself is never stored.
 //
-// Thread-safe: one internal mutex serialises the calls.
+// Thread-safe: one internal mutex serialises the calls. Each call reads the
+// file afresh, so several DeviceSecurity objects (or a Client signing in,
+// which caches verifiers itself) on one store see each other's writes.
 #ifndef PALM_DEVICE_SECURITY_H_
 #define PALM_DEVICE_SECURITY_H_
 
@@ -64,6 +66,8 @@ class PALM_EXPORT DeviceSecurity {
  private:
   struct State;
   DeviceSecurity(std::string path, std::unique_ptr<State> state);
+  // Replaces *state with what `path` holds (empty when there is no file).
+  static Status Load(const std::string& path, State* state);
   Status SaveLocked();
 
   std::string path_;

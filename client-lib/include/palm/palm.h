@@ -19,6 +19,18 @@
  *    {"matter_code": "SR-0101", "procedure": "PROCEDURE_SUMMARY",
  *     "parties": [{"kind": "PARTY_KIND_CITIZEN", "name": "..."}]}.
  *    Enums are accepted by name or number.
+ *  - JSON arguments that are not protobuf messages (options, queries) are
+ *    objects whose keys are checked by type: a refusal is
+ *    PALM_INVALID_ARGUMENT naming the argument or the key, e.g.
+ *    "options_json is not valid JSON", "options_json must be a JSON object",
+ *    "db_path must be a string", "server_address is required". Keys the
+ *    function does not know are ignored.
+ *  - A refusal always has a machine reason (never ""): the library's own
+ *    ("fine_over_limit", "sign_in_required" ...) or, when a failure has
+ *    none more specific, its code's name in lower case ("unavailable").
+ *  - No C++ exception ever leaves a palm_* function: an unexpected one is
+ *    PALM_INTERNAL (reason "internal"), running out of memory
+ *    PALM_RESOURCE_EXHAUSTED (reason "out_of_memory").
  *  - A palm_client is safe to use from any thread; close it exactly once.
  *    Like the C++ Client it owns one background thread (WAL checkpoints)
  *    and opens its SQLite connections through a VFS the library registers,
@@ -81,8 +93,76 @@ PALM_EXPORT palm_code palm_open(const char* options_json, palm_key_fn key_fn, vo
 /* Closes the store and frees the handle. NULL is ignored. */
 PALM_EXPORT void palm_close(palm_client* client);
 
-/* Sets the officer signed in on the device; later writes are in their name. */
+/*
+ * The library's version, e.g. "0.1.0". Static: do not free. Thread-safe.
+ */
+PALM_EXPORT const char* palm_version(void);
+
+/*
+ * Deletes the device store that `options_json` (the keys of palm_open) names:
+ * the database with its "-wal", "-shm" and security files, and, with
+ * "key_dir", its key file (palm::Client::WipeStore), e.g. after the server
+ * revoked the device. An app whose key comes from a palm_key_fn deletes
+ * that key from its keystore itself. Close every palm_client on the store
+ * first. PALM_OK when nothing was there. Thread-safe.
+ */
+PALM_EXPORT palm_code palm_wipe_store(const char* options_json);
+
+/*
+ * Sets the officer working on the device without signing in (tests, tools,
+ * apps with their own sign-in); later writes are in their name. Apps use
+ * palm_sign_in or palm_unlock_offline instead.
+ */
 PALM_EXPORT palm_code palm_set_officer(palm_client* client, const char* officer_id);
+
+/* --- Officers: sign-in, offline unlock, sign-out (palm::Client::SignIn ...) --- */
+
+/*
+ * Signs `officer_id` in with `secret` at the server `connection_json` names:
+ *   {"server_address": "host:port", "ca_cert_path": "...",
+ *    "client_cert_path": "...", "client_key_path": "...",
+ *    "tls_server_name": "...", "insecure_loopback": false, "timeout_ms": 0}
+ * (the connection keys of palm_sync; server_address is required). The
+ * library keeps the session, sealed in the device store, makes the officer
+ * the acting officer, caches their offline-unlock verifier, and later syncs
+ * send and renew the session themselves: the app never handles a token.
+ * *session_json_out gets the state, as palm_session_state. Blocks on the
+ * network. Refusals, with their reasons: PALM_UNAUTHENTICATED
+ * "wrong_secret", "officer_locked", "device_not_enrolled", "device_revoked"
+ * (wipe the store); PALM_PERMISSION_DENIED "out_of_jurisdiction";
+ * PALM_UNAVAILABLE "server_unreachable".
+ */
+PALM_EXPORT palm_code palm_sign_in(palm_client* client, const char* connection_json,
+                                   const char* officer_id, const char* secret,
+                                   char** session_json_out);
+
+/*
+ * Signs the officer out: the kept session is dropped at once, always, and
+ * nobody acts any more; with `connection_json` (as palm_sign_in; may be
+ * NULL) the server is told too, best-effort (its answer does not matter).
+ */
+PALM_EXPORT palm_code palm_sign_out(palm_client* client, const char* connection_json);
+
+/*
+ * Who works on the device, as JSON:
+ *   {"signed_in": true, "officer_id": "...", "officer_name": "...",
+ *    "role": "officer", "expires_at_ms": t, "expired": false,
+ *    "acting_officer_id": "...", "offline_only": false,
+ *    "device_revoked": false, "revoke_message": ""}
+ * "offline_only": the acting officer was unlocked offline and a sync will
+ * ask for an online sign-in first. Never blocks on the network.
+ */
+PALM_EXPORT palm_code palm_session_state(palm_client* client, char** state_json_out);
+
+/*
+ * Unlocks the app offline for `officer_id` with the secret of their last
+ * online sign-in on this device, and makes them the acting officer
+ * (palm::Client::UnlockOffline). Refusals: PALM_NOT_FOUND
+ * "no_offline_verifier", PALM_UNAUTHENTICATED "wrong_secret",
+ * PALM_PERMISSION_DENIED "offline_unlock_locked" or "device_revoked".
+ */
+PALM_EXPORT palm_code palm_unlock_offline(palm_client* client, const char* officer_id,
+                                          const char* secret);
 
 /* Records a case (palm.v1.Case JSON without ids); *case_id_out gets its id. */
 PALM_EXPORT palm_code palm_record_case(palm_client* client, const char* case_json,
@@ -156,15 +236,70 @@ PALM_EXPORT palm_code palm_last_sync_report(palm_client* client, char** json_out
  *   {"server_address": "host:port", "ca_cert_path": "...",
  *    "client_cert_path": "...", "client_key_path": "...",
  *    "tls_server_name": "...", "insecure_loopback": false,
- *    "timeout_ms": 0, "push_batch_size": 500, "pull_page_size": 500}
+ *    "timeout_ms": 0, "push_batch_size": 500, "pull_page_size": 500,
+ *    "ticket_numbers_low_water": 50, "ticket_numbers_per_lease": 200,
+ *    "session_refresh_margin_ms": 600000}
+ * (server_address is required). Over TLS the session palm_sign_in keeps is
+ * sent and renewed as needed; with none, PALM_UNAUTHENTICATED reason
+ * "sign_in_required" and a message that says to sign in online.
  * *report_json_out gets the report, as palm_last_sync_report. Blocks; call
  * palm_sync_cancel from another thread to stop it (PALM_CANCELLED).
  */
 PALM_EXPORT palm_code palm_sync(palm_client* client, const char* options_json,
                                 char** report_json_out);
 
+/*
+ * Called on the syncing thread as a sync progresses: `phase` is
+ * "reference", "push", "upload" or "pull" (static strings), `done` and
+ * `total` count items of that phase (total 0 while unknown). It must return
+ * quickly and must not call back into the palm_client that is syncing
+ * (palm_sync_cancel excepted).
+ */
+typedef void (*palm_progress_fn)(void* ctx, const char* phase, uint64_t done, uint64_t total);
+
+/* As palm_sync, reporting progress to `progress` (may be NULL) with `ctx`. */
+PALM_EXPORT palm_code palm_sync_with_progress(palm_client* client, const char* options_json,
+                                              palm_progress_fn progress, void* ctx,
+                                              char** report_json_out);
+
 /* Cancels the sync running on `client`, if any. Thread-safe; returns at once. */
 PALM_EXPORT palm_code palm_sync_cancel(palm_client* client);
+
+/*
+ * The rejected writes and lost field values syncs reported, oldest first
+ * (dismissed ones too when `include_dismissed` is non-zero), as a JSON array:
+ *   [{"issue_id": "...", "kind": "rejected" | "conflict",
+ *     "mutation_id": "...", "device_seq": n, "case_id": "...",
+ *     "recorded_at_ms": t, "dismissed": false,
+ *     "reason": "...", "message": "...",                (rejected)
+ *     "field": "CASE_FIELD_...", "party_id": "...",      (conflict)
+ *     "losing_value": "...", "losing_device_id": "...",
+ *     "winning_value": "...", "winning_device_id": "..."}]
+ */
+PALM_EXPORT palm_code palm_list_sync_issues(palm_client* client, int include_dismissed,
+                                            char** issues_json_out);
+
+/* Marks a sync issue as seen. PALM_NOT_FOUND when there is no such issue. */
+PALM_EXPORT palm_code palm_dismiss_sync_issue(palm_client* client, const char* issue_id);
+
+/*
+ * The Merkle-log receipt of evidence `evidence_id` as protobuf JSON of
+ * palm.v1.EvidenceReceipt, for offline verification. PALM_NOT_FOUND for
+ * unknown evidence, PALM_FAILED_PRECONDITION while no sync brought it yet.
+ */
+PALM_EXPORT palm_code palm_export_evidence_receipt(palm_client* client, const char* evidence_id,
+                                                   char** receipt_json_out);
+
+/*
+ * Verifies `receipt_json` (as palm_export_evidence_receipt gives it) offline
+ * with the evidence log's public key `log_key_pem` (Ed25519 PEM text) and,
+ * when `file_path` is not NULL, the evidence file (palm::VerifyEvidenceReceipt).
+ * Needs no palm_client. PALM_OK when it verifies; PALM_DATA_LOSS reason
+ * "receipt_mismatch" naming the failed check; PALM_INVALID_ARGUMENT for a
+ * receipt or key that cannot be read; PALM_NOT_FOUND "file_not_found".
+ */
+PALM_EXPORT palm_code palm_verify_evidence_receipt(const char* receipt_json,
+                                                   const char* log_key_pem, const char* file_path);
 
 /*
  * The message / machine reason of this thread's last failed call ("" after a

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (palm_pending_counts(client, &counts) != PALM_OK) return 1;
-  printf("c consumer ok: %s\n", counts);
+  printf("c consumer ok (palm %s): %s\n", palm_version(), counts);
   palm_free(counts);
   palm_close(client);
   return 0;
