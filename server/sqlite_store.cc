@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "server/store.h"
+#include "sync/status_macros.h"
 #include "sync/hlc.h"
 #include "sync/uuid.h"
 
@@ -709,15 +710,6 @@ class Connection {
   }
 };
 
-#define PALM_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
-  auto tmp = (expr);                               \
-  if (!tmp.ok()) return tmp.status();              \
-  var = std::move(*tmp)
-#define PALM_CONCAT_INNER(a, b) a##b
-#define PALM_CONCAT(a, b) PALM_CONCAT_INNER(a, b)
-#define ASSIGN_OR_RETURN(var, expr) \
-  PALM_ASSIGN_OR_RETURN_IMPL(var, PALM_CONCAT(palm_or_, __LINE__), expr)
-
 // The typed accessors over one connection. The caller brackets the calls in
 // a transaction.
 class SqliteTxn : public WriteTxn {
@@ -770,7 +762,7 @@ class SqliteTxn : public WriteTxn {
         return record;
       }
     }
-    ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
+    PALM_ASSIGN_OR_RETURN(std::optional<CaseRecord> record, ReadCase(kGetCase, case_id));
     if (writer_caches_ && record) RememberCaseRow(record->value, nullptr);
     return record;
   }
@@ -782,9 +774,9 @@ class SqliteTxn : public WriteTxn {
         return std::optional<CaseBrief>(CaseBrief{case_id, row.case_number, row.town_id});
       }
     }
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseBrief));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseBrief));
     stmt->Text(1, case_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<CaseBrief>();
     CaseBrief brief{case_id, stmt->ColumnText(0), stmt->ColumnText(1)};
     if (auto s = stmt->Run(); !s.ok()) return s;
@@ -794,7 +786,7 @@ class SqliteTxn : public WriteTxn {
     return ReadCase(kGetCaseByNumber, number);
   }
   absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseFilter& f) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListCases));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListCases));
     stmt->Text(1, f.town_id)
         .Text(2, f.squad_id)
         .Int(3, f.state)
@@ -812,7 +804,7 @@ class SqliteTxn : public WriteTxn {
     return ReadOne<v1::Ticket>(kGetTicket, id, "ticket");
   }
   absl::StatusOr<std::optional<v1::Ticket>> GetTicketByNumber(int64_t number) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetTicketByNumber));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetTicketByNumber));
     stmt->Int(1, number);
     return ReadFirst<v1::Ticket>(*stmt, "ticket");
   }
@@ -825,28 +817,28 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<v1::CaseDetail> GetCaseDetail(const std::string& case_id) override {
     v1::CaseDetail detail;
-    ASSIGN_OR_RETURN(auto record, GetCase(case_id));
+    PALM_ASSIGN_OR_RETURN(auto record, GetCase(case_id));
     if (!record) return absl::NotFoundError(absl::StrCat("case ", case_id, " is not on record"));
     *detail.mutable_case_() = record->value;
-    ASSIGN_OR_RETURN(auto evidence, ReadByKey<v1::Evidence>(kEvidenceOfCase, case_id, "evidence"));
+    PALM_ASSIGN_OR_RETURN(auto evidence, ReadByKey<v1::Evidence>(kEvidenceOfCase, case_id, "evidence"));
     for (auto& e : evidence) *detail.add_evidence() = std::move(e);
-    ASSIGN_OR_RETURN(auto tickets, ReadByKey<v1::Ticket>(kTicketsOfCase, case_id, "ticket"));
+    PALM_ASSIGN_OR_RETURN(auto tickets, ReadByKey<v1::Ticket>(kTicketsOfCase, case_id, "ticket"));
     for (auto& t : tickets) *detail.add_tickets() = std::move(t);
-    ASSIGN_OR_RETURN(auto decisions,
+    PALM_ASSIGN_OR_RETURN(auto decisions,
                      ReadByKey<v1::NoPenaltyDecision>(kNoPenaltyOfCase, case_id, "decision"));
     for (auto& d : decisions) *detail.add_no_penalty() = std::move(d);
-    ASSIGN_OR_RETURN(auto events, ReadByKey<v1::CaseEvent>(kEventsOfCase, case_id, "event"));
+    PALM_ASSIGN_OR_RETURN(auto events, ReadByKey<v1::CaseEvent>(kEventsOfCase, case_id, "event"));
     for (auto& e : events) *detail.add_timeline() = std::move(e);
     return detail;
   }
   absl::StatusOr<std::optional<v1::PriorViolation>> FindPriorViolation(
       const std::string& party_key, const std::string& matter_code) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kFindPrior));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kFindPrior));
     stmt->Text(1, party_key).Text(2, matter_code);
     return ReadFirst<v1::PriorViolation>(*stmt, "prior violation");
   }
   absl::StatusOr<std::optional<v1::Catalog>> CurrentCatalog() override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCurrentCatalog));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCurrentCatalog));
     return ReadFirst<v1::Catalog>(*stmt, "catalogue");
   }
   absl::StatusOr<std::optional<v1::Town>> GetTown(const std::string& id) override {
@@ -856,7 +848,7 @@ class SqliteTxn : public WriteTxn {
     return ReadOne<v1::Squad>(kGetSquad, id, "squad");
   }
   absl::StatusOr<std::vector<v1::Town>> ListTowns() override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListTowns));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListTowns));
     return ReadAll<v1::Town>(*stmt, "town");
   }
   absl::StatusOr<std::vector<v1::Squad>> ListSquads(const std::string& town_id) override {
@@ -867,14 +859,14 @@ class SqliteTxn : public WriteTxn {
       auto it = officers_.find(id);
       if (it != officers_.end()) return it->second;
     }
-    ASSIGN_OR_RETURN(std::optional<v1::Officer> officer,
+    PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> officer,
                      ReadOne<v1::Officer>(kGetOfficer, id, "officer"));
     if (writer_caches_) officers_.emplace(id, officer);
     return officer;
   }
   absl::StatusOr<std::vector<v1::Officer>> ListOfficers(const std::string& town_id,
                                                         const std::string& squad_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListOfficers));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListOfficers));
     stmt->Text(1, town_id).Text(2, squad_id);
     return ReadAll<v1::Officer>(*stmt, "officer");
   }
@@ -885,26 +877,26 @@ class SqliteTxn : public WriteTxn {
     return ReadByKey<v1::Device>(kListDevices, town_id, "device");
   }
   absl::StatusOr<std::vector<v1::Device>> AllDevices() {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAllDevices));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAllDevices));
     return ReadAll<v1::Device>(*stmt, "device");
   }
   absl::StatusOr<uint64_t> AcknowledgedSeq(const std::string& device_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
     stmt->Text(1, device_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
   }
   absl::StatusOr<int64_t> LastPushMs(const std::string& device_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
     stmt->Text(1, device_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     return row ? stmt->ColumnInt(1) : 0;
   }
   absl::StatusOr<std::optional<DeviceReport>> GetDeviceReport(
       const std::string& device_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceSync));
     stmt->Text(1, device_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row || stmt->ColumnInt(5) == 0) return std::optional<DeviceReport>();
     DeviceReport report;
     report.pending_mutations = static_cast<uint64_t>(stmt->ColumnInt(2));
@@ -915,41 +907,41 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<std::optional<DeviceLogEntry>> GetDeviceLog(const std::string& device_id,
                                                              uint64_t seq) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceLog));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetDeviceLog));
     stmt->Text(1, device_id).Int(2, static_cast<int64_t>(seq));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<DeviceLogEntry>();
-    ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+    PALM_ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
     return std::optional<DeviceLogEntry>(std::move(entry));
   }
   absl::StatusOr<bool> MutationIdKnown(const std::string& mutation_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kMutationIdKnown));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kMutationIdKnown));
     stmt->Text(1, mutation_id);
     return stmt->Step();
   }
   absl::StatusOr<std::vector<DeviceLogEntry>> ListRejected(const RejectedFilter& f) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListRejected));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListRejected));
     stmt->Text(1, f.squad_id).Int(2, f.include_dismissed ? 1 : 0);
     std::vector<DeviceLogEntry> entries;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+      PALM_ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
       entries.push_back(std::move(entry));
     }
     return entries;
   }
   absl::StatusOr<std::optional<DeviceLogEntry>> GetRejected(
       const std::string& mutation_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetRejected));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetRejected));
     stmt->Text(1, mutation_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<DeviceLogEntry>();
-    ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
+    PALM_ASSIGN_OR_RETURN(auto entry, ReadDeviceLog(*stmt));
     return std::optional<DeviceLogEntry>(std::move(entry));
   }
   absl::StatusOr<std::vector<v1::ConflictRecord>> ListConflicts(const ConflictFilter& f) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListConflicts));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListConflicts));
     stmt->Text(1, f.squad_id).Text(2, f.case_id).Int(3, f.include_resolved ? 1 : 0);
     return ReadAll<v1::ConflictRecord>(*stmt, "conflict");
   }
@@ -965,20 +957,20 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<int64_t> HighestLeasedNumber() override { return QueryInt(kHighestLeased); }
   absl::StatusOr<int64_t> HighestUsedTicketNumber(int64_t first, int64_t last) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kHighestUsedTicket));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kHighestUsedTicket));
     stmt->Int(1, first).Int(2, last);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     return row ? stmt->ColumnInt(0) : 0;
   }
   absl::StatusOr<uint64_t> HighestServerSeq() override {
-    ASSIGN_OR_RETURN(int64_t seq, QueryInt(kHighestSeq));
+    PALM_ASSIGN_OR_RETURN(int64_t seq, QueryInt(kHighestSeq));
     return static_cast<uint64_t>(seq);
   }
   absl::StatusOr<uint64_t> CountChanges(uint64_t after, uint64_t up_to,
                                         const std::vector<std::string>& scopes) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCountChanges));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCountChanges));
     BindRange(*stmt, after, up_to, scopes);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     return row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
   }
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(uint64_t after, uint64_t up_to,
@@ -991,11 +983,11 @@ class SqliteTxn : public WriteTxn {
     };
     std::vector<Row> rows;
     {
-      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadChanges));
+      PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadChanges));
       BindRange(*stmt, after, up_to, scopes);
       stmt->Int(6, limit);
       while (true) {
-        ASSIGN_OR_RETURN(bool row, stmt->Step());
+        PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
         if (!row) break;
         rows.push_back({static_cast<uint64_t>(stmt->ColumnInt(0)),
                         static_cast<EntityKind>(stmt->ColumnInt(1)), stmt->ColumnText(2)});
@@ -1021,7 +1013,7 @@ class SqliteTxn : public WriteTxn {
     EncodeStamps(record.stamps, &case_stamps_);
     absl::Status stored;
     if (StoredWithSameKeys(c)) {
-      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kUpdateCaseBody));
+      PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kUpdateCaseBody));
       stmt->Text(1, c.case_id()).Int(2, c.state()).Blob(3, case_body_).Blob(4, case_stamps_);
       stored = stmt->Run();
       if (stored.ok() && sqlite3_changes(conn_->db()) != 1) {
@@ -1029,7 +1021,7 @@ class SqliteTxn : public WriteTxn {
             absl::StrCat("case ", c.case_id(), " was cached as stored but its row is missing"));
       }
     } else {
-      ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
+      PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCase));
       stmt->Text(1, c.case_id())
           .Text(2, c.case_number())
           .Text(3, c.town_id())
@@ -1048,12 +1040,12 @@ class SqliteTxn : public WriteTxn {
     return absl::OkStatus();
   }
   absl::Status PutEvidence(const v1::Evidence& e) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvidence));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvidence));
     stmt->Text(1, e.evidence_id()).Text(2, e.case_id()).Blob(3, e.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutTicket(const v1::Ticket& t) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTicket));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTicket));
     stmt->Text(1, t.ticket_id())
         .Text(2, t.case_id())
         .Int(3, t.ticket_number())
@@ -1061,12 +1053,12 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::Status PutNoPenalty(const v1::NoPenaltyDecision& d) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutNoPenalty));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutNoPenalty));
     stmt->Text(1, d.decision_id()).Text(2, d.case_id()).Blob(3, d.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutEvent(const v1::CaseEvent& e) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvent));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutEvent));
     stmt->Text(1, e.event_id())
         .Text(2, e.case_id())
         .Int(3, e.at_ms())
@@ -1076,7 +1068,7 @@ class SqliteTxn : public WriteTxn {
   absl::StatusOr<std::string> AddPriorViolation(const v1::PriorViolation& v,
                                                 const std::string& case_id) override {
     std::string entity_id = absl::StrCat(v.party_key(), "/", v.matter_code(), "/", case_id);
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutPrior));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutPrior));
     stmt->Text(1, entity_id)
         .Text(2, v.party_key())
         .Text(3, v.matter_code())
@@ -1086,23 +1078,23 @@ class SqliteTxn : public WriteTxn {
     return entity_id;
   }
   absl::Status PutCatalog(const v1::Catalog& catalog) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCatalog));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCatalog));
     stmt->Int(1, catalog.version()).Blob(2, catalog.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutTown(const v1::Town& town) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTown));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTown));
     stmt->Text(1, town.town_id()).Blob(2, town.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutSquad(const v1::Squad& squad) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutSquad));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutSquad));
     stmt->Text(1, squad.squad_id()).Text(2, squad.town_id()).Blob(3, squad.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutOfficer(const v1::Officer& o) override {
     officers_.erase(o.officer_id());
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutOfficer));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutOfficer));
     stmt->Text(1, o.officer_id())
         .Text(2, o.town_id())
         .Text(3, o.squad_id())
@@ -1110,7 +1102,7 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::Status PutDevice(const v1::Device& d) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDevice));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDevice));
     stmt->Text(1, d.device_id())
         .Text(2, d.town_id())
         .Text(3, d.squad_id())
@@ -1120,7 +1112,7 @@ class SqliteTxn : public WriteTxn {
     return absl::OkStatus();
   }
   absl::Status PutLease(const v1::TicketLease& lease) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLease));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLease));
     stmt->Text(1, lease.lease_id())
         .Text(2, lease.device_id())
         .Int(3, lease.first_number())
@@ -1129,7 +1121,7 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::Status PutConflict(const v1::ConflictRecord& c) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutConflict));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutConflict));
     stmt->Text(1, c.loss().conflict_id())
         .Text(2, c.loss().case_id())
         .Int(3, c.recorded_at_ms())
@@ -1138,7 +1130,7 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::Status PutDeviceReport(const std::string& device_id, const DeviceReport& r) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceReport));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceReport));
     stmt->Text(1, device_id)
         .Int(2, static_cast<int64_t>(r.pending_mutations))
         .Int(3, static_cast<int64_t>(r.pending_uploads))
@@ -1149,7 +1141,7 @@ class SqliteTxn : public WriteTxn {
   absl::StatusOr<int64_t> NextCaseNumber(int year) override {
     if (writer_caches_) {
       if (auto it = case_counters_.find(year); it != case_counters_.end()) {
-        ASSIGN_OR_RETURN(auto set, conn_->Prepare(kSetCaseNumber));
+        PALM_ASSIGN_OR_RETURN(auto set, conn_->Prepare(kSetCaseNumber));
         if (auto s = set->Int(1, year).Int(2, it->second + 1).Run(); !s.ok()) {
           ForgetCached();
           return s;
@@ -1158,12 +1150,12 @@ class SqliteTxn : public WriteTxn {
       }
     }
     {
-      ASSIGN_OR_RETURN(auto bump, conn_->Prepare(kBumpCaseNumber));
+      PALM_ASSIGN_OR_RETURN(auto bump, conn_->Prepare(kBumpCaseNumber));
       if (auto s = bump->Int(1, year).Run(); !s.ok()) return s;
     }
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseNumber));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCaseNumber));
     stmt->Int(1, year);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return absl::InternalError("the case number counter returned nothing");
     int64_t next = stmt->ColumnInt(0);
     if (auto s = stmt->Run(); !s.ok()) return s;
@@ -1171,7 +1163,7 @@ class SqliteTxn : public WriteTxn {
     return next;
   }
   absl::Status PutDeviceLog(const DeviceLogEntry& e) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceLog));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceLog));
     stmt->Text(1, e.device_id)
         .Int(2, static_cast<int64_t>(e.device_seq))
         .Text(3, e.mutation_id)
@@ -1191,12 +1183,12 @@ class SqliteTxn : public WriteTxn {
   }
   absl::Status AdvanceDeviceSync(const std::string& device_id, uint64_t acked_seq,
                                  int64_t at_ms) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAdvanceDeviceSync));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAdvanceDeviceSync));
     stmt->Text(1, device_id).Int(2, static_cast<int64_t>(acked_seq)).Int(3, at_ms);
     return stmt->Run();
   }
   absl::Status PutRejectedReview(const DeviceLogEntry& e) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutRejectedReview));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutRejectedReview));
     stmt->Text(1, e.device_id)
         .Int(2, static_cast<int64_t>(e.device_seq))
         .Int(3, e.dismissed ? 1 : 0)
@@ -1224,13 +1216,13 @@ class SqliteTxn : public WriteTxn {
     if (writer_caches_ && change_head_) {
       seq = *change_head_ + 1;
     } else {
-      ASSIGN_OR_RETURN(auto highest, conn_->Prepare(kHighestSeq));
-      ASSIGN_OR_RETURN(bool row, highest->Step());
+      PALM_ASSIGN_OR_RETURN(auto highest, conn_->Prepare(kHighestSeq));
+      PALM_ASSIGN_OR_RETURN(bool row, highest->Step());
       if (!row) return absl::InternalError("reading the change log's head returned nothing");
       seq = static_cast<uint64_t>(highest->ColumnInt(0)) + 1;
       if (auto s = highest->Run(); !s.ok()) return s;
     }
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAppendChange));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAppendChange));
     stmt->Int(1, static_cast<int64_t>(seq))
         .Int(2, static_cast<int>(kind))
         .Text(3, entity_id)
@@ -1253,8 +1245,8 @@ class SqliteTxn : public WriteTxn {
   // --- Security (issue 5). ---
   absl::StatusOr<const AuditHead*> LastAuditHead() override {
     if (writer_caches_ && audit_head_known_) return audit_head_ ? &*audit_head_ : nullptr;
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLastAuditHead));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLastAuditHead));
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     audit_head_.reset();
     if (row) {
       AuditHead head;
@@ -1269,11 +1261,11 @@ class SqliteTxn : public WriteTxn {
     return audit_head_ ? &*audit_head_ : nullptr;
   }
   absl::StatusOr<std::vector<AuditEntry>> ReadAudit(uint64_t after_seq, uint32_t limit) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadAudit));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReadAudit));
     stmt->Int(1, static_cast<int64_t>(after_seq)).Int(2, limit);
     std::vector<AuditEntry> entries;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
       entries.push_back(ReadAuditRow(*stmt));
     }
@@ -1281,9 +1273,9 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<std::optional<OfficerCredential>> GetCredential(
       const std::string& officer_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCredential));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetCredential));
     stmt->Text(1, officer_id);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<OfficerCredential>();
     OfficerCredential c;
     c.officer_id = stmt->ColumnText(0);
@@ -1298,7 +1290,7 @@ class SqliteTxn : public WriteTxn {
     return std::optional<OfficerCredential>(std::move(c));
   }
   absl::Status InsertAudit(const AuditEntry& e, const sync::Sha256Digest& digest) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertAudit));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertAudit));
     stmt->Int(1, static_cast<int64_t>(e.seq))
         .Int(2, e.at_ms)
         .Text(3, e.actor)
@@ -1321,7 +1313,7 @@ class SqliteTxn : public WriteTxn {
     return absl::OkStatus();
   }
   absl::Status PutCredential(const OfficerCredential& c) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCredential));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCredential));
     stmt->Text(1, c.officer_id)
         .Blob(2, c.salt)
         .Blob(3, c.hash)
@@ -1334,11 +1326,11 @@ class SqliteTxn : public WriteTxn {
     return stmt->Run();
   }
   absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t now_ms) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListEndedSessions));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListEndedSessions));
     stmt->Int(1, now_ms);
     std::vector<EndedSession> sessions;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
       sessions.push_back({.token_id = stmt->ColumnText(0),
                           .officer_id = stmt->ColumnText(1),
@@ -1349,10 +1341,10 @@ class SqliteTxn : public WriteTxn {
     return sessions;
   }
   absl::StatusOr<bool> EndSession(const EndedSession& e) override {
-    ASSIGN_OR_RETURN(auto forget, conn_->Prepare(kForgetEndedSessions));
+    PALM_ASSIGN_OR_RETURN(auto forget, conn_->Prepare(kForgetEndedSessions));
     forget->Int(1, e.ended_at_ms);
     if (auto s = forget->Run(); !s.ok()) return s;
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertEndedSession));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kInsertEndedSession));
     stmt->Text(1, e.token_id)
         .Text(2, e.officer_id)
         .Text(3, e.reason)
@@ -1367,60 +1359,60 @@ class SqliteTxn : public WriteTxn {
         log_edge_[level].index == index) {
       return std::optional<std::string>(log_edge_[level].hash);
     }
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogNode));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogNode));
     stmt->Int(1, level).Int(2, static_cast<int64_t>(index));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<std::string>();
     return std::optional<std::string>(stmt->ColumnBlob(0));
   }
   absl::StatusOr<uint64_t> LogSize() override {
     if (writer_caches_ && log_size_) return *log_size_;
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogSize));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogSize));
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     const uint64_t size = row ? static_cast<uint64_t>(stmt->ColumnInt(0)) : 0;
     if (writer_caches_) log_size_ = size;
     return size;
   }
   absl::StatusOr<std::optional<LogLeaf>> GetLogLeaf(uint64_t leaf_index) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeaf));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeaf));
     stmt->Int(1, static_cast<int64_t>(leaf_index));
-    ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
+    PALM_ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
     if (leaves.empty()) return std::optional<LogLeaf>();
     return std::optional<LogLeaf>(std::move(leaves.front()));
   }
   absl::StatusOr<std::optional<LogLeaf>> GetLogLeafOfEvidence(
       const std::string& evidence_id) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeafOfEvidence));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetLogLeafOfEvidence));
     stmt->Text(1, evidence_id);
-    ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
+    PALM_ASSIGN_OR_RETURN(auto leaves, ReadLeaves(*stmt));
     if (leaves.empty()) return std::optional<LogLeaf>();
     return std::optional<LogLeaf>(std::move(leaves.front()));
   }
   absl::StatusOr<std::vector<LogLeaf>> ListLogLeaves(uint64_t from, uint64_t to) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListLogLeaves));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListLogLeaves));
     stmt->Int(1, static_cast<int64_t>(from)).Int(2, static_cast<int64_t>(to));
     return ReadLeaves(*stmt);
   }
   absl::StatusOr<std::vector<LogLeaf>> LogLeavesWithContent(const std::string& sha256) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogLeavesWithContent));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogLeavesWithContent));
     stmt->Text(1, sha256);
     return ReadLeaves(*stmt);
   }
   absl::StatusOr<std::optional<v1::SignedTreeHead>> LatestTreeHead() override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestTreeHead));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestTreeHead));
     return ReadFirst<v1::SignedTreeHead>(*stmt, "tree head");
   }
   absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
     stmt->Text(1, sha256);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<BlobRecord>();
     return std::optional<BlobRecord>(BlobRecord{.sha256 = stmt->ColumnText(0),
                                                 .size = static_cast<uint64_t>(stmt->ColumnInt(1)),
                                                 .stored_at_ms = stmt->ColumnInt(2)});
   }
   absl::Status PutLogNode(uint32_t level, uint64_t index, const std::string& hash) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogNode));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogNode));
     stmt->Int(1, level).Int(2, static_cast<int64_t>(index)).Blob(3, hash);
     if (auto s = stmt->Run(); !s.ok()) return s;
     // A left child (even index) is the sibling the append that completes
@@ -1434,7 +1426,7 @@ class SqliteTxn : public WriteTxn {
     return absl::OkStatus();
   }
   absl::Status PutLogLeaf(const LogLeaf& leaf) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogLeaf));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogLeaf));
     stmt->Int(1, static_cast<int64_t>(leaf.leaf_index))
         .Text(2, leaf.evidence_id)
         .Text(3, leaf.sha256)
@@ -1450,19 +1442,19 @@ class SqliteTxn : public WriteTxn {
     return absl::OkStatus();
   }
   absl::Status PutTreeHead(const v1::SignedTreeHead& head) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTreeHead));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTreeHead));
     stmt->Int(1, static_cast<int64_t>(head.tree_size())).Blob(2, head.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutBlob(const BlobRecord& blob) override {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutBlob));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutBlob));
     stmt->Text(1, blob.sha256).Int(2, static_cast<int64_t>(blob.size)).Int(3, blob.stored_at_ms);
     return stmt->Run();
   }
   static absl::StatusOr<std::vector<LogLeaf>> ReadLeaves(Statement& stmt) {
     std::vector<LogLeaf> leaves;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      PALM_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return leaves;
       leaves.push_back(LogLeaf{.leaf_index = static_cast<uint64_t>(stmt.ColumnInt(0)),
                                .evidence_id = stmt.ColumnText(1),
@@ -1486,8 +1478,8 @@ class SqliteTxn : public WriteTxn {
 
  private:
   absl::StatusOr<int64_t> QueryInt(const char* sql) {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     return row ? stmt->ColumnInt(0) : 0;
   }
 
@@ -1502,19 +1494,19 @@ class SqliteTxn : public WriteTxn {
   }
 
   absl::StatusOr<std::optional<CaseRecord>> ReadCase(const char* sql, const std::string& key) {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
     stmt->Text(1, key);
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return std::optional<CaseRecord>();
     CaseRecord record;
-    ASSIGN_OR_RETURN(record.value, ParseBody<v1::Case>(stmt->ColumnBlob(0), "case"));
+    PALM_ASSIGN_OR_RETURN(record.value, ParseBody<v1::Case>(stmt->ColumnBlob(0), "case"));
     const std::string binary = stmt->ColumnBlob(2);
     if (!binary.empty()) {
-      ASSIGN_OR_RETURN(record.stamps, DecodeStamps(binary));
+      PALM_ASSIGN_OR_RETURN(record.stamps, DecodeStamps(binary));
     } else {
       const std::string json = stmt->ColumnText(1);
       if (!json.empty()) {
-        ASSIGN_OR_RETURN(record.stamps, DecodeJsonStamps(json));
+        PALM_ASSIGN_OR_RETURN(record.stamps, DecodeJsonStamps(json));
       }
     }
     return std::optional<CaseRecord>(std::move(record));
@@ -1522,16 +1514,16 @@ class SqliteTxn : public WriteTxn {
 
   template <typename Message>
   absl::StatusOr<std::optional<Message>> ReadFirst(Statement& stmt, absl::string_view what) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    PALM_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return std::optional<Message>();
-    ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
+    PALM_ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
     return std::optional<Message>(std::move(message));
   }
 
   template <typename Message>
   absl::StatusOr<std::optional<Message>> ReadOne(const char* sql, const std::string& key,
                                                  absl::string_view what) {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
     stmt->Text(1, key);
     return ReadFirst<Message>(*stmt, what);
   }
@@ -1540,9 +1532,9 @@ class SqliteTxn : public WriteTxn {
   absl::StatusOr<std::vector<Message>> ReadAll(Statement& stmt, absl::string_view what) {
     std::vector<Message> out;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      PALM_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
-      ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
+      PALM_ASSIGN_OR_RETURN(Message message, ParseBody<Message>(stmt.ColumnBlob(0), what));
       out.push_back(std::move(message));
     }
     return out;
@@ -1551,7 +1543,7 @@ class SqliteTxn : public WriteTxn {
   template <typename Message>
   absl::StatusOr<std::vector<Message>> ReadByKey(const char* sql, const std::string& key,
                                                  absl::string_view what) {
-    ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
     stmt->Text(1, key);
     return ReadAll<Message>(*stmt, what);
   }
@@ -1562,10 +1554,10 @@ class SqliteTxn : public WriteTxn {
     entry.device_seq = static_cast<uint64_t>(stmt.ColumnInt(1));
     entry.mutation_id = stmt.ColumnText(2);
     entry.digest = stmt.ColumnText(3);
-    ASSIGN_OR_RETURN(entry.result,
+    PALM_ASSIGN_OR_RETURN(entry.result,
                      ParseBody<v1::MutationResult>(stmt.ColumnBlob(4), "mutation result"));
     if (!stmt.ColumnNull(5)) {
-      ASSIGN_OR_RETURN(entry.mutation, ParseBody<v1::Mutation>(stmt.ColumnBlob(5), "mutation"));
+      PALM_ASSIGN_OR_RETURN(entry.mutation, ParseBody<v1::Mutation>(stmt.ColumnBlob(5), "mutation"));
     }
     entry.recorded_at_ms = stmt.ColumnInt(6);
     entry.dismissed = stmt.ColumnInt(7) != 0;
@@ -1578,7 +1570,7 @@ class SqliteTxn : public WriteTxn {
   absl::Status FillEntity(EntityKind kind, const std::string& id, v1::Change* change) {
     switch (kind) {
       case EntityKind::kCase: {
-        ASSIGN_OR_RETURN(auto record, GetCase(id));
+        PALM_ASSIGN_OR_RETURN(auto record, GetCase(id));
         if (record) *change->mutable_case_() = std::move(record->value);
         return Found(record.has_value(), kind, id);
       }
@@ -1591,7 +1583,7 @@ class SqliteTxn : public WriteTxn {
       case EntityKind::kEvent:
         return Fill<v1::CaseEvent>(kGetEvent, id, kind, change->mutable_event());
       case EntityKind::kCatalog: {
-        ASSIGN_OR_RETURN(auto catalog, CurrentCatalog());
+        PALM_ASSIGN_OR_RETURN(auto catalog, CurrentCatalog());
         if (catalog) *change->mutable_catalog() = std::move(*catalog);
         return Found(catalog.has_value(), kind, id);
       }
@@ -1612,7 +1604,7 @@ class SqliteTxn : public WriteTxn {
 
   template <typename Message>
   absl::Status Fill(const char* sql, const std::string& id, EntityKind kind, Message* out) {
-    ASSIGN_OR_RETURN(auto value, ReadOne<Message>(sql, id, "entity"));
+    PALM_ASSIGN_OR_RETURN(auto value, ReadOne<Message>(sql, id, "entity"));
     if (value) *out = std::move(*value);
     return Found(value.has_value(), kind, id);
   }
@@ -1768,7 +1760,7 @@ class SqliteStore : public ServerStore {
     absl::Status result;
     SubmitWrite(
         [this, fresh](WriteTxn&) -> absl::Status {
-          ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kReplaceEpoch));
+          PALM_ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kReplaceEpoch));
           stmt->Text(1, fresh);
           return stmt->Run();
         },
@@ -2044,12 +2036,12 @@ class SqliteStore : public ServerStore {
 
   absl::Status LoadOrCreateEpoch() {
     {
-      ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kInsertEpoch));
+      PALM_ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kInsertEpoch));
       stmt->Text(1, sync::NewUuidV7());
       if (auto s = stmt->Run(); !s.ok()) return s;
     }
-    ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kGetEpoch));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PALM_ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kGetEpoch));
+    PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (row) epoch_ = stmt->ColumnText(0);
     if (epoch_.empty()) return absl::InternalError("the store has no epoch");
     return absl::OkStatus();
@@ -2057,7 +2049,7 @@ class SqliteStore : public ServerStore {
 
   absl::Status LoadDevices() {
     SqliteTxn txn(writer_.get());
-    ASSIGN_OR_RETURN(auto devices, txn.AllDevices());
+    PALM_ASSIGN_OR_RETURN(auto devices, txn.AllDevices());
     std::lock_guard<std::mutex> lock(devices_mutex_);
     for (auto& d : devices) devices_[d.device_id()] = std::move(d);
     return absl::OkStatus();
