@@ -24,8 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "server/store.h"
-#include "sync/status_macros.h"
 #include "sync/hlc.h"
+#include "sync/status_macros.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
@@ -820,12 +820,13 @@ class SqliteTxn : public WriteTxn {
     PALM_ASSIGN_OR_RETURN(auto record, GetCase(case_id));
     if (!record) return absl::NotFoundError(absl::StrCat("case ", case_id, " is not on record"));
     *detail.mutable_case_() = record->value;
-    PALM_ASSIGN_OR_RETURN(auto evidence, ReadByKey<v1::Evidence>(kEvidenceOfCase, case_id, "evidence"));
+    PALM_ASSIGN_OR_RETURN(auto evidence,
+                          ReadByKey<v1::Evidence>(kEvidenceOfCase, case_id, "evidence"));
     for (auto& e : evidence) *detail.add_evidence() = std::move(e);
     PALM_ASSIGN_OR_RETURN(auto tickets, ReadByKey<v1::Ticket>(kTicketsOfCase, case_id, "ticket"));
     for (auto& t : tickets) *detail.add_tickets() = std::move(t);
     PALM_ASSIGN_OR_RETURN(auto decisions,
-                     ReadByKey<v1::NoPenaltyDecision>(kNoPenaltyOfCase, case_id, "decision"));
+                          ReadByKey<v1::NoPenaltyDecision>(kNoPenaltyOfCase, case_id, "decision"));
     for (auto& d : decisions) *detail.add_no_penalty() = std::move(d);
     PALM_ASSIGN_OR_RETURN(auto events, ReadByKey<v1::CaseEvent>(kEventsOfCase, case_id, "event"));
     for (auto& e : events) *detail.add_timeline() = std::move(e);
@@ -860,7 +861,7 @@ class SqliteTxn : public WriteTxn {
       if (it != officers_.end()) return it->second;
     }
     PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> officer,
-                     ReadOne<v1::Officer>(kGetOfficer, id, "officer"));
+                          ReadOne<v1::Officer>(kGetOfficer, id, "officer"));
     if (writer_caches_) officers_.emplace(id, officer);
     return officer;
   }
@@ -1555,9 +1556,10 @@ class SqliteTxn : public WriteTxn {
     entry.mutation_id = stmt.ColumnText(2);
     entry.digest = stmt.ColumnText(3);
     PALM_ASSIGN_OR_RETURN(entry.result,
-                     ParseBody<v1::MutationResult>(stmt.ColumnBlob(4), "mutation result"));
+                          ParseBody<v1::MutationResult>(stmt.ColumnBlob(4), "mutation result"));
     if (!stmt.ColumnNull(5)) {
-      PALM_ASSIGN_OR_RETURN(entry.mutation, ParseBody<v1::Mutation>(stmt.ColumnBlob(5), "mutation"));
+      PALM_ASSIGN_OR_RETURN(entry.mutation,
+                            ParseBody<v1::Mutation>(stmt.ColumnBlob(5), "mutation"));
     }
     entry.recorded_at_ms = stmt.ColumnInt(6);
     entry.dismissed = stmt.ColumnInt(7) != 0;

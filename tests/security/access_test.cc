@@ -376,10 +376,9 @@ TEST_CASE("an officer of town A can neither read nor write town B") {
   REQUIRE_REJECTED(dev->PushOne(token, record), v1::REASON_OUT_OF_JURISDICTION,
                    absl::StrCat("case ", record.record_case().case_().case_id(),
                                 " is for town town-b; device dev-a1 serves town town-a"));
-  REQUIRE_REJECTED(dev->PushOne(token, AppendNote("dev-a1", 2, case_b)),
-                   v1::REASON_OUT_OF_JURISDICTION,
-                   absl::StrCat("case ", case_b,
-                                " is outside the jurisdiction of device dev-a1 (town town-a)"));
+  REQUIRE_REJECTED(
+      dev->PushOne(token, AppendNote("dev-a1", 2, case_b)), v1::REASON_OUT_OF_JURISDICTION,
+      absl::StrCat("case ", case_b, " is outside the jurisdiction of device dev-a1 (town town-a)"));
   CHECK(county.GetCase(case_b).SerializeAsString() == before.SerializeAsString());
 }
 

@@ -202,8 +202,9 @@ TEST_CASE("a device may not touch a case of another town") {
   auto response = client.PushBatch(
       "dev-a1",
       {AppendNote("dev-a1", 1, case_b), RecordCase("dev-a1", 2, nullptr, kOfficerA1, kTownB)});
-  REQUIRE_REJECTED(response.results(0), v1::REASON_OUT_OF_JURISDICTION,
-                   "case " + case_b + " is outside the jurisdiction of device dev-a1 (town town-a)");
+  REQUIRE_REJECTED(
+      response.results(0), v1::REASON_OUT_OF_JURISDICTION,
+      "case " + case_b + " is outside the jurisdiction of device dev-a1 (town town-a)");
   REQUIRE(response.results(1).reason() == v1::REASON_OUT_OF_JURISDICTION);
 }
 
