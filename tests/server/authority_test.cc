@@ -129,7 +129,8 @@ TEST_CASE("field edits mean the same on both ends (negative accuracy and a zero 
                    "milliseconds");
   REQUIRE_APPLIED(f.PushOne(
       UpdateField("dev-a1", 4, case_id, v1::CASE_FIELD_LOCATION, "30.63123456789,120.5,2.25")));
-  const v1::GeoPoint& p = f.client.GetCase(case_id).case_().place().location();
+  const v1::CaseDetail got = f.client.GetCase(case_id);
+  const v1::GeoPoint& p = got.case_().place().location();
   CHECK(p.latitude() == 30.6312346);
   CHECK(p.accuracy_m() == 2.2);
 }
