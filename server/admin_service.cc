@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "server/audit.h"
 #include "server/auth_credentials.h"
@@ -463,6 +464,91 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                              nlohmann::json{{"was_locked", response->was_locked()},
                                             {"failed_attempts", failures}});
         });
+  }
+
+  // --- The organisation: towns and squads with their display names. --------
+
+  grpc::ServerUnaryReactor* PutTown(grpc::CallbackServerContext* ctx,
+                                    const v1::PutTownRequest* request,
+                                    v1::PutTownResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kPutTown);
+    v1::Town town = request->town();
+    town.set_name(std::string(absl::StripAsciiWhitespace(town.name())));
+    if (town.town_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("town.town_id is missing"));
+    }
+    if (town.name().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(
+                                "town.name is missing (the display name, e.g. 梧桐街道)"));
+    }
+    return FinishAfterWrite(
+        ctx, store(), [town, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto existing, txn.GetTown(town.town_id()));
+          if (auto s = txn.PutTown(town); !s.ok()) return s;
+          ASSIGN_OR_RETURN(auto seq,
+                           txn.AppendChange(EntityKind::kTown, town.town_id(), GlobalScope()));
+          (void)seq;
+          *response->mutable_town() = town;
+          response->set_created(!existing);
+          return AppendAudit(txn, sync::SystemNowMs(), actor,
+                             existing ? "town.updated" : "town.added", town.town_id(),
+                             {{"name", town.name()}, {"delegated", town.delegated()}});
+        });
+  }
+
+  grpc::ServerUnaryReactor* PutSquad(grpc::CallbackServerContext* ctx,
+                                     const v1::PutSquadRequest* request,
+                                     v1::PutSquadResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kPutSquad);
+    v1::Squad squad = request->squad();
+    squad.set_name(std::string(absl::StripAsciiWhitespace(squad.name())));
+    if (squad.squad_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("squad.squad_id is missing"));
+    }
+    if (squad.town_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("squad.town_id is missing"));
+    }
+    if (squad.name().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(
+                                "squad.name is missing (the display name, e.g. 梧桐中队)"));
+    }
+    return FinishAfterWrite(
+        ctx, store(), [squad, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto town, txn.GetTown(squad.town_id()));
+          if (!town) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("town ", sync::QuotePrefix(squad.town_id()),
+                             " is not on record; add it first (palmctl town add)"));
+          }
+          ASSIGN_OR_RETURN(auto existing, txn.GetSquad(squad.squad_id()));
+          if (existing && existing->town_id() != squad.town_id()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("squad ", sync::QuotePrefix(squad.squad_id()), " belongs to town ",
+                             existing->town_id(), "; a squad never moves to another town"));
+          }
+          if (auto s = txn.PutSquad(squad); !s.ok()) return s;
+          ASSIGN_OR_RETURN(auto seq,
+                           txn.AppendChange(EntityKind::kSquad, squad.squad_id(), GlobalScope()));
+          (void)seq;
+          *response->mutable_squad() = squad;
+          response->set_created(!existing);
+          return AppendAudit(txn, sync::SystemNowMs(), actor,
+                             existing ? "squad.updated" : "squad.added", squad.squad_id(),
+                             {{"name", squad.name()}, {"town", squad.town_id()}});
+        });
+  }
+
+  grpc::ServerUnaryReactor* ListOrganisation(grpc::CallbackServerContext* ctx,
+                                             const v1::ListOrganisationRequest*,
+                                             v1::ListOrganisationResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListOrganisation);
+    return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto towns, txn.ListTowns());
+      for (auto& t : towns) *response->add_towns() = std::move(t);
+      ASSIGN_OR_RETURN(auto squads, txn.ListSquads(""));
+      for (auto& s : squads) *response->add_squads() = std::move(s);
+      return absl::OkStatus();
+    });
   }
 
   grpc::ServerUnaryReactor* AddOfficer(grpc::CallbackServerContext* ctx,

@@ -63,6 +63,9 @@ enum class Rpc {
   kVerifyAudit,
   kShiftReport,
   kUnlockOfficer,
+  kPutTown,
+  kPutSquad,
+  kListOrganisation,
   // EvidenceService
   kUpload,
   kGetUploadOffset,

@@ -17,6 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "palm/client.h"
+#include "palm/enrolment.h"
 
 struct palm_client {
   std::unique_ptr<palm::Client> client;
@@ -685,6 +686,20 @@ palm_code palm_verify_evidence_receipt(const char* receipt_json, const char* log
     Status s = palm::VerifyEvidenceReceipt(receipt_json, log_key_pem,
                                            file_path == nullptr ? "" : file_path);
     return s.ok() ? Ok() : Fail(s);
+  });
+}
+
+palm_code palm_create_enrolment_request(const char* key_path, const char* device_id,
+                                        char** request_json_out) {
+  return Guard([&] {
+    if (request_json_out == nullptr) return Invalid("request_json_out must not be NULL");
+    *request_json_out = nullptr;
+    if (palm_code c = Require({{"key_path", key_path}}); c != PALM_OK) return c;
+    palm::Result<palm::EnrolmentRequest> made =
+        palm::CreateEnrolmentRequest(key_path, device_id == nullptr ? "" : device_id);
+    if (!made.ok()) return Fail(made.status());
+    return Return(json{{"device_id", made->device_id}, {"csr_pem", made->csr_pem}}.dump(),
+                  request_json_out);
   });
 }
 

@@ -43,6 +43,7 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Free<X509_STORE_CTX_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Free<X509_STORE_free>>;
 using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, Free<X509_REQ_free>>;
 
 // Drains OpenSSL's thread-local error queue into one line.
 std::string TakeOpenSslErrors() {
@@ -117,6 +118,17 @@ absl::StatusOr<PkeyPtr> ParsePrivateKey(absl::string_view pem) {
     return absl::InvalidArgumentError("not an unencrypted PEM private key");
   }
   return key;
+}
+
+absl::StatusOr<X509ReqPtr> ParseRequest(absl::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return OpenSslFailure("cannot allocate a BIO");
+  X509ReqPtr request(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (request == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("not a PEM certificate request (PKCS #10)");
+  }
+  return request;
 }
 
 std::string BioContents(BIO* bio) {
@@ -294,22 +306,27 @@ absl::StatusOr<X509Ptr> BuildCertificate(const CertificateSpec& spec) {
   return cert;
 }
 
-// Issues a leaf certificate for a fresh key, signed by `ca`.
+// Issues a leaf certificate signed by `ca` for `subject_key`, or for a fresh
+// key when it is null (the credentials then carry that key; otherwise no key).
 absl::StatusOr<Credentials> IssueLeaf(const CertificateAuthority& ca, const Subject& subject,
                                       const Validity& validity, const char* extended_key_usage,
-                                      GENERAL_NAMES* alt_names) {
+                                      GENERAL_NAMES* alt_names, EVP_PKEY* subject_key = nullptr) {
   auto interval = ResolveValidity(validity);
   if (!interval.ok()) return interval.status();
   auto ca_cert = ParseCertificate(ca.credentials.certificate_pem);
   if (!ca_cert.ok()) return absl::InvalidArgumentError("the CA certificate does not parse");
   auto ca_key = ParsePrivateKey(ca.credentials.key_pem);
   if (!ca_key.ok()) return absl::InvalidArgumentError("the CA key does not parse");
-  auto key = GenerateKey();
-  if (!key.ok()) return key.status();
+  PkeyPtr fresh;
+  if (subject_key == nullptr) {
+    auto key = GenerateKey();
+    if (!key.ok()) return key.status();
+    fresh = std::move(*key);
+  }
 
   CertificateSpec spec{
       .subject = &subject,
-      .subject_key = key->get(),
+      .subject_key = subject_key != nullptr ? subject_key : fresh.get(),
       .issuer = ca_cert->get(),
       .issuer_key = ca_key->get(),
       .validity = *interval,
@@ -323,11 +340,13 @@ absl::StatusOr<Credentials> IssueLeaf(const CertificateAuthority& ca, const Subj
   auto cert = BuildCertificate(spec);
   if (!cert.ok()) return cert.status();
   Credentials credentials;
-  auto key_pem = PrivateKeyToPem(key->get());
-  if (!key_pem.ok()) return key_pem.status();
+  if (fresh != nullptr) {
+    auto key_pem = PrivateKeyToPem(fresh.get());
+    if (!key_pem.ok()) return key_pem.status();
+    credentials.key_pem = std::move(*key_pem);
+  }
   auto cert_pem = CertificateToPem(cert->get());
   if (!cert_pem.ok()) return cert_pem.status();
-  credentials.key_pem = std::move(*key_pem);
   credentials.certificate_pem = std::move(*cert_pem);
   return credentials;
 }
@@ -527,6 +546,56 @@ absl::StatusOr<Credentials> IssueDeviceCertificate(const CertificateAuthority& c
   return IssueLeaf(ca, subject, options.validity, "clientAuth", names.get());
 }
 
+absl::StatusOr<std::string> DeviceIdFromRequestPem(absl::string_view request_pem) {
+  auto request = ParseRequest(request_pem);
+  if (!request.ok()) return request.status();
+  auto id = NameEntry(X509_REQ_get_subject_name(request->get()), NID_commonName);
+  if (!id.ok()) return id.status();
+  if (id->empty()) {
+    return absl::InvalidArgumentError("the certificate request names no device id (subject CN)");
+  }
+  if (absl::Status s = CheckIdentifier("device id", *id); !s.ok()) return s;
+  return *id;
+}
+
+absl::StatusOr<std::string> IssueDeviceCertificateForRequest(
+    const CertificateAuthority& ca, const DeviceCertificateOptions& options,
+    absl::string_view request_pem) {
+  if (absl::Status s = CheckIdentifier("device id", options.device_id); !s.ok()) return s;
+  if (absl::Status s = CheckIdentifier("town id", options.town_id); !s.ok()) return s;
+  auto request = ParseRequest(request_pem);
+  if (!request.ok()) return request.status();
+  auto named = DeviceIdFromRequestPem(request_pem);
+  if (!named.ok()) return named.status();
+  if (*named != options.device_id) {
+    return absl::InvalidArgumentError(absl::StrCat("the certificate request is for device ", *named,
+                                                   ", not ", options.device_id));
+  }
+  EVP_PKEY* key = X509_REQ_get0_pubkey(request->get());
+  if (key == nullptr || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256) {
+    return absl::InvalidArgumentError("the certificate request's key is not a P-256 key");
+  }
+  // Proof of possession: the request is signed by the key it carries.
+  if (X509_REQ_verify(request->get(), key) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "the certificate request's signature does not verify with its own key");
+  }
+  NamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) return OpenSslFailure("cannot allocate names");
+  if (absl::Status s =
+          AddGeneralName(names.get(), GEN_URI, absl::StrCat(kDeviceUriPrefix, options.device_id));
+      !s.ok()) {
+    return s;
+  }
+  Subject subject{.organization = ca.bureau,
+                  .organizational_unit = options.town_id,
+                  .common_name = options.device_id};
+  auto issued = IssueLeaf(ca, subject, options.validity, "clientAuth", names.get(), key);
+  if (!issued.ok()) return issued.status();
+  return std::move(issued->certificate_pem);
+}
+
 absl::StatusOr<Credentials> IssueOperatorCertificate(const CertificateAuthority& ca,
                                                      const OperatorCertificateOptions& options) {
   if (absl::Status s = CheckIdentifier("operator name", options.name); !s.ok()) return s;
@@ -679,10 +748,12 @@ absl::Status WriteServerDirectory(const std::string& dir, const Credentials& ser
 absl::Status WriteDeviceDirectory(const std::string& dir, absl::string_view device_id,
                                   const Credentials& device, absl::string_view ca_certificate_pem) {
   const std::string id_line = absl::StrCat(device_id, "\n");
-  return WriteFileSet(dir, {{kDeviceKeyFile, device.key_pem, 0600},
-                            {kDeviceCertFile, device.certificate_pem, 0644},
-                            {kCaCertFile, ca_certificate_pem, 0644},
-                            {kDeviceIdFile, id_line, 0644}});
+  std::vector<FileSpec> files = {{kDeviceCertFile, device.certificate_pem, 0644},
+                                 {kCaCertFile, ca_certificate_pem, 0644},
+                                 {kDeviceIdFile, id_line, 0644}};
+  // A device that made its own key (a certificate request) keeps it.
+  if (!device.key_pem.empty()) files.insert(files.begin(), {kDeviceKeyFile, device.key_pem, 0600});
+  return WriteFileSet(dir, files);
 }
 
 absl::Status WriteOperatorDirectory(const std::string& dir, const Credentials& client,

@@ -114,6 +114,20 @@ struct DeviceCertificateOptions {
 absl::StatusOr<Credentials> IssueDeviceCertificate(const CertificateAuthority& ca,
                                                    const DeviceCertificateOptions& options);
 
+// Issues a handheld's certificate, as IssueDeviceCertificate, for the key of
+// `request_pem`: a PKCS #10 request the device made itself, so that its
+// private key never leaves it (palm/enrolment.h). The request must name
+// options.device_id as its subject CN, carry a P-256 key, and be signed by
+// that key. Returns the certificate PEM. INVALID_ARGUMENT, naming the
+// problem, for anything else.
+absl::StatusOr<std::string> IssueDeviceCertificateForRequest(
+    const CertificateAuthority& ca, const DeviceCertificateOptions& options,
+    absl::string_view request_pem);
+
+// The device id a certificate request names (its subject CN), checked as
+// device ids are. INVALID_ARGUMENT for a request that does not parse.
+absl::StatusOr<std::string> DeviceIdFromRequestPem(absl::string_view request_pem);
+
 struct OperatorCertificateOptions {
   // 1..64 characters of [A-Za-z0-9._-].
   std::string name;

@@ -28,18 +28,6 @@ void SeedForExample(const std::string& db_path, const std::string& key_dir) {
   REQUIRE(s.AddTicketLease(lease).ok());
 }
 
-TEST_CASE("the C example program runs against the shared library") {
-  TempDir dir;
-  std::filesystem::create_directories(dir.File("data"));
-  std::string db = dir.File("data") + "/example.db";
-  SeedForExample(db, dir.File("keys"));
-  CommandResult r =
-      RunCommand({std::string(PALM_BINARY_DIR) + "/client-lib/palm_example", db, dir.File("keys")});
-  INFO(r.out << r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(r.out.find("all steps behaved as expected") != std::string::npos);
-}
-
 TEST_CASE("the C API reports errors per thread and returns caller-freed JSON") {
   TempDir dir;
   std::filesystem::create_directories(dir.File("data"));

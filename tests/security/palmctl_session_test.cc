@@ -453,3 +453,45 @@ TEST_CASE("an admin unlocks an officer locked out by wrong secrets") {
         "palmctl: UnlockOfficer failed: PERMISSION_DENIED: officer leader-1 (ROLE_SQUAD_LEADER) "
         "may not call AdminService.UnlockOfficer (allowed: ROLE_ADMIN)\n");
 }
+
+TEST_CASE("palmctl town and squad commands give the organisation its display names") {
+  LoopbackSquad squad;
+  CHECK(squad.ctl.Must({"town", "add", "--id", "wutong", "--name", "梧桐街道"}) ==
+        "renamed town wutong (梧桐街道)\n");  // officer add had created it, named by its id
+  CHECK(squad.ctl.Must({"town", "add", "--id", "puyuan", "--name", "濮院镇"}) ==
+        "added town puyuan (濮院镇)\n");
+  CHECK(squad.ctl.Must({"squad", "add", "--id", "puyuan-1", "--town", "puyuan", "--name",
+                        "濮院中队"}) == "added squad puyuan-1 (濮院中队) of town puyuan\n");
+  const std::string listed = squad.ctl.Must({"town", "list"});
+  CHECK(absl::StrContains(listed, "puyuan  濮院镇     puyuan-1  濮院中队"));
+  CHECK(absl::StrContains(listed, "wutong  梧桐街道   sq-a"));
+
+  CommandResult no_town =
+      squad.ctl.Run({"squad", "add", "--id", "x-1", "--town", "nowhere", "--name", "某中队"});
+  CHECK(no_town.exit_code == 1);
+  CHECK(no_town.err ==
+        "palmctl: PutSquad failed: FAILED_PRECONDITION: town nowhere is not on record; add it "
+        "first (palmctl town add)\n");
+  CommandResult moved =
+      squad.ctl.Run({"squad", "add", "--id", "puyuan-1", "--town", "wutong", "--name", "濮院中队"});
+  CHECK(moved.exit_code == 1);
+  CHECK(moved.err ==
+        "palmctl: PutSquad failed: FAILED_PRECONDITION: squad puyuan-1 belongs to town puyuan; a "
+        "squad never moves to another town\n");
+  CommandResult blank = squad.ctl.Run({"town", "add", "--id", "t", "--name", "  "});
+  CHECK(blank.exit_code == 1);
+  CHECK(blank.err ==
+        "palmctl: PutTown failed: INVALID_ARGUMENT: town.name is missing (the display name, e.g. "
+        "梧桐街道)\n");
+
+  // Only admins name the organisation; everyone may read it.
+  squad.Login();
+  CommandResult leader = squad.ctl.Run({"town", "add", "--id", "wutong", "--name", "乌镇"});
+  CHECK(leader.exit_code == 1);
+  CHECK(leader.err ==
+        "palmctl: PutTown failed: PERMISSION_DENIED: officer leader-1 (ROLE_SQUAD_LEADER) may "
+        "not call AdminService.PutTown (allowed: ROLE_ADMIN)\n");
+  const nlohmann::json org = nlohmann::json::parse(squad.ctl.Must({"town", "list", "--json"}));
+  CHECK(org.at("towns").size() == 2);
+  CHECK(org.at("squads").size() == 2);
+}

@@ -52,6 +52,7 @@ struct EnrollOptions {
   std::string squad;
   std::string device_id;
   std::string out;
+  std::string csr;
   int valid_days = 730;
   bool no_register = false;
   bool json = false;
@@ -67,11 +68,31 @@ int RunEnroll(const EnrollOptions& options, const GlobalOptions& global) {
   }
   auto ca = pki::LoadCertificateAuthority(options.ca_dir);
   if (!ca.ok()) return Fail(ca.status());
-  const std::string device_id =
-      options.device_id.empty() ? palm::sync::NewUuidV7() : options.device_id;
-  auto device = pki::IssueDeviceCertificate(*ca, {.device_id = device_id,
-                                                  .town_id = options.town,
-                                                  .validity = {.valid_days = options.valid_days}});
+  std::string device_id = options.device_id;
+  absl::StatusOr<pki::Credentials> device;
+  if (!options.csr.empty()) {
+    // The device made its key and this request; the key never leaves it.
+    auto request = pki::ReadFile(options.csr);
+    if (!request.ok()) return Fail(request.status());
+    auto named = pki::DeviceIdFromRequestPem(*request);
+    if (!named.ok()) return Fail(absl::StrCat(options.csr, ": ", named.status().message()));
+    if (device_id.empty()) device_id = *named;
+    auto certificate =
+        pki::IssueDeviceCertificateForRequest(*ca,
+                                              {.device_id = device_id,
+                                               .town_id = options.town,
+                                               .validity = {.valid_days = options.valid_days}},
+                                              *request);
+    if (!certificate.ok()) {
+      return Fail(absl::StrCat(options.csr, ": ", certificate.status().message()));
+    }
+    device = pki::Credentials{.key_pem = "", .certificate_pem = std::move(*certificate)};
+  } else {
+    if (device_id.empty()) device_id = palm::sync::NewUuidV7();
+    device = pki::IssueDeviceCertificate(*ca, {.device_id = device_id,
+                                               .town_id = options.town,
+                                               .validity = {.valid_days = options.valid_days}});
+  }
   if (!device.ok()) return Fail(device.status());
   if (absl::Status s = pki::WriteDeviceDirectory(options.out, device_id, *device,
                                                  ca->credentials.certificate_pem);
@@ -192,11 +213,20 @@ void RegisterDevice(CommandLine& cli) {
   enroll_cmd->add_option("--ca", enroll->ca_dir, "Bureau CA directory")->required();
   enroll_cmd->add_option("--town", enroll->town, "Town id of the device")->required();
   enroll_cmd->add_option("--squad", enroll->squad, "Squad id of the device");
-  enroll_cmd->add_option("--device-id", enroll->device_id, "Device id (default: a new UUIDv7)");
+  enroll_cmd->add_option("--device-id", enroll->device_id,
+                         "Device id (default: a new UUIDv7, or the one the --csr request names)");
+  enroll_cmd->add_option("--csr", enroll->csr,
+                         "A certificate request the device made (palm_create_enrolment_request): "
+                         "certify its key instead of making one; device.key stays on the device");
   enroll_cmd
       ->add_option("--out", enroll->out,
-                   "Directory for device.key (0600), device.crt, ca.crt, device-id.txt")
+                   "Directory for device.key (0600, not with --csr), device.crt, ca.crt, "
+                   "device-id.txt")
       ->required();
+  SetExamples(enroll_cmd,
+              {"palmctl device enroll --ca ca/ --town wutong --squad wutong-1 --out handheld-07/",
+               "palmctl device enroll --ca ca/ --town wutong --squad wutong-1 "
+               "--csr handheld-07.csr --out handheld-07/"});
   enroll_cmd->add_option("--valid-days", enroll->valid_days, "Certificate validity in days")
       ->capture_default_str()
       ->check(CLI::Range(1, 36500));

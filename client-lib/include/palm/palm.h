@@ -302,6 +302,19 @@ PALM_EXPORT palm_code palm_verify_evidence_receipt(const char* receipt_json,
                                                    const char* log_key_pem, const char* file_path);
 
 /*
+ * Enrolment without the key leaving the device (palm/enrolment.h): makes
+ * the device's TLS key at `key_path` (0600; never overwrites: PALM_ALREADY_EXISTS
+ * reason "key_exists") and a certificate request for it naming `device_id`
+ * (NULL or "": a new UUIDv7). *request_json_out gets
+ *   {"device_id": "...", "csr_pem": "-----BEGIN CERTIFICATE REQUEST-----..."}
+ * Hand csr_pem to the station (`palmctl device enroll --csr FILE`); keep
+ * device_id for palm_open and key_path as the sync's client_key_path.
+ * Needs no palm_client. Thread-safe.
+ */
+PALM_EXPORT palm_code palm_create_enrolment_request(const char* key_path, const char* device_id,
+                                                    char** request_json_out);
+
+/*
  * The message / machine reason of this thread's last failed call ("" after a
  * success). Valid until the thread's next palm_* call; do not free.
  */
