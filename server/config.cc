@@ -7,234 +7,170 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "tools/common/cli_errors.h"
 
 namespace palm::server {
 namespace {
 
-using Setter = std::function<absl::Status(ServerConfig*, const std::string&)>;
+// `key = value` lines, # comments and blank lines: the config file format
+// (keys are the flag names without dashes). Unknown keys and lines without
+// `=` are refused with their line number; ParseServerArgs adds the path.
+class KeyValueConfig : public CLI::Config {
+ public:
+  explicit KeyValueConfig(const CLI::App* app) : app_(app) {}
 
-absl::Status SetInt(int64_t* out, const std::string& name, const std::string& value) {
-  if (!absl::SimpleAtoi(value, out) || *out < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " needs a non-negative whole number, got '", value, "'"));
+  std::string to_config(const CLI::App*, bool, bool, std::string) const override { return ""; }
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& in) const override {
+    std::vector<CLI::ConfigItem> items;
+    std::string line;
+    int line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      absl::string_view text = absl::StripAsciiWhitespace(line);
+      if (text.empty() || text.front() == '#') continue;
+      const size_t eq = text.find('=');
+      if (eq == absl::string_view::npos) {
+        throw CLI::ConfigError(absl::StrCat(line_number, ": expected `key = value`"));
+      }
+      CLI::ConfigItem item;
+      item.name = std::string(absl::StripAsciiWhitespace(text.substr(0, eq)));
+      if (item.name == "config") {
+        throw CLI::ConfigError(absl::StrCat(line_number, ": a config file cannot name another"));
+      }
+      if (item.name == "help" || item.name == "version" ||
+          app_->get_option_no_throw("--" + item.name) == nullptr) {
+        throw CLI::ConfigError(
+            absl::StrCat(line_number, ": unknown setting ", item.name, " (see --help)"));
+      }
+      item.inputs = {std::string(absl::StripAsciiWhitespace(text.substr(eq + 1)))};
+      items.push_back(std::move(item));
+    }
+    return items;
   }
-  return absl::OkStatus();
-}
 
-absl::Status SetBool(bool* out, const std::string& name, const std::string& value) {
-  if (value == "true" || value == "1" || value == "yes" || value.empty()) {
-    *out = true;
-  } else if (value == "false" || value == "0" || value == "no") {
-    *out = false;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " takes true or false, got '", value, "'"));
-  }
-  return absl::OkStatus();
-}
+ private:
+  const CLI::App* app_;
+};
 
-// The one table of settings: flag name → how to set it. Boolean flags are
-// listed in kBoolFlags so that they need no value on the command line.
-const std::map<std::string, Setter>& Setters() {
-  static const auto* setters = new std::map<std::string, Setter>{
-      {"listen",
-       [](ServerConfig* c, const std::string& v) {
-         c->listen = v;
-         return absl::OkStatus();
-       }},
-      {"data-dir",
-       [](ServerConfig* c, const std::string& v) {
-         c->data_dir = v;
-         return absl::OkStatus();
-       }},
-      {"tls-cert",
-       [](ServerConfig* c, const std::string& v) {
-         c->tls_cert = v;
-         return absl::OkStatus();
-       }},
-      {"tls-key",
-       [](ServerConfig* c, const std::string& v) {
-         c->tls_key = v;
-         return absl::OkStatus();
-       }},
-      {"client-ca",
-       [](ServerConfig* c, const std::string& v) {
-         c->client_ca = v;
-         return absl::OkStatus();
-       }},
-      {"case-number-format",
-       [](ServerConfig* c, const std::string& v) {
-         c->case_number_format = v;
-         return absl::OkStatus();
-       }},
-      {"log-level",
-       [](ServerConfig* c, const std::string& v) {
-         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-           return absl::InvalidArgumentError(
-               absl::StrCat("--log-level takes debug, info, warn or error, got '", v, "'"));
-         }
-         c->log_level = v;
-         return absl::OkStatus();
-       }},
-      {"ticket-prefix-format",
-       [](ServerConfig* c, const std::string& v) {
-         c->ticket_prefix_format = v;
-         return absl::OkStatus();
-       }},
-      {"new-epoch", [](ServerConfig* c,
-                       const std::string& v) { return SetBool(&c->new_epoch, "new-epoch", v); }},
-      {"insecure-loopback",
-       [](ServerConfig* c, const std::string& v) {
-         return SetBool(&c->insecure_loopback, "insecure-loopback", v);
-       }},
-      {"drain-timeout-ms",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->drain_timeout_ms, "drain-timeout-ms", v);
-       }},
-      {"max-clock-skew-ms",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->max_clock_skew_ms, "max-clock-skew-ms", v);
-       }},
-      // Security (issue 5).
-      {"session-ttl-ms",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->session_ttl_ms, "session-ttl-ms", v);
-       }},
-      {"require-session",
-       [](ServerConfig* c, const std::string& v) {
-         return SetBool(&c->require_session, "require-session", v);
-       }},
-      {"max-sign-in-failures",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->max_sign_in_failures, "max-sign-in-failures", v);
-       }},
-      {"sign-in-lockout-ms",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->sign_in_lockout_ms, "sign-in-lockout-ms", v);
-       }},
-      {"bootstrap-admin",
-       [](ServerConfig* c, const std::string& v) {
-         c->bootstrap_admin = v;
-         return absl::OkStatus();
-       }},
-      {"bootstrap-town",
-       [](ServerConfig* c, const std::string& v) {
-         c->bootstrap_town = v;
-         return absl::OkStatus();
-       }},
-      {"bootstrap-secret-file",
-       [](ServerConfig* c, const std::string& v) {
-         c->bootstrap_secret_file = v;
-         return absl::OkStatus();
-       }},
-      // Evidence log (issue 6).
-      {"log-origin",
-       [](ServerConfig* c, const std::string& v) {
-         if (v.empty() || v.find('\n') != std::string::npos) {
-           return absl::InvalidArgumentError("--log-origin needs one non-empty line");
-         }
-         c->log_origin = v;
-         return absl::OkStatus();
-       }},
-      {"tree-head-interval-ms",
-       [](ServerConfig* c, const std::string& v) {
-         return SetInt(&c->tree_head_interval_ms, "tree-head-interval-ms", v);
-       }},
+// The one table of settings: every flag, bound to its field of `c`.
+std::unique_ptr<CLI::App> MakeCli(ServerConfig* c) {
+  auto app = std::make_unique<CLI::App>(
+      "Runs the Palm sync server on an embedded SQLite store. Every flag may also be set as a "
+      "`key = value` line of a --config file (flags on the command line win).",
+      "palm-server");
+  app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app->get_formatter()->column_width(30);
+  app->set_version_flag("--version", absl::StrCat("palm-server ", PALM_VERSION));
+  app->config_formatter(std::make_shared<KeyValueConfig>(app.get()));
+  app->set_config("--config", "", "Read `key = value` settings (the flag names) from FILE")
+      ->type_name("FILE");
+  const auto text = [&](const char* name, std::string* field, const char* type, const char* help) {
+    app->add_option(name, *field, help)->type_name(type)->capture_default_str();
   };
-  return *setters;
-}
-
-bool IsBoolFlag(const std::string& name) {
-  return name == "insecure-loopback" || name == "new-epoch" || name == "require-session";
-}
-
-absl::Status Apply(ServerConfig* config, const std::string& name, const std::string& value) {
-  auto it = Setters().find(name);
-  if (it == Setters().end()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
-  }
-  return it->second(config, value);
+  const auto count = [&](const char* name, int64_t* field, const char* help) {
+    app->add_option(name, *field, help)
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(tools::WholeNumber<int64_t>(0, std::numeric_limits<int64_t>::max()));
+  };
+  text("--listen", &c->listen, "ADDR", "host:port to listen on (port 0: any free port)");
+  text("--data-dir", &c->data_dir, "DIR", "Where the store lives");
+  text("--tls-cert", &c->tls_cert, "FILE", "Server certificate chain, PEM");
+  text("--tls-key", &c->tls_key, "FILE", "Server private key, PEM");
+  text("--client-ca", &c->client_ca, "FILE", "CA that client certificates must chain to");
+  app->add_flag("--insecure-loopback", c->insecure_loopback,
+                "Plaintext, loopback only (development and tests)");
+  app->add_option("--log-level", c->log_level, "How much the structured log (stderr) says")
+      ->type_name("LEVEL")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  count("--drain-timeout-ms", &c->drain_timeout_ms, "Grace for in-flight calls on SIGINT/SIGTERM");
+  text("--case-number-format", &c->case_number_format, "F",
+       "Official case number format, with {year} and {seq:N}");
+  count("--max-clock-skew-ms", &c->max_clock_skew_ms,
+        "HLC lead over server time accepted before clamping");
+  text("--ticket-prefix-format", &c->ticket_prefix_format, "F",
+       "Display prefix of ticket numbers, with {year}");
+  app->add_flag("--new-epoch", c->new_epoch,
+                "Give the store a new epoch before serving (after restoring palm.db from a "
+                "backup: devices resync)");
+  count("--session-ttl-ms", &c->session_ttl_ms, "Lifetime of officer session tokens (12 h)");
+  app->add_flag("--require-session", c->require_session,
+                "Require session tokens also with --insecure-loopback");
+  count("--max-sign-in-failures", &c->max_sign_in_failures, "Failed sign-ins that lock an officer");
+  count("--sign-in-lockout-ms", &c->sign_in_lockout_ms, "How long such a lock lasts (15 min)");
+  text("--bootstrap-admin", &c->bootstrap_admin, "ID",
+       "Create or reset admin officer ID before serving; the secret is the first line of "
+       "--bootstrap-secret-file, else of stdin");
+  text("--bootstrap-town", &c->bootstrap_town, "T", "Town of that admin officer");
+  text("--bootstrap-secret-file", &c->bootstrap_secret_file, "FILE",
+       "File holding the bootstrap admin's secret");
+  app->add_option("--log-origin", c->log_origin, "Evidence log identity in signed tree heads")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        return v.empty() || v.find('\n') != std::string::npos ? "needs one non-empty line" : "";
+      });
+  count("--tree-head-interval-ms", &c->tree_head_interval_ms,
+        "Sign a tree head this often when the evidence log grew (0: only on demand)");
+  app->footer(
+      "Exit codes: 0 clean stop, 1 could not start, 2 bad invocation. SIGINT/SIGTERM drain "
+      "in-flight calls and close the store.");
+  return app;
 }
 
 bool Readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
 
-}  // namespace
-
-absl::Status LoadConfigFile(const std::string& path, ServerConfig* config) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("config file ", path, " cannot be read: ", std::strerror(errno)));
+// One sentence for a parse error of CLI11's, naming the flag or the config
+// file (and its line).
+std::string DescribeParseError(const CLI::ParseError& e, CLI::App& app,
+                               const std::vector<std::string>& args) {
+  if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr ||
+      dynamic_cast<const CLI::FileError*>(&e) != nullptr) {
+    std::string path;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+      if (absl::StartsWith(args[i], "--config=")) path = args[i].substr(9);
+    }
+    if (dynamic_cast<const CLI::FileError*>(&e) != nullptr) {
+      return absl::StrCat("config file ", path, " cannot be read");
+    }
+    return absl::StrCat(path, ":", e.what());
   }
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text.front() == '#') continue;
-    size_t eq = text.find('=');
-    if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": expected `key = value`"));
-    }
-    std::string key(absl::StripAsciiWhitespace(text.substr(0, eq)));
-    std::string value(absl::StripAsciiWhitespace(text.substr(eq + 1)));
-    if (key == "config") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": a config file cannot name another"));
-    }
-    absl::Status status = Apply(config, key, value);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": ", status.message()));
-    }
-  }
-  return absl::OkStatus();
+  return tools::DescribeCliError(e, app);
 }
+
+}  // namespace
 
 absl::StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
   ParsedArgs parsed;
-  std::vector<std::pair<std::string, std::string>> flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    absl::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      parsed.help = true;
-      continue;
-    }
-    if (!absl::ConsumePrefix(&arg, "--") || arg.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", args[i], "' (see --help)"));
-    }
-    std::string name(arg), value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    } else if (!IsBoolFlag(name)) {
-      if (name != "config" && !Setters().count(name)) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
-      }
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      }
-      value = args[++i];
-    }
-    flags.emplace_back(std::move(name), std::move(value));
+  std::unique_ptr<CLI::App> app = MakeCli(&parsed.config);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11's order
+  try {
+    app->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    parsed.help = true;
+    parsed.text = app->help();
+    return parsed;
+  } catch (const CLI::CallForVersion&) {
+    parsed.help = true;
+    parsed.text = absl::StrCat(app->version(), "\n");
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(DescribeParseError(e, *app, args));
   }
-  for (const auto& [name, value] : flags) {
-    if (name == "config") {
-      parsed.config.config_file = value;
-      if (absl::Status s = LoadConfigFile(value, &parsed.config); !s.ok()) return s;
-    }
-  }
-  for (const auto& [name, value] : flags) {
-    if (name == "config") continue;
-    if (absl::Status s = Apply(&parsed.config, name, value); !s.ok()) return s;
+  if (auto* config = app->get_config_ptr(); config != nullptr && config->count() > 0) {
+    parsed.config.config_file = config->as<std::string>();
   }
   return parsed;
 }
@@ -295,38 +231,8 @@ absl::Status ValidateConfig(const ServerConfig& config) {
 }
 
 std::string UsageText() {
-  return R"(usage: palm-server [flags]
-
-Runs the Palm sync server on an embedded SQLite store.
-
-  --listen ADDR            host:port to listen on (default 127.0.0.1:7443)
-  --data-dir DIR           where the store lives (default ./var)
-  --config FILE            read `key = value` settings (same names as flags)
-  --tls-cert FILE          server certificate chain, PEM
-  --tls-key FILE           server private key, PEM
-  --client-ca FILE         CA that device client certificates must chain to
-  --insecure-loopback      plaintext, loopback only (development and tests)
-  --log-level LEVEL        debug | info | warn | error (default info)
-  --drain-timeout-ms N     grace for in-flight calls on SIGINT/SIGTERM (10000)
-  --case-number-format F   case number format, {year} and {seq:N}
-  --max-clock-skew-ms N    HLC lead over server time before clamping (300000)
-  --ticket-prefix-format F display prefix of ticket numbers, {year}
-  --new-epoch              give the store a new epoch before serving (after
-                           restoring palm.db from a backup: devices resync)
-  --session-ttl-ms N       lifetime of officer session tokens (43200000 = 12 h)
-  --require-session        require session tokens also with --insecure-loopback
-  --max-sign-in-failures N failed sign-ins that lock an officer (5)
-  --sign-in-lockout-ms N   how long such a lock lasts (900000 = 15 min)
-  --bootstrap-admin ID     create or reset admin officer ID before serving;
-                           the secret is read from --bootstrap-secret-file
-                           FILE (first line) or else from stdin
-  --bootstrap-town T       town of that admin officer (default county)
-  --log-origin NAME        evidence log identity in signed tree heads
-                           (default palm.tongxiang/evidence)
-  --tree-head-interval-ms N  sign a tree head this often when the evidence
-                           log grew (60000; 0 = only on demand)
-  --help                   this text
-)";
+  ServerConfig config;
+  return MakeCli(&config)->help();
 }
 
 }  // namespace palm::server

@@ -67,18 +67,18 @@ struct ServerConfig {
 // What the command line asked for.
 struct ParsedArgs {
   ServerConfig config;
+  // --help or --version: print `text` and exit 0.
   bool help = false;
+  std::string text;
 };
 
-// Parses argv (flags `--name value` or `--name=value`). A `--config FILE` is
-// read first, then the other flags override it. On error returns
+// Parses argv with CLI11 (flags `--name value` or `--name=value`). A
+// `--config FILE` holds `key = value` lines (# comments, blank lines; keys
+// are the flag names without dashes, e.g. `data-dir = /srv/palm`); flags on
+// the command line override it. On error returns
 // INVALID_ARGUMENT (unknown flag, missing value, bad value) or NOT_FOUND
 // (config file missing) with one sentence naming the problem.
 absl::StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args);
-
-// Reads `key = value` lines (# comments, blank lines) into `config`; keys are
-// the flag names without dashes, e.g. `data-dir = /srv/palm`.
-absl::Status LoadConfigFile(const std::string& path, ServerConfig* config);
 
 // Checks that the settings make sense together (TLS files present and
 // readable, plaintext only on loopback, data dir usable). Creates the data
@@ -88,6 +88,7 @@ absl::Status ValidateConfig(const ServerConfig& config);
 // True for 127.0.0.0/8, [::1] and "localhost" host parts of `listen`.
 bool IsLoopbackAddress(const std::string& listen);
 
+// The --help text.
 std::string UsageText();
 
 }  // namespace palm::server

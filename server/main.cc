@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (parsed->help) {
-    std::cout << palm::server::UsageText();
+    std::cout << parsed->text;
     return 0;
   }
 

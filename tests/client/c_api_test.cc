@@ -1,5 +1,6 @@
-// The C API: the example program in docs/examples runs against the shared
-// library, and the JSON surface round-trips a case.
+// The C API: errors per thread, caller-freed JSON, and the JSON surface
+// round-trips a case (docs/examples run against a real server in
+// tests/install/walkthrough_test.sh).
 #include <cstdlib>
 
 #include "palm/palm.h"

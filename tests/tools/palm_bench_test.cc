@@ -132,11 +132,18 @@ TEST_CASE("palm-bench with wrong arguments prints usage and exits 2") {
     INFO(args[0]);
     CHECK(run.exit_code == 2);
     CHECK(run.out.empty());
-    CHECK(run.err.find("usage: palm-bench") != std::string::npos);
+    CHECK(run.err.find("Usage: palm-bench [OPTIONS]") != std::string::npos);
   }
+  CommandResult unknown = RunCommand({PalmBenchBinary(), "--only", "no_such_benchmark"}, 30000);
+  CHECK(unknown.err.substr(0, unknown.err.find('\n')) ==
+        "palm-bench: --only: no benchmark reports no_such_benchmark");
   CommandResult help = RunCommand({PalmBenchBinary(), "--help"}, 30000);
   CHECK(help.exit_code == 0);
-  CHECK(help.out.find("usage: palm-bench") != std::string::npos);
+  CHECK(help.out.find("Usage: palm-bench [OPTIONS]") != std::string::npos);
+  CHECK(help.out.find("Benchmarks (id: result names):") != std::string::npos);
+  CommandResult version = RunCommand({PalmBenchBinary(), "--version"}, 30000);
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == "palm-bench " PALM_TEST_VERSION "\n");
 }
 
 }  // namespace

@@ -191,12 +191,22 @@ TEST_CASE("palm-sim rejects wrong arguments with usage and exit status 2") {
     const CommandResult run = PalmSim(args, 30000);
     INFO(args.front() << " → " << run.err);
     CHECK(run.exit_code == 2);
-    CHECK_THAT(run.err, Catch::Contains("usage: palm-sim"));
+    CHECK_THAT(run.err, Catch::Contains("Usage: palm-sim [OPTIONS]"));
     CHECK(run.out.empty());
   }
+  // The first line names the problem.
+  const CommandResult many = PalmSim({"--devices", "many"}, 30000);
+  CHECK(many.err.substr(0, many.err.find('\n')) ==
+        "palm-sim: --devices: must be a whole number from 1 to 5000, not 'many'");
+  const CommandResult unknown = PalmSim({"--frobnicate"}, 30000);
+  CHECK(unknown.err.substr(0, unknown.err.find('\n')) ==
+        "palm-sim: unknown flag --frobnicate (see --help)");
   const CommandResult help = PalmSim({"--help"}, 30000);
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("--devices N"));
+  const CommandResult version = PalmSim({"--version"}, 30000);
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == "palm-sim " PALM_TEST_VERSION "\n");
 }
 
 }  // namespace

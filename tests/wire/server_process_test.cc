@@ -1,14 +1,14 @@
 // palm-server as an operator and a standard gRPC client see it: health,
 // reflection, bad invocations, clean stop on a signal.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
+#include <grpcpp/grpcpp.h>
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <grpcpp/grpcpp.h>
 #include <regex>
 #include <set>
 
@@ -65,9 +65,9 @@ TEST_CASE("server reflection lists every palm.v1 service") {
   stream->WritesDone();
   std::set<std::string> names;
   for (const auto& s : response.list_services_response().service()) names.insert(s.name());
-  for (const char* expected : {"palm.v1.SyncService", "palm.v1.EvidenceService",
-                               "palm.v1.AuthService", "palm.v1.AdminService",
-                               "grpc.health.v1.Health"}) {
+  for (const char* expected :
+       {"palm.v1.SyncService", "palm.v1.EvidenceService", "palm.v1.AuthService",
+        "palm.v1.AdminService", "grpc.health.v1.Health"}) {
     INFO(expected);
     REQUIRE(names.count(expected) == 1);
   }
@@ -86,11 +86,30 @@ TEST_CASE("a flag without its value exits 2 with one line naming it") {
   RequireOneLine(result, "--data-dir needs a value");
 }
 
-TEST_CASE("--help prints usage and exits 0") {
+TEST_CASE("palm-server --help prints usage and exits 0") {
   auto result = RunCommand({PalmServerBinary(), "--help"});
   REQUIRE(result.exit_code == 0);
-  REQUIRE(result.out.find("usage: palm-server") == 0);
-  REQUIRE(result.out.find("--data-dir DIR") != std::string::npos);
+  REQUIRE(result.out.find("\nUsage: palm-server [OPTIONS]\n") != std::string::npos);
+  REQUIRE(result.out.find("--data-dir DIR=./var") != std::string::npos);
+  REQUIRE(result.out.find("--config FILE") != std::string::npos);
+}
+
+TEST_CASE("palm-server --version prints the version and exits 0") {
+  auto result = RunCommand({PalmServerBinary(), "--version"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out == "palm-server " PALM_TEST_VERSION "\n");
+}
+
+TEST_CASE("a bad flag value exits 2 with one line naming flag and value") {
+  auto negative = RunCommand({PalmServerBinary(), "--drain-timeout-ms", "-5"});
+  REQUIRE(negative.exit_code == 2);
+  RequireOneLine(negative, "--drain-timeout-ms: must be a whole number of at least 0, not '-5'");
+  auto level = RunCommand({PalmServerBinary(), "--log-level=loud"});
+  REQUIRE(level.exit_code == 2);
+  RequireOneLine(level, "--log-level: loud not in {debug,info,warn,error}");
+  auto stray = RunCommand({PalmServerBinary(), "stray"});
+  REQUIRE(stray.exit_code == 2);
+  RequireOneLine(stray, "unexpected argument 'stray' (see --help)");
 }
 
 TEST_CASE("an unwritable data dir exits 1 with one line naming it") {
@@ -99,19 +118,17 @@ TEST_CASE("an unwritable data dir exits 1 with one line naming it") {
     TempDir dir;
     std::ofstream(dir.File("file")) << "x";
     std::string data = dir.File("file") + "/data";
-    auto result =
-        RunCommand({PalmServerBinary(), "--insecure-loopback", "--listen", "127.0.0.1:0",
-                    "--data-dir", data});
+    auto result = RunCommand(
+        {PalmServerBinary(), "--insecure-loopback", "--listen", "127.0.0.1:0", "--data-dir", data});
     REQUIRE(result.exit_code == 1);
     RequireOneLine(result, "data dir " + data + " cannot be created: Not a directory");
   } else {
     TempDir dir;
     std::filesystem::create_directory(dir.File("ro"));
-    std::filesystem::permissions(dir.File("ro"), std::filesystem::perms::owner_read |
-                                                     std::filesystem::perms::owner_exec);
-    auto result =
-        RunCommand({PalmServerBinary(), "--insecure-loopback", "--listen", "127.0.0.1:0",
-                    "--data-dir", dir.File("ro")});
+    std::filesystem::permissions(
+        dir.File("ro"), std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    auto result = RunCommand({PalmServerBinary(), "--insecure-loopback", "--listen", "127.0.0.1:0",
+                              "--data-dir", dir.File("ro")});
     REQUIRE(result.exit_code == 1);
     RequireOneLine(result, "data dir " + dir.File("ro") + " is not writable: Permission denied");
   }
@@ -135,8 +152,8 @@ TEST_CASE("a port already in use exits 1 with one line naming the address") {
   close(fd);
   REQUIRE(result.exit_code == 1);
   // gRPC's own diagnostics go to the structured log only at --log-level debug.
-  RequireOneLine(result, "cannot listen on " + listen_at +
-                             ": the address is in use or not available");
+  RequireOneLine(result,
+                 "cannot listen on " + listen_at + ": the address is in use or not available");
 }
 
 TEST_CASE("a missing certificate exits 1 with one line naming the file") {
@@ -153,8 +170,8 @@ TEST_CASE("a missing certificate exits 1 with one line naming the file") {
 
 TEST_CASE("without TLS material and without --insecure-loopback the server refuses to start") {
   TempDir dir;
-  auto result = RunCommand(
-      {PalmServerBinary(), "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")});
+  auto result =
+      RunCommand({PalmServerBinary(), "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")});
   REQUIRE(result.exit_code == 1);
   RequireOneLine(result,
                  "no TLS material: give --tls-cert, --tls-key and --client-ca, or "
@@ -186,6 +203,15 @@ TEST_CASE("a bad line in the config file exits 2 naming file and line") {
   auto result = RunCommand({PalmServerBinary(), "--config", dir.File("palm.conf")});
   REQUIRE(result.exit_code == 2);
   RequireOneLine(result, dir.File("palm.conf") + ":2: expected `key = value`");
+
+  std::ofstream(dir.File("unknown.conf")) << "# ok\nbogus = 1\n";
+  auto unknown = RunCommand({PalmServerBinary(), "--config=" + dir.File("unknown.conf")});
+  REQUIRE(unknown.exit_code == 2);
+  RequireOneLine(unknown, dir.File("unknown.conf") + ":2: unknown setting bogus (see --help)");
+
+  auto missing = RunCommand({PalmServerBinary(), "--config", dir.File("missing.conf")});
+  REQUIRE(missing.exit_code == 2);
+  RequireOneLine(missing, "config file " + dir.File("missing.conf") + " cannot be read");
 }
 
 TEST_CASE("SIGTERM drains, closes the store and exits 0; each RPC is logged") {

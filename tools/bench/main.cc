@@ -23,36 +23,23 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/util.h"
+#include "tools/common/cli_errors.h"
 
 namespace palm::bench {
 namespace {
-
-constexpr char kUsage[] =
-    "usage: palm-bench [--quick] [--only NAME[,NAME...]] [--catalog FILE] [--scratch DIR]\n"
-    "\n"
-    "Runs Palm's benchmarks and prints their figures as JSON on stdout\n"
-    "(progress on stderr). See docs/benchmarks.md.\n"
-    "\n"
-    "  --quick          reduced sizes, for a CI smoke run (well under 30 s)\n"
-    "  --only NAMES     run only the benchmarks reporting these result names\n"
-    "                   (or with these benchmark ids); comma-separated, repeatable\n"
-    "  --catalog FILE   matter catalogue for the benchmark devices\n"
-    "                   (default: the repository's tools/data/sample-catalog.json)\n"
-    "  --scratch DIR    where temporary files go (default: $TMPDIR or /tmp);\n"
-    "                   needs about 9 GiB free for a full run\n"
-    "  --help           this text\n"
-    "\n"
-    "Benchmarks (id: result names):\n";
 
 struct Options {
   bool quick = false;
@@ -61,16 +48,43 @@ struct Options {
   std::string scratch;
 };
 
-std::string Usage() {
-  std::string text = kUsage;
+// The command line; the benchmark list goes in the help's footer.
+std::unique_ptr<CLI::App> MakeCli(Options* o, std::vector<std::string>* only) {
+  auto app = std::make_unique<CLI::App>(
+      "Runs Palm's benchmarks and prints their figures as JSON on stdout (progress on stderr). "
+      "See docs/benchmarks.md.",
+      "palm-bench");
+  app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app->get_formatter()->column_width(24);
+  app->set_version_flag("--version", absl::StrCat("palm-bench ", PALM_VERSION));
+  app->set_config("--config", "", "Read flags from this INI/TOML file")->type_name("FILE");
+  app->add_flag("--quick", o->quick, "Reduced sizes, for a CI smoke run (well under 30 s)");
+  app->add_option("--only", *only,
+                  "Run only the benchmarks reporting these result names (or with these "
+                  "benchmark ids); comma-separated, repeatable")
+      ->type_name("NAMES")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  app->add_option("--catalog", o->catalog, "Matter catalogue for the benchmark devices")
+      ->type_name("FILE")
+      ->capture_default_str();
+  app->add_option("--scratch", o->scratch,
+                  "Where temporary files go (default: $TMPDIR or /tmp); a full run needs about "
+                  "9 GiB free")
+      ->type_name("DIR");
+  std::string list = "Benchmarks (id: result names):\n";
   for (const Benchmark& b : Registry()) {
-    absl::StrAppend(&text, "  ", b.id, ": ", absl::StrJoin(b.names, ", "), "\n");
+    absl::StrAppend(&list, "  ", b.id, ": ", absl::StrJoin(b.names, ", "), "\n");
   }
-  return text;
+  app->footer(absl::StrCat(list,
+                           "\nExit status: 0 when every benchmark ran (whether or not it met its "
+                           "target), 1 when one failed, 2 for bad arguments."));
+  return app;
 }
 
-[[noreturn]] void BadArguments(const std::string& problem) {
-  std::cerr << "palm-bench: " << problem << "\n" << Usage();
+[[noreturn]] void BadArguments(const std::string& problem, CLI::App& app) {
+  std::cerr << "palm-bench: " << problem << "\n\n" << app.help();
   std::exit(2);
 }
 
@@ -84,34 +98,27 @@ Options ParseArguments(int argc, char** argv) {
   Options options;
   const char* tmp = std::getenv("TMPDIR");
   options.scratch = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) BadArguments(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::cout << Usage();
-      std::exit(0);
-    } else if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--only") {
-      for (absl::string_view name : absl::StrSplit(value(), ',', absl::SkipEmpty())) {
-        options.only.insert(std::string(name));
-      }
-    } else if (arg == "--catalog") {
-      options.catalog = value();
-    } else if (arg == "--scratch") {
-      options.scratch = value();
-    } else {
-      BadArguments("unknown argument " + arg);
-    }
+  std::vector<std::string> only;
+  std::unique_ptr<CLI::App> app = MakeCli(&options, &only);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app->help();
+    std::exit(0);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << app->version() << "\n";
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    BadArguments(tools::DescribeCliError(e, *app), *app);
+  }
+  for (const std::string& name : only) {
+    if (!name.empty()) options.only.insert(name);
   }
   for (const std::string& name : options.only) {
     bool known = std::any_of(Registry().begin(), Registry().end(), [&](const Benchmark& b) {
       return b.id == name || std::find(b.names.begin(), b.names.end(), name) != b.names.end();
     });
-    if (!known) BadArguments("--only: no benchmark reports " + name);
+    if (!known) BadArguments("--only: no benchmark reports " + name, *app);
   }
   return options;
 }

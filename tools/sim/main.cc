@@ -510,12 +510,12 @@ int main(int argc, char** argv) {
   using namespace palm::sim;
   absl::StatusOr<Options> options = ParseOptions(argc, argv);
   if (!options.ok()) {
-    if (absl::IsNotFound(options.status())) {
-      std::cout << UsageText();
-      return kExitOk;
-    }
     std::cerr << "palm-sim: " << options.status().message() << "\n\n" << UsageText();
     return kExitUsage;
+  }
+  if (!options->print_and_exit.empty()) {
+    std::cout << options->print_and_exit;
+    return kExitOk;
   }
   Sim sim(*std::move(options));
   return sim.Run();

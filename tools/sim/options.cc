@@ -5,135 +5,118 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/common/cli_errors.h"
 #include "tools/sim/sim.h"
 
 namespace palm::sim {
 
-const char* UsageText() {
-  return R"(usage: palm-sim [flags]
+namespace {
 
-Simulates handheld devices (each a real palm::Client on its own SQLite file)
-working a seeded shift offline, then syncing at shift end all at once; checks
-that every device converged with the server. Without --server it starts this
-build's palm-server on 127.0.0.1 with a temporary store and a development
-bureau PKI (mutual TLS, officer sign-in).
+// Every flag, bound to its field of `o`, in the groups --help shows.
+std::unique_ptr<CLI::App> MakeCli(Options* o) {
+  auto app = std::make_unique<CLI::App>(
+      "Simulates handheld devices (each a real palm::Client on its own SQLite file) working a "
+      "seeded shift offline, then syncing at shift end all at once; checks that every device "
+      "converged with the server. Without --server it starts this build's palm-server on "
+      "127.0.0.1 with a temporary store and a development bureau PKI (mutual TLS, officer "
+      "sign-in).",
+      "palm-sim");
+  app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app->get_formatter()->column_width(32);
+  app->set_version_flag("--version", absl::StrCat("palm-sim ", PALM_VERSION));
+  app->set_config("--config", "", "Read flags from this INI/TOML file (the flag names as keys)")
+      ->type_name("FILE");
+  const auto number = [&](const char* name, int* field, int min, int max, const char* help) {
+    app->add_option(name, *field, help)
+        ->type_name("N")
+        ->check(tools::WholeNumber(min, max))
+        ->group("Shift");
+  };
+  const auto text = [&](const char* name, std::string* field, const char* type, const char* help,
+                        const char* group) {
+    return app->add_option(name, *field, help)
+        ->type_name(type)
+        ->check([name](const std::string& v) {
+          return v.empty() ? absl::StrCat(name, " must not be empty") : std::string();
+        })
+        ->group(group);
+  };
+  number("--devices", &o->devices, 1, 5000, "Handhelds (default 10)");
+  app->add_option("--seed", o->seed, "Seed of the shift")
+      ->type_name("S")
+      ->capture_default_str()
+      ->group("Shift");
+  number("--towns", &o->towns, 1, 1000, "Towns (default: one per 20 devices)");
+  number("--squad-size", &o->squad_size, 1, 100, "Devices per squad (default 10)");
+  number("--cases-per-device", &o->cases_per_device, 0, 10000,
+         "Cases each device records (default 10)");
+  number("--no-penalty-percent", &o->no_penalty_percent, 0, 50,
+         "Share of the cases closed with a no-penalty decision (Art. 33), default 20; half are "
+         "ticketed");
+  number("--shared-cases", &o->shared_cases, 0, 100,
+         "Cases per town every device of it edits (default 2)");
+  number("--evidence-kib", &o->evidence_kib, 1, 1024 * 1024,
+         "Size of each evidence file, KiB (default 16)");
+  number("--concurrency", &o->concurrency, 1, 1000,
+         "Devices syncing at once (default: all, at most 64)");
+  app->add_flag("--durable", o->durable, "fsync every device write (synchronous=FULL)")
+      ->group("Shift");
+  text("--server", &o->server, "ADDR", "Use a running palm-server at ADDR", "Server");
+  text("--cert-dir", &o->cert_dir, "DIR",
+       "Its bureau CA directory (ca.key, ca.crt): palm-sim issues device and operator "
+       "certificates with it",
+       "Server");
+  text("--admin", &o->admin_id, "ID", "Admin officer to sign in as", "Server")
+      ->capture_default_str();
+  text("--admin-secret-file", &o->admin_secret_file, "FILE", "That officer's secret (first line)",
+       "Server");
+  text("--tls-server-name", &o->tls_server_name, "NAME", "Name on the server certificate", "Server")
+      ->capture_default_str();
+  app->add_flag("--insecure-loopback", o->insecure_loopback,
+                "--server speaks plaintext on loopback (no TLS)")
+      ->group("Server");
+  text("--work-dir", &o->work_dir, "DIR",
+       "Keep the device stores in DIR (default: a temp dir, removed at the end)", "Output");
+  app->add_flag("--report", o->report, "Print the squad's shift report at the end")
+      ->group("Output");
+  app->add_flag("--json", o->json, "Print the summary as JSON on stdout")->group("Output");
+  app->add_flag("--quiet", o->quiet, "No progress output")->group("Output");
+  app->footer(
+      "Exit status: 0 when every device synced and converged, 1 otherwise, 2 for wrong "
+      "arguments.");
+  return app;
+}
 
-Shift:
-  --devices N            handhelds (default 10)
-  --seed S               seed of the shift (default 1)
-  --towns N              towns (default: one per 20 devices)
-  --squad-size N         devices per squad (default 10)
-  --cases-per-device N   cases each device records (default 10)
-  --no-penalty-percent P share of the cases closed with a no-penalty decision
-                         (Art. 33), 0..50 (default 20); half are ticketed
-  --shared-cases N       cases per town every device of the town edits (2)
-  --evidence-kib N       size of each evidence file in KiB (default 16)
-  --concurrency N        devices syncing at once (default: all, at most 64)
-  --durable              fsync every device write (synchronous=FULL)
-Server:
-  --server ADDR          use a running palm-server at ADDR
-  --cert-dir DIR         its bureau CA directory (ca.key, ca.crt): palm-sim
-                         issues device and operator certificates with it
-  --admin ID             admin officer to sign in as (default admin)
-  --admin-secret-file F  that officer's secret (first line)
-  --tls-server-name N    name on the server certificate (default localhost)
-  --insecure-loopback    --server speaks plaintext on loopback (no TLS)
-Output:
-  --work-dir DIR         keep the device stores in DIR (default: a temp dir,
-                         removed at the end)
-  --report               print the squad's shift report at the end
-  --json                 print the summary as JSON on stdout
-  --quiet                no progress output
-  --help                 this text
+}  // namespace
 
-Exit status: 0 when every device synced and converged, 1 otherwise, 2 for
-wrong arguments.
-)";
+std::string UsageText() {
+  Options o;
+  return MakeCli(&o)->help();
 }
 
 absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   Options o;
   auto bad = [](const std::string& why) { return absl::InvalidArgumentError(why); };
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> absl::StatusOr<std::string> {
-      if (i + 1 >= argc) return bad(absl::StrCat(arg, " needs a value"));
-      return std::string(argv[++i]);
-    };
-    auto number = [&](int* out, int min, int max) -> absl::Status {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok()) return v.status();
-      int n = 0;
-      if (!absl::SimpleAtoi(*v, &n) || n < min || n > max) {
-        return bad(absl::StrCat(arg, " must be a whole number from ", min, " to ", max, ", not '",
-                                *v, "'"));
-      }
-      *out = n;
-      return absl::OkStatus();
-    };
-    auto text = [&](std::string* out) -> absl::Status {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return bad(absl::StrCat(arg, " must not be empty"));
-      *out = *v;
-      return absl::OkStatus();
-    };
-    absl::Status s;
-    if (arg == "--help" || arg == "-h") return absl::NotFoundError("help");
-    if (arg == "--devices") {
-      s = number(&o.devices, 1, 5000);
-    } else if (arg == "--seed") {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok()) return v.status();
-      if (!absl::SimpleAtoi(*v, &o.seed))
-        return bad(absl::StrCat("--seed must be a number, not '", *v, "'"));
-    } else if (arg == "--towns") {
-      s = number(&o.towns, 1, 1000);
-    } else if (arg == "--squad-size") {
-      s = number(&o.squad_size, 1, 100);
-    } else if (arg == "--cases-per-device") {
-      s = number(&o.cases_per_device, 0, 10000);
-    } else if (arg == "--no-penalty-percent") {
-      s = number(&o.no_penalty_percent, 0, 50);
-    } else if (arg == "--shared-cases") {
-      s = number(&o.shared_cases, 0, 100);
-    } else if (arg == "--evidence-kib") {
-      s = number(&o.evidence_kib, 1, 1024 * 1024);
-    } else if (arg == "--concurrency") {
-      s = number(&o.concurrency, 1, 1000);
-    } else if (arg == "--durable") {
-      o.durable = true;
-    } else if (arg == "--server") {
-      s = text(&o.server);
-    } else if (arg == "--cert-dir") {
-      s = text(&o.cert_dir);
-    } else if (arg == "--admin") {
-      s = text(&o.admin_id);
-    } else if (arg == "--admin-secret-file") {
-      s = text(&o.admin_secret_file);
-    } else if (arg == "--tls-server-name") {
-      s = text(&o.tls_server_name);
-    } else if (arg == "--insecure-loopback") {
-      o.insecure_loopback = true;
-    } else if (arg == "--work-dir") {
-      s = text(&o.work_dir);
-      o.keep = true;
-    } else if (arg == "--report") {
-      o.report = true;
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--quiet") {
-      o.quiet = true;
-    } else {
-      return bad(absl::StrCat("unknown argument '", arg, "'"));
-    }
-    if (!s.ok()) return s;
+  std::unique_ptr<CLI::App> app = MakeCli(&o);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    o.print_and_exit = app->help();
+    return o;
+  } catch (const CLI::CallForVersion&) {
+    o.print_and_exit = absl::StrCat(app->version(), "\n");
+    return o;
+  } catch (const CLI::ParseError& e) {
+    return bad(tools::DescribeCliError(e, *app));
   }
+  o.keep = !o.work_dir.empty();
   if (o.server.empty()) {
     if (!o.cert_dir.empty() || !o.admin_secret_file.empty() || o.insecure_loopback) {
       return bad("--cert-dir, --admin-secret-file and --insecure-loopback go with --server");

@@ -62,12 +62,16 @@ struct Options {
   bool report = false;
   bool json = false;
   bool quiet = false;
+  // --help or --version: print this on stdout and exit 0.
+  std::string print_and_exit;
 };
 
-// Parses argv. On a usage error returns INVALID_ARGUMENT with the message;
-// --help returns NOT_FOUND (print usage, exit 0).
+// Parses argv with CLI11 (flags also from a --config file). On a usage
+// error returns INVALID_ARGUMENT with the message; --help and --version set
+// print_and_exit.
 absl::StatusOr<Options> ParseOptions(int argc, char** argv);
-const char* UsageText();
+// The --help text.
+std::string UsageText();
 
 // --- Progress output: a bar on a terminal, plain lines otherwise. ---------
 class Progress {
