@@ -23,6 +23,7 @@
 #include "server/rpc_util.h"
 #include "server/services.h"
 #include "sync/hlc.h"
+#include "sync/operations.h"
 #include "sync/quote.h"
 #include "sync/uuid.h"
 
@@ -566,6 +567,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       return FinishNow(ctx, absl::InvalidArgumentError(
                                 absl::StrCat("officer.role ", officer.role(), " is not a role")));
     }
+    if (!officer.sworn() && !officer.certificate_number().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
+                                "officer.certificate_number is set for ", officer.officer_id(),
+                                ", who is not sworn: only sworn officers hold enforcement "
+                                "credentials (Art. 42)")));
+    }
     // The scrypt hash is made on a store reader thread (it takes ~0.1 s),
     // then the officer and credential are written together.
     auto* reactor = ctx->DefaultReactor();
@@ -607,6 +614,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                    existing ? "officer.updated" : "officer.added",
                                    officer.officer_id(),
                                    {{"role", v1::Role_Name(officer.role())},
+                                    {"credentialed", sync::HoldsCredential(officer)},
+                                    {"legal_reviewer", officer.legal_reviewer()},
                                     {"town", officer.town_id()},
                                     {"squad", officer.squad_id()},
                                     {"active", officer.active()},

@@ -556,7 +556,15 @@ absl::Status DeviceStore::PrepareLocked(v1::Mutation* m) {
         if (parties.size() == 1) d->set_party_id(parties[0].party_id());
       }
       if (d->decided_at_ms() == 0) d->set_decided_at_ms(now);
-      if (d->officer_ids().empty()) d->add_officer_ids(m->officer_id());
+      // No officers named: the case's own officers decide (Art. 42 needs two
+      // with credentials; the acting officer alone never suffices).
+      if (d->officer_ids().empty()) {
+        if (c.officer_ids().empty()) {
+          d->add_officer_ids(m->officer_id());
+        } else {
+          *d->mutable_officer_ids() = c.officer_ids();
+        }
+      }
       return absl::OkStatus();
     }
     case v1::Mutation::kTransitionCase: {
@@ -585,8 +593,10 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter ? &*matter : nullptr));
       PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, c.officer_ids()));
-      return sync::CheckOfficersOnRoster(c.officer_ids(), "record_case.case.officer_ids",
-                                         roster.Lookup());
+      PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
+          c.officer_ids(), "record_case.case.officer_ids", roster.Lookup()));
+      return sync::CheckCredentialedOfficers(
+          c.officer_ids(), sync::CredentialedAct::kInspectionRecord, roster.Lookup());
     }
     case v1::Mutation::kUpdateCaseFields: {
       const v1::UpdateCaseFields& u = m.update_case_fields();
@@ -639,6 +649,8 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, d.officer_ids()));
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
           d.officer_ids(), "record_no_penalty.decision.officer_ids", roster.Lookup()));
+      PALM_RETURN_IF_ERROR(sync::CheckCredentialedOfficers(
+          d.officer_ids(), sync::CredentialedAct::kNoPenalty, roster.Lookup()));
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(d.matter_code()));
       const v1::Matter* mp = matter ? &*matter : nullptr;
       bool prior = false;

@@ -252,7 +252,7 @@ inline TicketInput NewTicket(const Town& town, const std::string& case_id) {
   t.fine_fen = 10000;
   t.place.address = "梧桐街道庆丰路";
   t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                {RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
   t.agency = "桐乡市综合行政执法局";
   t.officer_ids = {town.officers[0], town.officers[1]};
   t.party_signature = PartySignature::kSigned;

@@ -59,6 +59,7 @@ palm::CaseInput SummaryCase() {
   c.squad_id = "squad-a1";
   c.description = "占道经营";
   c.place.address = "城南街道 庆丰路";
+  c.officer_ids = {kOfficer, kPartner};
   return c;
 }
 
