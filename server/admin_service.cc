@@ -22,6 +22,7 @@
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
+#include "sync/calendar.h"
 #include "sync/hlc.h"
 #include "sync/operations.h"
 #include "sync/quote.h"
@@ -398,6 +399,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
                                   "catalog.matters[", i, "].code ", code, " appears twice")));
       }
+    }
+    // The working-day calendar (Art. 85) rides with the catalogue.
+    if (absl::Status s = sync::CheckCalendar(catalog.calendar(), "catalog.calendar"); !s.ok()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(s.message()));
     }
     auto matters = context_->matters;
     return FinishAfterWrite(

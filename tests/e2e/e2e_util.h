@@ -32,10 +32,16 @@ using palm::testing::TempDir;
 // Sample-catalogue matters (tools/data/sample-catalog.json, a sample).
 inline constexpr char kFastTrack[] = "SR-0101";  // 50..200 yuan, fast track
 
+// The sample catalogue with the sample working-day calendar beside it
+// (tools/data/sample-calendar.json), as tools/serve.sh loads them.
 inline v1::Catalog SampleCatalog() {
   absl::StatusOr<v1::Catalog> c =
       internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json");
   REQUIRE(c.ok());
+  absl::StatusOr<v1::Catalog> calendar =
+      internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
+  REQUIRE(calendar.ok());
+  *c->mutable_calendar() = calendar->calendar();
   return *c;
 }
 
