@@ -154,6 +154,6 @@ TEST_CASE("enrolment and officers: a squad belongs to one town; lists filter by 
   officers_request.set_town_id(kTownB);
   v1::ListOfficersResponse officers;
   REQUIRE(client.admin->ListOfficers(&officers_ctx, officers_request, &officers).ok());
-  REQUIRE(officers.officers_size() == 1);
+  REQUIRE(officers.officers_size() == 2);
   REQUIRE(officers.officers(0).active());
 }
