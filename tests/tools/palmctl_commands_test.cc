@@ -502,6 +502,23 @@ TEST_CASE("palmctl cases list follows pages and cases show has timeline and rece
         "is on record\n");
 }
 
+TEST_CASE("palmctl catalog load --calendar adds the working-day calendar (Art. 85)", "[palmctl]") {
+  Squad squad;
+  const std::string data = std::string(PALM_SOURCE_DIR) + "/tools/data/";
+  CommandResult wrong = squad.Run({"catalog", "load", data + "sample-catalog.json", "--calendar",
+                                   data + "sample-catalog.json"});
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.err == "palmctl: " + data +
+                         "sample-catalog.json: a calendar file holds \"calendar\" (one entry per "
+                         "year) and no matters\n");
+  const std::string loaded = squad.Must({"catalog", "load", data + "sample-catalog.json",
+                                         "--calendar", data + "sample-calendar.json"});
+  CHECK(Contains(loaded, " matters, working-day calendar 2026, 2027): SAMPLE"));
+  nlohmann::json json = squad.MustJson({"catalog", "show"});
+  REQUIRE(json.at("calendar").size() == 2);
+  CHECK(json.at("calendar")[0].at("year") == 2026);
+}
+
 TEST_CASE("palmctl catalog load checks the file and catalog show prints it", "[palmctl]") {
   Squad squad;
   const std::string sample = std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json";
