@@ -120,7 +120,7 @@ TEST_CASE("a catalogue's working-day calendar is checked on load and served with
   }
   year->set_adjusted_working_days(0, "2026-10-10");
   client.LoadCatalog(v2);
-  auto ctx = client.DeviceContext("dev-a1");
+  auto ctx = DeviceContext("dev-a1");
   v1::GetReferenceDataRequest request;
   v1::GetReferenceDataResponse response;
   REQUIRE(client.sync->GetReferenceData(ctx.get(), request, &response).ok());
