@@ -31,6 +31,7 @@ namespace pki = palm::pki;
 using palm::StatusCode;
 
 using palm::security_test::kOfficer;
+using palm::security_test::kPartner;
 using palm::security_test::kSecret;
 using palm::security_test::SecureDevice;
 using palm::security_test::WithToken;
