@@ -22,7 +22,9 @@
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
+#include "sync/calendar.h"
 #include "sync/hlc.h"
+#include "sync/operations.h"
 #include "sync/quote.h"
 #include "sync/uuid.h"
 
@@ -398,6 +400,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                   "catalog.matters[", i, "].code ", code, " appears twice")));
       }
     }
+    // The working-day calendar (Art. 85) rides with the catalogue.
+    if (absl::Status s = sync::CheckCalendar(catalog.calendar(), "catalog.calendar"); !s.ok()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(s.message()));
+    }
     auto matters = context_->matters;
     return FinishAfterWrite(
         ctx, store(),
@@ -566,6 +572,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       return FinishNow(ctx, absl::InvalidArgumentError(
                                 absl::StrCat("officer.role ", officer.role(), " is not a role")));
     }
+    if (!officer.sworn() && !officer.certificate_number().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
+                                "officer.certificate_number is set for ", officer.officer_id(),
+                                ", who is not sworn: only sworn officers hold enforcement "
+                                "credentials (Art. 42)")));
+    }
     // The scrypt hash is made on a store reader thread (it takes ~0.1 s),
     // then the officer and credential are written together.
     auto* reactor = ctx->DefaultReactor();
@@ -607,6 +619,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                    existing ? "officer.updated" : "officer.added",
                                    officer.officer_id(),
                                    {{"role", v1::Role_Name(officer.role())},
+                                    {"credentialed", sync::HoldsCredential(officer)},
+                                    {"legal_reviewer", officer.legal_reviewer()},
                                     {"town", officer.town_id()},
                                     {"squad", officer.squad_id()},
                                     {"active", officer.active()},

@@ -19,7 +19,6 @@ namespace v1 = palm::v1;
 
 constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
 constexpr int64_t kFilingDeadlineOrdinaryMs = 90 * kDayMs;  // 立案 90 days
-constexpr int64_t kFilingDeadlineSummaryMs = 3 * kDayMs;    // filed with the agency ≤ 3 days
 
 absl::Status UnknownCase(const std::string& case_id) {
   return sync::FailedPrecondition(
@@ -144,6 +143,8 @@ absl::Status ApplyRecordCase(Apply& a) {
   PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(c.officer_ids()));
   PALM_RETURN_IF_ERROR(
       sync::CheckOfficersOnRoster(c.officer_ids(), "record_case.case.officer_ids", roster));
+  PALM_RETURN_IF_ERROR(sync::CheckCredentialedOfficers(
+      c.officer_ids(), sync::CredentialedAct::kInspectionRecord, roster));
   PALM_ASSIGN_OR_RETURN(std::optional<CaseBrief> existing, a.txn.GetCaseBrief(c.case_id()));
   if (existing) return sync::CaseAlreadyRecorded(c.case_id());
   if (c.squad_id().empty()) c.set_squad_id(a.caller.squad_id);
@@ -283,9 +284,13 @@ absl::Status ApplyTransitionCase(Apply& a) {
   *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
   switch (op.to_state()) {
     case v1::CASE_STATE_FILED:
-      c.set_deadline_ms(a.prepared.hlc.wall_ms + (c.procedure() == v1::PROCEDURE_SUMMARY
-                                                      ? kFilingDeadlineSummaryMs
-                                                      : kFilingDeadlineOrdinaryMs));
+      // The ordinary procedure's 90-day clock runs from filing (立案). A
+      // summary case's FILED is the report to the agency (Art. 52), which the
+      // law gives no day limit: it is tracked as the transition event, with
+      // no deadline (an earlier version invented one of 3 days).
+      c.set_deadline_ms(c.procedure() == v1::PROCEDURE_SUMMARY
+                            ? 0
+                            : a.prepared.hlc.wall_ms + kFilingDeadlineOrdinaryMs);
       break;
     case v1::CASE_STATE_INVESTIGATING:
     case v1::CASE_STATE_LEGAL_REVIEW:

@@ -157,6 +157,8 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(d.officer_ids()));
   PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
       d.officer_ids(), "record_no_penalty.decision.officer_ids", roster));
+  PALM_RETURN_IF_ERROR(
+      sync::CheckCredentialedOfficers(d.officer_ids(), sync::CredentialedAct::kNoPenalty, roster));
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, d.matter_code()));
   PALM_ASSIGN_OR_RETURN(
       std::optional<v1::PriorViolation> prior,

@@ -2,9 +2,11 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sync/lifecycle.h"
 #include "sync/rules.h"
@@ -227,6 +229,57 @@ absl::Status CheckOfficersOnRoster(const google::protobuf::RepeatedPtrField<std:
     }
   }
   return absl::OkStatus();
+}
+
+bool HoldsCredential(const v1::Officer& officer) {
+  return officer.sworn() && officer.active() &&
+         !absl::StripAsciiWhitespace(officer.certificate_number()).empty();
+}
+
+absl::Status CheckCredentialedOfficers(const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                       CredentialedAct act, const OfficerLookup& roster) {
+  std::set<std::string> counted;
+  std::set<std::string> seen;
+  std::vector<std::string> gaps;
+  for (const std::string& raw : ids) {
+    const std::string id(absl::StripAsciiWhitespace(raw));
+    if (id.empty() || !seen.insert(id).second) continue;
+    const v1::Officer* officer = roster(id);
+    if (officer != nullptr && HoldsCredential(*officer)) {
+      counted.insert(id);
+    } else if (officer == nullptr || !officer->active()) {
+      gaps.push_back(
+          absl::StrCat(id, " is not an active officer on the roster and does not count"));
+    } else if (!officer->sworn()) {
+      gaps.push_back(absl::StrCat(id, " is an auxiliary and does not count"));
+    } else {
+      gaps.push_back(
+          absl::StrCat(id, " has no enforcement credential number on record and does not count"));
+    }
+  }
+  if (counted.size() >= 2) return absl::OkStatus();
+  const char* what = "a ticket";
+  const char* article = "Art. 42";
+  switch (act) {
+    case CredentialedAct::kTicket:
+      break;
+    case CredentialedAct::kInspectionRecord:
+      what = "an inspection or investigation record";
+      article = "Art. 55";
+      break;
+    case CredentialedAct::kNoPenalty:
+      what = "a no-penalty decision";
+      break;
+  }
+  std::string message = absl::StrCat(
+      what, " needs at least two law-enforcement officers holding credentials (", article, "); ");
+  if (gaps.empty()) {
+    absl::StrAppend(&message,
+                    counted.size() == 1 ? "only 1 officer is named" : "no officer is named");
+  } else {
+    absl::StrAppend(&message, absl::StrJoin(gaps, "; "));
+  }
+  return InvalidArgument(v1::REASON_TOO_FEW_OFFICERS, message);
 }
 
 absl::Status CaseAlreadyRecorded(const std::string& case_id) {

@@ -92,6 +92,33 @@ using OfficerLookup = std::function<const palm::v1::Officer*(const std::string& 
 absl::Status CheckOfficersOnRoster(const google::protobuf::RepeatedPtrField<std::string>& ids,
                                    absl::string_view where, const OfficerLookup& roster);
 
+// Whether `officer` holds an enforcement credential (执法证) and so counts
+// as law-enforcement personnel (Art. 42): sworn, with a credential number on
+// record, and active. An auxiliary (辅勤) never does; nor does a sworn officer
+// whose roster entry has no credential number (stores from before the
+// number was required hold such entries).
+bool HoldsCredential(const palm::v1::Officer& officer);
+
+// The acts the law gives to law-enforcement personnel, each needing at least
+// two credentialed officers.
+enum class CredentialedAct {
+  kTicket,            // an on-the-spot penalty decision (Art. 42, Art. 51)
+  kInspectionRecord,  // recording a case: inspection or investigation (Art. 55)
+  kNoPenalty,         // a no-penalty decision (Art. 42)
+};
+
+// Checks that `officer_ids` name at least two distinct officers who hold a
+// credential (HoldsCredential), looked up on `roster`; auxiliaries may be
+// named as assisting and are not counted. Otherwise INVALID_ARGUMENT,
+// REASON_TOO_FEW_OFFICERS, e.g. "a ticket needs at least two
+// law-enforcement officers holding credentials (Art. 42); officer-a3 is an
+// auxiliary and does not count". The message names every officer who does
+// not count and why, or how many were named when that alone is too few.
+// Runs after the roster check of the same ids (an unknown or inactive
+// officer is refused there first); one not on `roster` does not count.
+absl::Status CheckCredentialedOfficers(const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                       CredentialedAct act, const OfficerLookup& roster);
+
 // --- RecordCase. ----------------------------------------------------------------
 
 // The refusal of record_case for a case id already on record (ALREADY_EXISTS,

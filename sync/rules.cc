@@ -4,9 +4,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "sync/lifecycle.h"
+#include "sync/operations.h"
 #include "sync/sha256.h"
 #include "sync/status.h"
+#include "sync/status_macros.h"
 #include "sync/uuid.h"
 
 namespace palm::sync {
@@ -29,9 +32,54 @@ std::string MatterLabel(const v1::Matter& matter) {
                                : absl::StrCat(matter.code(), " (", matter.name(), ")");
 }
 
+std::string LimitText(const v1::Remedy& remedy) {
+  std::vector<std::string> parts;
+  if (remedy.deadline_days() != 0) parts.push_back(absl::StrCat(remedy.deadline_days(), " days"));
+  if (remedy.deadline_months() != 0) {
+    parts.push_back(absl::StrCat(remedy.deadline_months(), " months"));
+  }
+  return absl::StrJoin(parts, " and ");
+}
+
 absl::Status MissingTicketField(absl::string_view element) {
   return InvalidArgument(v1::REASON_MISSING_TICKET_FIELD,
                          absl::StrCat("the ticket lacks ", element, " (Art. 52)"));
+}
+
+// A remedy's time limit as the law sets it: reconsideration within 60 days
+// (行政复议法 Art. 20), litigation within 6 months (行政诉讼法 Art. 46). A
+// ticket that states another limit misinforms the party. Tickets issued
+// before deadline_months existed said 180 days for litigation; they stay
+// on record as issued, but a new ticket must say 6 months.
+absl::Status CheckRemedyLimit(const v1::Remedy& remedy, int index) {
+  const std::string which = absl::StrCat("remedy ", index + 1);
+  switch (remedy.kind()) {
+    case v1::REMEDY_KIND_RECONSIDERATION:
+      if (remedy.deadline_days() == kReconsiderationDays && remedy.deadline_months() == 0) {
+        return absl::OkStatus();
+      }
+      if (remedy.deadline_days() <= 0 && remedy.deadline_months() <= 0) {
+        return MissingTicketField(absl::StrCat("the time limit of ", which, " (reconsideration)"));
+      }
+      return InvalidArgument(v1::REASON_INVALID_ARGUMENT,
+                             absl::StrCat(which, " (reconsideration) states ", LimitText(remedy),
+                                          "; the law gives 60 days (deadline_days 60)"));
+    case v1::REMEDY_KIND_LITIGATION:
+      if (remedy.deadline_months() == kLitigationMonths && remedy.deadline_days() == 0) {
+        return absl::OkStatus();
+      }
+      if (remedy.deadline_days() <= 0 && remedy.deadline_months() <= 0) {
+        return MissingTicketField(absl::StrCat("the time limit of ", which, " (litigation)"));
+      }
+      return InvalidArgument(
+          v1::REASON_INVALID_ARGUMENT,
+          absl::StrCat(which, " (litigation) states ", LimitText(remedy),
+                       "; the law gives 6 months (deadline_months 6, deadline_days 0)"));
+    default:
+      return InvalidArgument(
+          v1::REASON_INVALID_ARGUMENT,
+          absl::StrCat(which, " is neither reconsideration nor litigation (kind unset)"));
+  }
 }
 
 // The Art. 52 elements not covered by the Art. 51 checks, in the order the
@@ -45,15 +93,21 @@ absl::Status CheckTicketElements(const v1::Ticket& t) {
   if (t.remedies().empty()) {
     return MissingTicketField("the remedies open to the party (reconsideration, litigation)");
   }
+  bool reconsideration = false;
+  bool litigation = false;
   for (int i = 0; i < t.remedies_size(); ++i) {
     const v1::Remedy& remedy = t.remedies(i);
     if (Blank(remedy.body())) {
       return MissingTicketField(absl::StrCat("the body to apply to for remedy ", i + 1));
     }
-    if (remedy.deadline_days() <= 0) {
-      return MissingTicketField(absl::StrCat("the deadline in days for remedy ", i + 1));
-    }
+    PALM_RETURN_IF_ERROR(CheckRemedyLimit(remedy, i));
+    reconsideration = reconsideration || remedy.kind() == v1::REMEDY_KIND_RECONSIDERATION;
+    litigation = litigation || remedy.kind() == v1::REMEDY_KIND_LITIGATION;
   }
+  if (!reconsideration) {
+    return MissingTicketField("the remedy of reconsideration (within 60 days)");
+  }
+  if (!litigation) return MissingTicketField("the remedy of litigation (within 6 months)");
   if (Blank(t.agency())) return MissingTicketField("the agency");
   if (t.party_signature() != v1::PARTY_SIGNATURE_SIGNED &&
       t.party_signature() != v1::PARTY_SIGNATURE_REFUSED) {
@@ -168,39 +222,38 @@ absl::Status CheckTicket(const v1::Ticket& t, const v1::Matter* matter,
     }
   }
 
-  // Art. 52 and the bureau's rule for auxiliaries: who decided.
+  // Art. 42: who decided. Every officer named must be on the roster and
+  // active; at least two of them must hold enforcement credentials.
   std::set<std::string> distinct;
   for (const std::string& id : t.officer_ids()) {
     if (!Blank(id)) distinct.insert(id);
   }
   if (distinct.size() < 2) {
-    return InvalidArgument(v1::REASON_TOO_FEW_OFFICERS,
-                           absl::StrCat("a ticket needs at least two officers present (Art. 52); ",
-                                        distinct.size(), " named"));
+    return InvalidArgument(
+        v1::REASON_TOO_FEW_OFFICERS,
+        absl::StrCat("a ticket needs at least two law-enforcement officers holding credentials "
+                     "(Art. 42); ",
+                     distinct.empty() ? std::string("no officer is named")
+                                      : std::string("only 1 officer is named")));
   }
-  bool sworn = false;
+  const OfficerLookup roster = [&known_officers](const std::string& id) -> const v1::Officer* {
+    for (const v1::Officer& officer : known_officers) {
+      if (officer.officer_id() == id) return &officer;
+    }
+    return nullptr;
+  };
   for (const std::string& id : t.officer_ids()) {
     if (Blank(id)) continue;
-    const v1::Officer* found = nullptr;
-    for (const v1::Officer& officer : known_officers) {
-      if (officer.officer_id() == id) {
-        found = &officer;
-        break;
-      }
-    }
+    const v1::Officer* found = roster(id);
     // An officer who is no longer active counts as off the roster, whether
     // the checker's roster lists them (the device's synced copy) or not.
     if (found == nullptr || !found->active()) {
       return InvalidArgument(v1::REASON_UNKNOWN_OFFICER,
                              absl::StrCat("officer ", id, " is not on the roster"));
     }
-    sworn = sworn || found->sworn();
   }
-  if (!sworn) {
-    return InvalidArgument(v1::REASON_NO_SWORN_OFFICER,
-                           "auxiliary staff cannot issue a penalty alone: at least one sworn "
-                           "officer must be among the officers");
-  }
+  PALM_RETURN_IF_ERROR(
+      CheckCredentialedOfficers(t.officer_ids(), CredentialedAct::kTicket, roster));
   return CheckTicketElements(t);
 }
 

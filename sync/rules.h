@@ -27,6 +27,11 @@ namespace palm::sync {
 inline constexpr int64_t kCitizenOnTheSpotLimitFen = int64_t{200} * 100;
 inline constexpr int64_t kOrganisationOnTheSpotLimitFen = int64_t{3000} * 100;
 
+// The remedies' time limits a ticket states (Art. 52): reconsideration
+// within 60 days, litigation within 6 months.
+inline constexpr int kReconsiderationDays = 60;
+inline constexpr int kLitigationMonths = 6;
+
 // Checks a case about to be recorded. `matter` is the catalogue entry for
 // c.matter_code(), or null when the catalogue has none. Returns OK, or
 // INVALID_ARGUMENT with:
@@ -37,7 +42,8 @@ inline constexpr int64_t kOrganisationOnTheSpotLimitFen = int64_t{3000} * 100;
 absl::Status CheckRecordCase(const palm::v1::Case& c, const palm::v1::Matter* matter);
 
 // Checks an on-the-spot ticket against Art. 51 (when the summary procedure
-// may be used) and Art. 52 (what the ticket must state). `matter` is the
+// may be used), Art. 42 (who may decide) and Art. 52 (what the ticket must
+// state). `matter` is the
 // catalogue entry for t.matter_code() or null; `known_officers` the officers
 // the checker knows (the device's synced roster, or the server's). Returns
 // OK or INVALID_ARGUMENT with the first broken rule, checked in this order:
@@ -48,11 +54,19 @@ absl::Status CheckRecordCase(const palm::v1::Case& c, const palm::v1::Matter* ma
 //   REASON_INVALID_ARGUMENT      a warning that names a fine;
 //   REASON_FINE_OVER_LIMIT       fine above 200 yuan (citizen) / 3000 yuan
 //                                (organisation), or outside the matter's range;
-//   REASON_TOO_FEW_OFFICERS      fewer than two distinct officers;
+//   REASON_TOO_FEW_OFFICERS      fewer than two distinct officers named;
 //   REASON_UNKNOWN_OFFICER       an officer not in `known_officers`, or not
 //                                active;
-//   REASON_NO_SWORN_OFFICER      no sworn officer among them;
-//   REASON_MISSING_TICKET_FIELD  another Art. 52 element is absent.
+//   REASON_TOO_FEW_OFFICERS      fewer than two of them hold enforcement
+//                                credentials (Art. 42, CheckCredentialedOfficers
+//                                in sync/operations.h): auxiliaries assist and
+//                                never count;
+//   REASON_MISSING_TICKET_FIELD  another Art. 52 element is absent (the
+//                                remedies must include reconsideration and
+//                                litigation, each with its time limit);
+//   REASON_INVALID_ARGUMENT      a remedy of no known kind, or one that states
+//                                a limit other than 60 days (reconsideration)
+//                                or 6 months (litigation).
 absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matter,
                          const std::vector<palm::v1::Officer>& known_officers);
 

@@ -158,9 +158,10 @@ done
 # --- A server ready to use: catalogue, town, squad, people, one device. ---
 if [[ ! -f $data/ready ]]; then
   if ! ctl catalog show >/dev/null 2>&1; then
-    ctl catalog load tools/data/sample-catalog.json >/dev/null
+    ctl catalog load tools/data/sample-catalog.json --calendar tools/data/sample-calendar.json >/dev/null
     echo "Loaded the SAMPLE matter catalogue (tools/data/sample-catalog.json): illustrative" \
-      "entries for development, NOT the bureau's real catalogue."
+      "entries for development, NOT the bureau's real catalogue; and the SAMPLE working-day" \
+      "calendar for 2026 and 2027 (tools/data/sample-calendar.json; 2027 is an estimate)."
   fi
   ctl town add --id "$town" --name "$town_name" >/dev/null
   ctl squad add --id "$squad" --town "$town" --name "$squad_name" >/dev/null

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "sync/calendar.h"
 
 namespace palm::internal {
 
@@ -32,6 +33,9 @@ absl::StatusOr<v1::Catalog> CatalogFromJson(absl::string_view json) {
       return absl::InvalidArgumentError(
           absl::StrCat("matter ", m.code(), " has an invalid fine range"));
     }
+  }
+  if (absl::Status s = sync::CheckCalendar(catalog.calendar(), "calendar"); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
   }
   return catalog;
 }

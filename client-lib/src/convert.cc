@@ -92,6 +92,7 @@ v1::Ticket ToProto(const TicketInput& in) {
     p->set_kind(static_cast<v1::RemedyKind>(r.kind));
     p->set_body(r.body);
     p->set_deadline_days(r.deadline_days);
+    p->set_deadline_months(r.deadline_months);
   }
   out.set_agency(in.agency);
   for (const std::string& id : in.officer_ids) out.add_officer_ids(id);
@@ -185,7 +186,8 @@ Ticket FromProto(const v1::Ticket& t) {
   out.issued_at_ms = t.issued_at_ms();
   out.place = FromProto(t.place());
   for (const v1::Remedy& r : t.remedies()) {
-    out.remedies.push_back({static_cast<RemedyKind>(r.kind()), r.body(), r.deadline_days()});
+    out.remedies.push_back(
+        {static_cast<RemedyKind>(r.kind()), r.body(), r.deadline_days(), r.deadline_months()});
   }
   out.agency = t.agency();
   out.officer_ids = Strings(t.officer_ids());

@@ -126,6 +126,10 @@ constexpr char kEventsOfCase[] =
     "SELECT proto FROM case_events WHERE case_id = ?1 ORDER BY at_ms, seq";
 
 constexpr char kDeleteMatters[] = "DELETE FROM matters";
+constexpr char kDeleteCalendar[] = "DELETE FROM calendar_years";
+constexpr char kInsertCalendarYear[] =
+    "INSERT OR REPLACE INTO calendar_years (year, proto) VALUES (?1, ?2)";
+constexpr char kSelectCalendar[] = "SELECT proto FROM calendar_years ORDER BY year";
 constexpr char kInsertMatter[] = "INSERT OR REPLACE INTO matters (code, proto) VALUES (?1, ?2)";
 constexpr char kSelectMatter[] = "SELECT proto FROM matters WHERE code = ?1";
 constexpr char kCatalogVersion[] = "SELECT catalog_version FROM device_state WHERE id = 1";
@@ -556,7 +560,15 @@ absl::Status DeviceStore::PrepareLocked(v1::Mutation* m) {
         if (parties.size() == 1) d->set_party_id(parties[0].party_id());
       }
       if (d->decided_at_ms() == 0) d->set_decided_at_ms(now);
-      if (d->officer_ids().empty()) d->add_officer_ids(m->officer_id());
+      // No officers named: the case's own officers decide (Art. 42 needs two
+      // with credentials; the acting officer alone never suffices).
+      if (d->officer_ids().empty()) {
+        if (c.officer_ids().empty()) {
+          d->add_officer_ids(m->officer_id());
+        } else {
+          *d->mutable_officer_ids() = c.officer_ids();
+        }
+      }
       return absl::OkStatus();
     }
     case v1::Mutation::kTransitionCase: {
@@ -585,8 +597,10 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter ? &*matter : nullptr));
       PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, c.officer_ids()));
-      return sync::CheckOfficersOnRoster(c.officer_ids(), "record_case.case.officer_ids",
-                                         roster.Lookup());
+      PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
+          c.officer_ids(), "record_case.case.officer_ids", roster.Lookup()));
+      return sync::CheckCredentialedOfficers(
+          c.officer_ids(), sync::CredentialedAct::kInspectionRecord, roster.Lookup());
     }
     case v1::Mutation::kUpdateCaseFields: {
       const v1::UpdateCaseFields& u = m.update_case_fields();
@@ -639,6 +653,8 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, d.officer_ids()));
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
           d.officer_ids(), "record_no_penalty.decision.officer_ids", roster.Lookup()));
+      PALM_RETURN_IF_ERROR(sync::CheckCredentialedOfficers(
+          d.officer_ids(), sync::CredentialedAct::kNoPenalty, roster.Lookup()));
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(d.matter_code()));
       const v1::Matter* mp = matter ? &*matter : nullptr;
       bool prior = false;
@@ -1039,6 +1055,14 @@ absl::Status DeviceStore::ApplyCatalogLocked(const v1::Catalog& catalog) {
   for (const v1::Matter& m : catalog.matters()) {
     PALM_RETURN_IF_ERROR(insert.Bind(1, m.code()).BindBlob(2, Serialize(m)).Run());
   }
+  // The working-day calendar travels with the catalogue (the server checked
+  // it on load; a malformed one is refused here rather than kept).
+  PALM_RETURN_IF_ERROR(sync::CheckCalendar(catalog.calendar(), "catalog.calendar"));
+  PALM_RETURN_IF_ERROR(db_->Exec(kDeleteCalendar));
+  PALM_ASSIGN_OR_RETURN(Statement insert_year, db_->Prepare(kInsertCalendarYear));
+  for (const v1::CalendarYear& y : catalog.calendar()) {
+    PALM_RETURN_IF_ERROR(insert_year.Bind(1, int64_t{y.year()}).BindBlob(2, Serialize(y)).Run());
+  }
   PALM_ASSIGN_OR_RETURN(Statement set, db_->Prepare(kSetCatalogVersion));
   return set.Bind(1, catalog.version()).Bind(2, catalog.label()).Run();
 }
@@ -1055,6 +1079,18 @@ absl::Status UpsertAll(Db& db, const char* sql, const std::vector<Message>& rows
 }
 
 }  // namespace
+
+absl::StatusOr<sync::WorkingDayCalendar> DeviceStore::Calendar() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  google::protobuf::RepeatedPtrField<v1::CalendarYear> years;
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectCalendar));
+  while (true) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(*years.Add(), Parse<v1::CalendarYear>(select.Blob(0), "calendar year"));
+  }
+  return sync::WorkingDayCalendar::From(years);
+}
 
 absl::Status DeviceStore::UpsertOfficers(const std::vector<v1::Officer>& officers) {
   std::lock_guard<std::mutex> lock(mutex_);

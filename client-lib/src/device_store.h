@@ -44,6 +44,7 @@
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/org.pb.h"
 #include "palm/v1/sync.pb.h"
+#include "sync/calendar.h"
 #include "sync/hlc.h"
 
 namespace palm::internal {
@@ -168,6 +169,9 @@ class DeviceStore {
 
   // Replaces the matter catalogue with `catalog` (keeps its version/label).
   absl::Status ApplyCatalog(const v1::Catalog& catalog);
+  // The working-day calendar (Art. 85) the last catalogue brought; empty
+  // (covering no year) before one with a calendar arrived.
+  absl::StatusOr<sync::WorkingDayCalendar> Calendar();
   absl::Status UpsertOfficers(const std::vector<v1::Officer>& officers);
   absl::Status UpsertTowns(const std::vector<v1::Town>& towns);
   absl::Status UpsertSquads(const std::vector<v1::Squad>& squads);

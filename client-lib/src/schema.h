@@ -182,9 +182,15 @@ CREATE TABLE officer_session (
   sealed         BLOB NOT NULL
 );
 )sql"},
+    {6, R"sql(
+-- The working-day calendar (Art. 85) that came with the catalogue: one
+-- palm.v1.CalendarYear per year. Stores from before have none until the
+-- next catalogue arrives.
+CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
+)sql"},
 };
 
-inline constexpr int64_t kLatestSchemaVersion = 5;
+inline constexpr int64_t kLatestSchemaVersion = 6;
 
 inline constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
            " \"remedies\": [{\"kind\": \"REMEDY_KIND_RECONSIDERATION\","
            " \"body\": \"桐乡市人民政府\", \"deadline_days\": 60},"
            " {\"kind\": \"REMEDY_KIND_LITIGATION\", \"body\": \"桐乡市人民法院\","
-           " \"deadline_days\": 180}],"
+           " \"deadline_months\": 6}],"
            " \"agency\": \"桐乡市综合行政执法局\", \"officer_ids\": [\"%s\", \"%s\"],"
            " \"party_signature\": \"PARTY_SIGNATURE_SIGNED\"}",
            case_id ? case_id : "", officer, partner);

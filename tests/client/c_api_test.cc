@@ -20,7 +20,9 @@ void SeedForExample(const std::string& db_path, const std::string& key_dir) {
   REQUIRE(c.ok());
   internal::DeviceStore& s = internal::ClientAccess::Store(**c);
   REQUIRE(s.ApplyCatalog(SampleCatalog()).ok());
-  REQUIRE(s.UpsertOfficers({MakeOfficer("officer-1", true), MakeOfficer("officer-2", false)}).ok());
+  REQUIRE(s.UpsertOfficers({MakeOfficer("officer-1", true), MakeOfficer("officer-2", true),
+                            MakeOfficer("officer-3", false)})
+              .ok());
   v1::TicketLease lease;
   lease.set_lease_id("lease-example");
   lease.set_first_number(1);
@@ -49,6 +51,7 @@ TEST_CASE("the C API reports errors per thread and returns caller-freed JSON") {
   CHECK(palm_record_case(client, "{not json", &id) == PALM_INVALID_ARGUMENT);
   REQUIRE(palm_record_case(client,
                            "{\"matter_code\": \"SR-0101\", \"procedure\": \"PROCEDURE_ORDINARY\","
+                           " \"officer_ids\": [\"officer-1\", \"officer-2\", \"officer-3\"],"
                            " \"parties\": [{\"kind\": 1, \"name\": \"王五\"}]}",
                            &id) == PALM_OK);
   std::string case_id = id;

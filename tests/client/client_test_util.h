@@ -27,6 +27,7 @@ namespace palm::testing {
 
 inline constexpr char kDeviceId[] = "device-test-01";
 inline constexpr char kSworn[] = "officer-sworn";
+inline constexpr char kSworn2[] = "officer-sworn-2";
 inline constexpr char kAux1[] = "officer-aux-1";
 inline constexpr char kAux2[] = "officer-aux-2";
 inline constexpr char kTown[] = "town-wutong";
@@ -50,6 +51,7 @@ inline v1::Officer MakeOfficer(const std::string& id, bool sworn) {
   o.set_name(id);
   o.set_role(sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
   o.set_sworn(sworn);
+  if (sworn) o.set_certificate_number("ZJ-" + id);
   o.set_active(true);
   o.set_town_id(kTown);
   return o;
@@ -132,8 +134,8 @@ struct Device {
     if (!seed) return;
     internal::DeviceStore& s = store();
     REQUIRE(s.ApplyCatalog(SampleCatalog()).ok());
-    REQUIRE(s.UpsertOfficers(
-                 {MakeOfficer(kSworn, true), MakeOfficer(kAux1, false), MakeOfficer(kAux2, false)})
+    REQUIRE(s.UpsertOfficers({MakeOfficer(kSworn, true), MakeOfficer(kSworn2, true),
+                              MakeOfficer(kAux1, false), MakeOfficer(kAux2, false)})
                 .ok());
     if (ticket_numbers > 0) {
       v1::TicketLease lease;
@@ -177,7 +179,7 @@ inline CaseInput SummaryCase(const std::string& matter = kFastTrackNoPenalty) {
   c.description = "在人行道上设摊经营";
   c.place.address = "梧桐街道庆丰路";
   c.place.location = {30.63, 120.56, 5};
-  c.officer_ids = {kSworn, kAux1};
+  c.officer_ids = {kSworn, kSworn2, kAux1};  // the auxiliary assists
   c.parties = {Citizen()};
   return c;
 }
@@ -199,9 +201,9 @@ inline TicketInput ValidTicket(const std::string& case_id, int64_t fine_fen = 10
   t.fine_fen = fine_fen;
   t.place.address = "梧桐街道庆丰路";
   t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                {RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
   t.agency = "桐乡市综合行政执法局";
-  t.officer_ids = {kSworn, kAux1};
+  t.officer_ids = {kSworn, kSworn2};
   t.party_signature = PartySignature::kSigned;
   return t;
 }

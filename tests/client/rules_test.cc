@@ -117,27 +117,76 @@ TEST_CASE("an ordinary-procedure case cannot be ticketed on the spot") {
                      "summary-procedure case (Art. 51)");
 }
 
-TEST_CASE("a ticket needs two officers, one of them sworn") {
+TEST_CASE("a ticket needs two credentialed officers and an auxiliary never counts (Art. 42)") {
   Device d;
   std::string case_id = RecordOrDie(*d.client, SummaryCase());
   TicketInput one = ValidTicket(case_id);
   one.officer_ids = {kSworn};
   RequireRefused(d.client->IssueTicket(one).status(), StatusCode::kInvalidArgument,
                  "too_few_officers",
-                 "a ticket needs at least two officers present (Art. 52); 1 named");
+                 "a ticket needs at least two law-enforcement officers holding credentials "
+                 "(Art. 42); only 1 officer is named");
+  TicketInput auxiliary = ValidTicket(case_id);
+  auxiliary.officer_ids = {kSworn, kAux2};
+  RequireRefused(d.client->IssueTicket(auxiliary).status(), StatusCode::kInvalidArgument,
+                 "too_few_officers",
+                 "a ticket needs at least two law-enforcement officers holding credentials "
+                 "(Art. 42); officer-aux-2 is an auxiliary and does not count");
   TicketInput auxiliaries = ValidTicket(case_id);
   auxiliaries.officer_ids = {kAux1, kAux2};
   RequireRefused(d.client->IssueTicket(auxiliaries).status(), StatusCode::kInvalidArgument,
-                 "no_sworn_officer",
-                 "auxiliary staff cannot issue a penalty alone: at least one sworn officer must "
-                 "be among the officers");
+                 "too_few_officers",
+                 "a ticket needs at least two law-enforcement officers holding credentials "
+                 "(Art. 42); officer-aux-1 is an auxiliary and does not count; officer-aux-2 is "
+                 "an auxiliary and does not count");
   TicketInput stranger = ValidTicket(case_id);
   stranger.officer_ids = {kSworn, "officer-unknown"};
   RequireRefused(d.client->IssueTicket(stranger).status(), StatusCode::kInvalidArgument,
                  "unknown_officer", "officer officer-unknown is not on the roster");
-  TicketInput two = ValidTicket(case_id);
-  two.officer_ids = {kSworn, kAux2};
-  CHECK(d.client->IssueTicket(two).ok());
+  TicketInput assisted = ValidTicket(case_id);
+  assisted.officer_ids = {kSworn, kAux2, kSworn2};
+  CHECK(d.client->IssueTicket(assisted).ok());
+}
+
+TEST_CASE("a case record needs two credentialed officers (Art. 55)") {
+  Device d;
+  CaseInput c = SummaryCase();
+  c.officer_ids = {kSworn, kAux1};
+  RequireRefused(d.client->RecordCase(c).status(), StatusCode::kInvalidArgument, "too_few_officers",
+                 "an inspection or investigation record needs at least two law-enforcement "
+                 "officers holding credentials (Art. 55); officer-aux-1 is an auxiliary and does "
+                 "not count");
+  c.officer_ids = {kSworn};
+  RequireRefused(d.client->RecordCase(c).status(), StatusCode::kInvalidArgument, "too_few_officers",
+                 "an inspection or investigation record needs at least two law-enforcement "
+                 "officers holding credentials (Art. 55); only 1 officer is named");
+  c.officer_ids = {kSworn, kSworn2, kAux1};
+  CHECK(d.client->RecordCase(c).ok());
+}
+
+TEST_CASE("a sworn officer with no credential number on the synced roster does not count") {
+  Device d;
+  v1::Officer old = MakeOfficer(kSworn2, true);
+  old.clear_certificate_number();  // as a roster entry from before the number was required
+  REQUIRE(d.store().UpsertOfficers({old}).ok());
+  RequireRefused(d.client->RecordCase(SummaryCase()).status(), StatusCode::kInvalidArgument,
+                 "too_few_officers",
+                 "an inspection or investigation record needs at least two law-enforcement "
+                 "officers holding credentials (Art. 55); officer-sworn-2 has no enforcement "
+                 "credential number on record and does not count; officer-aux-1 is an auxiliary "
+                 "and does not count");
+}
+
+TEST_CASE("a ticket states 6 months for litigation, not 180 days") {
+  Device d;
+  std::string case_id = RecordOrDie(*d.client, SummaryCase());
+  TicketInput t = ValidTicket(case_id);
+  t.remedies[1] = {RemedyKind::kLitigation, "桐乡市人民法院", 180, 0};
+  RequireRefused(d.client->IssueTicket(t).status(), StatusCode::kInvalidArgument,
+                 "invalid_argument",
+                 "remedy 2 (litigation) states 180 days; the law gives 6 months (deadline_months "
+                 "6, deadline_days 0)");
+  CHECK(d.client->IssueTicket(ValidTicket(case_id)).ok());
 }
 
 TEST_CASE("every Art. 52 element must be on the ticket") {
@@ -159,8 +208,8 @@ TEST_CASE("every Art. 52 element must be on the ticket") {
        "the ticket lacks the place (Art. 52)"},
       {"remedies", [](TicketInput& t) { t.remedies.clear(); },
        "the ticket lacks the remedies open to the party (reconsideration, litigation) (Art. 52)"},
-      {"remedy deadline", [](TicketInput& t) { t.remedies[1].deadline_days = 0; },
-       "the ticket lacks the deadline in days for remedy 2 (Art. 52)"},
+      {"remedy deadline", [](TicketInput& t) { t.remedies[1].deadline_months = 0; },
+       "the ticket lacks the time limit of remedy 2 (litigation) (Art. 52)"},
       {"agency", [](TicketInput& t) { t.agency.clear(); }, "the ticket lacks the agency (Art. 52)"},
       {"signature", [](TicketInput& t) { t.party_signature = PartySignature::kUnspecified; },
        "the ticket lacks the party's signature or the note that the party refused to sign "

@@ -367,6 +367,17 @@ class Differential {
     r->set_kind(v1::REMEDY_KIND_RECONSIDERATION);
     r->set_body("桐乡市人民政府");
     r->set_deadline_days(60);
+    if (!Chance(8)) {
+      v1::Remedy* litigation = t->add_remedies();
+      litigation->set_kind(v1::REMEDY_KIND_LITIGATION);
+      litigation->set_body("桐乡市人民法院");
+      // Sometimes the 180 days older tickets said, refused on both ends.
+      if (Chance(8)) {
+        litigation->set_deadline_days(180);
+      } else {
+        litigation->set_deadline_months(6);
+      }
+    }
     t->set_agency("桐乡市综合行政执法局");
     t->add_officer_ids(Chance(8) ? "aux-a" : town_.officers[0]);
     if (!Chance(5)) t->add_officer_ids(Chance(8) ? "aux-a" : town_.officers[1]);
@@ -403,6 +414,9 @@ class Differential {
     d->set_education_record(Chance(8) ? "" : "当场教育，当事人已改正");
     d->set_decided_at_ms(sync::SystemNowMs());
     d->add_officer_ids(Chance(5) ? "town-b-officer" : town_.officers[0]);
+    // Usually the second credentialed officer Art. 42 needs; sometimes the
+    // auxiliary, who does not count, or no one.
+    if (!Chance(6)) d->add_officer_ids(Chance(6) ? "aux-a" : town_.officers[1]);
     return m;
   }
 

@@ -32,10 +32,16 @@ using palm::testing::TempDir;
 // Sample-catalogue matters (tools/data/sample-catalog.json, a sample).
 inline constexpr char kFastTrack[] = "SR-0101";  // 50..200 yuan, fast track
 
+// The sample catalogue with the sample working-day calendar beside it
+// (tools/data/sample-calendar.json), as tools/serve.sh loads them.
 inline v1::Catalog SampleCatalog() {
   absl::StatusOr<v1::Catalog> c =
       internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json");
   REQUIRE(c.ok());
+  absl::StatusOr<v1::Catalog> calendar =
+      internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
+  REQUIRE(calendar.ok());
+  *c->mutable_calendar() = calendar->calendar();
   return *c;
 }
 
@@ -252,7 +258,7 @@ inline TicketInput NewTicket(const Town& town, const std::string& case_id) {
   t.fine_fen = 10000;
   t.place.address = "梧桐街道庆丰路";
   t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                {RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
   t.agency = "桐乡市综合行政执法局";
   t.officer_ids = {town.officers[0], town.officers[1]};
   t.party_signature = PartySignature::kSigned;

@@ -62,6 +62,30 @@ TEST_CASE("a first sync brings reference data down, pushes the outbox and pulls 
   CHECK(last->pushed == 3);
 }
 
+TEST_CASE("the working-day calendar reaches the device with the reference data (Art. 85)") {
+  TempDir data;
+  ServerProcess server(data.path().string());
+  Admin admin(server.address());
+  admin.LoadSampleCatalog();
+  Town town = SetUpTown(admin, "town-a");
+  Device device(admin, "device-a1", town);
+  {
+    absl::StatusOr<sync::WorkingDayCalendar> before = device.store().Calendar();
+    REQUIRE(before.ok());
+    CHECK_FALSE(before->Covers(2026));
+  }
+  REQUIRE(device.client->SetActingOfficer(town.officers[0]).ok());
+  device.SyncUntilOk(server.address());
+  absl::StatusOr<sync::WorkingDayCalendar> calendar = device.store().Calendar();
+  INFO(calendar.status());
+  REQUIRE(calendar.ok());
+  CHECK(calendar->Covers(2026));
+  CHECK(calendar->Covers(2027));
+  // Three working days after 30 September 2026: the National Day week is off
+  // and Saturday 10 October is worked.
+  CHECK(*calendar->AddWorkingDays(absl::CivilDay(2026, 9, 30), 3) == absl::CivilDay(2026, 10, 10));
+}
+
 TEST_CASE("sync options are checked before anything goes on the wire") {
   TempDir data;
   ServerProcess server(data.path().string());

@@ -182,6 +182,7 @@ struct SecureCounty {
     o->set_name(id);
     o->set_role(role);
     o->set_sworn(sworn);
+    if (sworn) o->set_certificate_number("ZJ-" + id);
     o->set_town_id(town);
     o->set_squad_id(squad);
     request.set_secret(SecretOf(id));
@@ -382,26 +383,78 @@ TEST_CASE("an officer of town A can neither read nor write town B") {
   CHECK(county.GetCase(case_b).SerializeAsString() == before.SerializeAsString());
 }
 
-TEST_CASE("an auxiliary cannot issue a ticket without a sworn officer") {
+TEST_CASE("a crafted push needs two credentialed officers and an auxiliary never counts") {
   SecureCounty county;
   county.SetUp();
   auto dev = county.Device("dev-a2");
   const std::string token = dev->Token(kAuxA3, SecretOf(kAuxA3));
+  // A case record with one officer, or a sworn officer and an auxiliary
+  // (Art. 55): rejected.
+  v1::Mutation alone = RecordCase("dev-a2", 1, nullptr, kAuxA3);
+  alone.mutable_record_case()->mutable_case_()->clear_officer_ids();
+  alone.mutable_record_case()->mutable_case_()->add_officer_ids(kOfficerA1);
+  REQUIRE_REJECTED(dev->PushOne(token, alone), v1::REASON_TOO_FEW_OFFICERS,
+                   "an inspection or investigation record needs at least two law-enforcement "
+                   "officers holding credentials (Art. 55); only 1 officer is named");
+  v1::Mutation assisted = RecordCase("dev-a2", 2, nullptr, kAuxA3);
+  assisted.mutable_record_case()->mutable_case_()->clear_officer_ids();
+  assisted.mutable_record_case()->mutable_case_()->add_officer_ids(kOfficerA1);
+  assisted.mutable_record_case()->mutable_case_()->add_officer_ids(kAuxA3);
+  REQUIRE_REJECTED(dev->PushOne(token, assisted), v1::REASON_TOO_FEW_OFFICERS,
+                   "an inspection or investigation record needs at least two law-enforcement "
+                   "officers holding credentials (Art. 55); aux-a3 is an auxiliary and does not "
+                   "count");
+  // Two credentialed officers with the auxiliary assisting: applied.
   std::string case_id;
-  REQUIRE_APPLIED(dev->PushOne(token, RecordCase("dev-a2", 1, &case_id, kAuxA3)));
+  REQUIRE_APPLIED(dev->PushOne(token, RecordCase("dev-a2", 3, &case_id, kAuxA3)));
+
   v1::LeaseTicketNumbersRequest lease_request;
   lease_request.set_count(5);
   v1::LeaseTicketNumbersResponse lease;
   REQUIRE_OK(dev->sync->LeaseTicketNumbers(Ctx(token).get(), lease_request, &lease));
-  v1::Mutation ticket = IssueTicket("dev-a2", 2, case_id, lease.lease().first_number());
-  ticket.set_officer_id(kAuxA3);
-  ticket.mutable_issue_ticket()->mutable_ticket()->clear_officer_ids();
-  ticket.mutable_issue_ticket()->mutable_ticket()->add_officer_ids(kAuxA3);
-  ticket.mutable_issue_ticket()->mutable_ticket()->add_officer_ids(kAuxA4);
-  REQUIRE_REJECTED(dev->PushOne(token, ticket), v1::REASON_NO_SWORN_OFFICER,
-                   "auxiliary staff cannot issue a penalty alone: at least one sworn officer "
-                   "must be among the officers");
+  const int64_t number = lease.lease().first_number();
+  struct Crafted {
+    std::vector<std::string> officers;
+    const char* message;
+  };
+  const Crafted crafted[] = {
+      {{kOfficerA1},
+       "a ticket needs at least two law-enforcement officers holding credentials (Art. 42); "
+       "only 1 officer is named"},
+      {{kOfficerA1, kAuxA3},
+       "a ticket needs at least two law-enforcement officers holding credentials (Art. 42); "
+       "aux-a3 is an auxiliary and does not count"},
+      {{kAuxA3, kAuxA4},
+       "a ticket needs at least two law-enforcement officers holding credentials (Art. 42); "
+       "aux-a3 is an auxiliary and does not count; aux-a4 is an auxiliary and does not count"},
+  };
+  uint64_t seq = 4;
+  for (const Crafted& c : crafted) {
+    v1::Mutation ticket = IssueTicket("dev-a2", seq++, case_id, number);
+    ticket.set_officer_id(kAuxA3);
+    ticket.mutable_issue_ticket()->mutable_ticket()->clear_officer_ids();
+    for (const std::string& id : c.officers) {
+      ticket.mutable_issue_ticket()->mutable_ticket()->add_officer_ids(id);
+    }
+    REQUIRE_REJECTED(dev->PushOne(token, ticket), v1::REASON_TOO_FEW_OFFICERS, c.message);
+  }
   CHECK(county.GetCase(case_id).tickets_size() == 0);
+
+  v1::Mutation decision = RecordNoPenalty("dev-a2", seq++, case_id);
+  decision.set_officer_id(kAuxA3);
+  decision.mutable_record_no_penalty()->mutable_decision()->clear_officer_ids();
+  decision.mutable_record_no_penalty()->mutable_decision()->add_officer_ids(kOfficerA2);
+  decision.mutable_record_no_penalty()->mutable_decision()->add_officer_ids(kAuxA4);
+  REQUIRE_REJECTED(dev->PushOne(token, decision), v1::REASON_TOO_FEW_OFFICERS,
+                   "a no-penalty decision needs at least two law-enforcement officers holding "
+                   "credentials (Art. 42); aux-a4 is an auxiliary and does not count");
+  CHECK(county.GetCase(case_id).no_penalty_size() == 0);
+
+  v1::Mutation lawful = IssueTicket("dev-a2", seq++, case_id, number);
+  lawful.set_officer_id(kAuxA3);
+  lawful.mutable_issue_ticket()->mutable_ticket()->add_officer_ids(kAuxA3);
+  REQUIRE_APPLIED(dev->PushOne(token, lawful));
+  CHECK(county.GetCase(case_id).tickets_size() == 1);
 }
 
 TEST_CASE("a device cannot push another device's mutation") {

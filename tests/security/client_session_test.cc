@@ -31,6 +31,7 @@ namespace pki = palm::pki;
 using palm::StatusCode;
 
 using palm::security_test::kOfficer;
+using palm::security_test::kPartner;
 using palm::security_test::kSecret;
 using palm::security_test::SecureDevice;
 using palm::security_test::WithToken;
@@ -59,6 +60,7 @@ palm::CaseInput SummaryCase() {
   c.squad_id = "squad-a1";
   c.description = "占道经营";
   c.place.address = "城南街道 庆丰路";
+  c.officer_ids = {kOfficer, kPartner};
   return c;
 }
 

@@ -27,6 +27,7 @@ namespace palm::security_test {
 namespace v1 = palm::v1;
 
 inline constexpr char kOfficer[] = "officer-a1";
+inline constexpr char kPartner[] = "officer-a2";  // sworn, no secret
 inline constexpr char kSecret[] = "2468-pin";
 
 inline std::unique_ptr<grpc::ClientContext> WithToken(const std::string& token) {
@@ -37,7 +38,8 @@ inline std::unique_ptr<grpc::ClientContext> WithToken(const std::string& token) 
 }
 
 // A county under mutual TLS with one enrolled handheld "dev-a1" of town-a,
-// one sworn officer with a secret, and the sample catalogue; and the device
+// one sworn officer with a secret and a second one without, both with
+// credential numbers, and the sample catalogue; and the device
 // store of that handheld.
 struct SecureDevice {
   using ServerProcess = palm::testing::ServerProcess;
@@ -89,10 +91,17 @@ struct SecureDevice {
     o->set_name("张三");
     o->set_role(v1::ROLE_OFFICER);
     o->set_sworn(true);
+    o->set_certificate_number(std::string("ZJ-") + kOfficer);
     o->set_town_id("town-a");
     o->set_squad_id("squad-a1");
     add.set_secret(kSecret);
     v1::AddOfficerResponse added;
+    REQUIRE(admin->AddOfficer(WithToken(admin_token).get(), add, &added).ok());
+    // The second credentialed officer a case record needs (Art. 55).
+    o->set_officer_id(kPartner);
+    o->set_name("李四");
+    o->set_certificate_number(std::string("ZJ-") + kPartner);
+    add.clear_secret();
     REQUIRE(admin->AddOfficer(WithToken(admin_token).get(), add, &added).ok());
     v1::LoadCatalogRequest catalog;
     *catalog.mutable_catalog() = palm::testing::SampleCatalog();

@@ -97,6 +97,37 @@ TEST_CASE("a catalogue must be newer than the current one") {
   REQUIRE(current.version() == 2);
 }
 
+TEST_CASE("a catalogue's working-day calendar is checked on load and served with it") {
+  TestServer server;
+  Client client(server.address());
+  client.SetUpOrganisation();
+  v1::Catalog v2 = SampleCatalog(2);
+  v1::CalendarYear* year = v2.add_calendar();
+  year->set_year(2026);
+  year->set_source("SAMPLE");
+  year->add_holidays("2026-10-01");
+  year->add_adjusted_working_days("2026-10-09");  // a Friday
+  {
+    grpc::ClientContext ctx;
+    v1::LoadCatalogRequest request;
+    *request.mutable_catalog() = v2;
+    v1::LoadCatalogResponse response;
+    grpc::Status s = client.admin->LoadCatalog(&ctx, request, &response);
+    REQUIRE(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    REQUIRE(s.error_message() ==
+            "catalog.calendar[0].adjusted_working_days[0] 2026-10-09 is a weekday: an adjusted "
+            "working day is a Saturday or Sunday");
+  }
+  year->set_adjusted_working_days(0, "2026-10-10");
+  client.LoadCatalog(v2);
+  auto ctx = DeviceContext("dev-a1");
+  v1::GetReferenceDataRequest request;
+  v1::GetReferenceDataResponse response;
+  REQUIRE(client.sync->GetReferenceData(ctx.get(), request, &response).ok());
+  REQUIRE(response.catalog().calendar_size() == 1);
+  CHECK(response.catalog().calendar(0).adjusted_working_days(0) == "2026-10-10");
+}
+
 TEST_CASE("enrolment and officers: a squad belongs to one town; lists filter by town") {
   TestServer server;
   Client client(server.address());
@@ -123,6 +154,6 @@ TEST_CASE("enrolment and officers: a squad belongs to one town; lists filter by 
   officers_request.set_town_id(kTownB);
   v1::ListOfficersResponse officers;
   REQUIRE(client.admin->ListOfficers(&officers_ctx, officers_request, &officers).ok());
-  REQUIRE(officers.officers_size() == 1);
+  REQUIRE(officers.officers_size() == 2);
   REQUIRE(officers.officers(0).active());
 }

@@ -138,8 +138,9 @@ TEST_CASE("reference data: catalogue when newer, towns, squads, the town's offic
   REQUIRE(fresh.catalog().matters_size() == 2);
   REQUIRE(fresh.towns_size() == 2);
   REQUIRE(fresh.squads_size() == 2);
-  REQUIRE(fresh.officers_size() == 1);
+  REQUIRE(fresh.officers_size() == 2);
   REQUIRE(fresh.officers(0).officer_id() == kOfficerB1);
+  REQUIRE(fresh.officers(1).officer_id() == kOfficerB2);
   REQUIRE_FALSE(fresh.server_epoch().empty());
   REQUIRE(fresh.server_time_ms() > 0);
   REQUIRE_FALSE(get(1).has_catalog());

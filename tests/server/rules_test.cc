@@ -119,11 +119,44 @@ TEST_CASE("a stale transition is refused REASON_STALE_TRANSITION naming the curr
                        "FILED was not made");
   auto detail = f.client.GetCase(f.case_id);
   REQUIRE(detail.case_().state() == v1::CASE_STATE_FILED);
-  REQUIRE(detail.case_().deadline_ms() > 0);
+  // A summary case's FILED is the report to the agency: no deadline.
+  REQUIRE(detail.case_().deadline_ms() == 0);
   // The timeline holds CREATED and one TRANSITION whose id is the mutation id.
   REQUIRE(detail.timeline_size() == 2);
   REQUIRE(detail.timeline(1).event_id() == moved.mutation_id());
   REQUIRE(detail.timeline(1).to_state() == v1::CASE_STATE_FILED);
+}
+
+TEST_CASE("reporting a ticket to the agency is tracked with no deadline; filing starts 90 days") {
+  CaseFixture f;
+  REQUIRE_APPLIED(
+      f.PushOne(Transition("dev-a1", 2, f.case_id, v1::CASE_STATE_ISSUED, v1::CASE_STATE_FILED)));
+  auto detail = f.client.GetCase(f.case_id);
+  CHECK(detail.case_().deadline_ms() == 0);
+  REQUIRE(detail.timeline_size() == 2);
+  CHECK(detail.timeline(1).kind() == v1::CASE_EVENT_KIND_TRANSITION);
+  CHECK(detail.timeline(1).to_state() == v1::CASE_STATE_FILED);
+
+  std::string ordinary;
+  REQUIRE_APPLIED(
+      f.PushOne(RecordCase("dev-a1", 3, &ordinary, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY)));
+  auto filed =
+      f.PushOne(Transition("dev-a1", 4, ordinary, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED));
+  REQUIRE_APPLIED(filed);
+  const v1::Case c = f.client.GetCase(ordinary).case_();
+  CHECK(c.deadline_ms() == c.state_hlc().wall_ms() + int64_t{90} * 24 * 60 * 60 * 1000);
+}
+
+TEST_CASE("a crafted ticket stating 180 days for litigation is rejected (6 months, Art. 52)") {
+  CaseFixture f;
+  v1::Mutation m = IssueTicket("dev-a1", 2, f.case_id, f.lease.first_number());
+  v1::Remedy* litigation = m.mutable_issue_ticket()->mutable_ticket()->mutable_remedies(1);
+  litigation->clear_deadline_months();
+  litigation->set_deadline_days(180);
+  REQUIRE_REJECTED(f.PushOne(m), v1::REASON_INVALID_ARGUMENT,
+                   "remedy 2 (litigation) states 180 days; the law gives 6 months "
+                   "(deadline_months 6, deadline_days 0)");
+  CHECK(f.client.GetCase(f.case_id).tickets_size() == 0);
 }
 
 TEST_CASE("a major case cannot be decided without legal review (Art. 58)") {

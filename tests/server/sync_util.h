@@ -26,11 +26,14 @@ inline constexpr char kTownA[] = "town-a";
 inline constexpr char kTownB[] = "town-b";
 inline constexpr char kSquadA[] = "squad-a1";
 inline constexpr char kSquadB[] = "squad-b1";
-// Officers: two sworn in town A, one auxiliary in town A, one sworn in town B.
+// Officers: two sworn in town A, one auxiliary in town A, two sworn in town
+// B. Sworn officers hold a credential number ("ZJ-" + id), so any two of a
+// town count as the two law-enforcement officers Art. 42 and 55 require.
 inline constexpr char kOfficerA1[] = "officer-a1";
 inline constexpr char kOfficerA2[] = "officer-a2";
 inline constexpr char kAuxA3[] = "aux-a3";
 inline constexpr char kOfficerB1[] = "officer-b1";
+inline constexpr char kOfficerB2[] = "officer-b2";
 // Matters of the sample catalogue (SAMPLE — not a bureau's real catalogue).
 inline constexpr char kFastMatter[] = "CG-0101";   // fast track, no-penalty list, ≤ 200 yuan
 inline constexpr char kMajorMatter[] = "CG-0901";  // ordinary only, major (Art. 58)
@@ -115,6 +118,7 @@ struct Client {
     o->set_name(id);
     o->set_role(role);
     o->set_sworn(sworn);
+    if (sworn) o->set_certificate_number("ZJ-" + id);
     o->set_town_id(town);
     o->set_squad_id(squad);
     o->set_active(true);
@@ -162,6 +166,7 @@ struct Client {
     o->set_name(id);
     o->set_role(sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
     o->set_sworn(sworn);
+    if (sworn) o->set_certificate_number("ZJ-" + id);
     o->set_town_id(town);
     o->set_squad_id(squad);
     v1::AddOfficerResponse response;
@@ -190,6 +195,7 @@ struct Client {
     AddOfficer(kOfficerA2, kTownA, kSquadA, true);
     AddOfficer(kAuxA3, kTownA, kSquadA, false);
     AddOfficer(kOfficerB1, kTownB, kSquadB, true);
+    AddOfficer(kOfficerB2, kTownB, kSquadB, true);
     LoadCatalog(SampleCatalog());
   }
 
@@ -328,8 +334,15 @@ inline v1::Party Citizen(const std::string& party_id, const std::string& id_numb
   return p;
 }
 
+// The two credentialed officers of `town` in SetUpOrganisation.
+inline std::vector<std::string> SwornOfficersOf(const std::string& town) {
+  if (town == kTownB) return {kOfficerB1, kOfficerB2};
+  return {kOfficerA1, kOfficerA2};
+}
+
 // RecordCase of a new summary-procedure case in `town` (case id returned in
-// *case_id when given).
+// *case_id when given), recorded by `officer` with the town's two
+// credentialed officers (Art. 55).
 inline v1::Mutation RecordCase(const std::string& device, uint64_t seq,
                                std::string* case_id = nullptr,
                                const std::string& officer = kOfficerA1,
@@ -348,6 +361,9 @@ inline v1::Mutation RecordCase(const std::string& device, uint64_t seq,
   c->mutable_place()->set_address("1 Main Street");
   c->set_occurred_at_ms(sync::SystemNowMs());
   c->add_officer_ids(officer);
+  for (const std::string& sworn : SwornOfficersOf(town)) {
+    if (sworn != officer) c->add_officer_ids(sworn);
+  }
   *c->add_parties() = Citizen("party-1", "33010219900101123X");
   if (case_id != nullptr) *case_id = c->case_id();
   return m;
@@ -408,6 +424,10 @@ inline v1::Mutation IssueTicket(const std::string& device, uint64_t seq, const s
   r->set_kind(v1::REMEDY_KIND_RECONSIDERATION);
   r->set_body("县人民政府");
   r->set_deadline_days(60);
+  v1::Remedy* litigation = t->add_remedies();
+  litigation->set_kind(v1::REMEDY_KIND_LITIGATION);
+  litigation->set_body("县人民法院");
+  litigation->set_deadline_months(6);
   t->set_agency("县综合行政执法局");
   t->add_officer_ids(kOfficerA1);
   t->add_officer_ids(kOfficerA2);
@@ -425,6 +445,7 @@ inline v1::Mutation RecordNoPenalty(const std::string& device, uint64_t seq,
   d->set_party_id("party-1");
   d->set_education_record("explained the rule; the stall was moved at once");
   d->add_officer_ids(kOfficerA1);
+  d->add_officer_ids(kOfficerA2);
   return m;
 }
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "sync/operations.h"
 #include "sync/sha256.h"
 #include "sync/status.h"
 #include "tests/sync/refusal.h"
@@ -33,7 +34,10 @@ std::vector<v1::Officer> Roster() {
   officers[1].set_sworn(true);
   officers[2].set_officer_id("off-aux-1");
   officers[2].set_sworn(false);
-  for (v1::Officer& o : officers) o.set_active(true);
+  for (v1::Officer& o : officers) {
+    o.set_active(true);
+    if (o.sworn()) o.set_certificate_number("ZJ-" + o.officer_id());
+  }
   return officers;
 }
 
@@ -55,9 +59,13 @@ v1::Ticket ValidTicket() {
   remedy->set_kind(v1::REMEDY_KIND_RECONSIDERATION);
   remedy->set_body("County People's Government");
   remedy->set_deadline_days(60);
+  v1::Remedy* litigation = t.add_remedies();
+  litigation->set_kind(v1::REMEDY_KIND_LITIGATION);
+  litigation->set_body("County People's Court");
+  litigation->set_deadline_months(6);
   t.set_agency("County Comprehensive Administrative Law-Enforcement Bureau");
   t.add_officer_ids("off-sworn-1");
-  t.add_officer_ids("off-aux-1");
+  t.add_officer_ids("off-sworn-2");
   t.set_party_signature(v1::PARTY_SIGNATURE_SIGNED);
   return t;
 }
@@ -168,9 +176,9 @@ TEST_CASE("a complete ticket within the limits is accepted", "[rules][ticket]") 
 TEST_CASE("an officer who is no longer active counts as off the roster", "[rules][ticket]") {
   const v1::Matter matter = FastTrackMatter();
   std::vector<v1::Officer> roster = Roster();
-  roster[2].set_active(false);
+  roster[1].set_active(false);
   CHECK_REFUSED(CheckTicket(ValidTicket(), &matter, roster), kInvalid, v1::REASON_UNKNOWN_OFFICER,
-                "officer off-aux-1 is not on the roster");
+                "officer off-sworn-2 is not on the roster");
 }
 
 TEST_CASE("a ticket for a matter not in the catalogue is refused", "[rules][ticket]") {
@@ -292,7 +300,8 @@ TEST_CASE("a ticket with one officer is refused", "[rules][ticket]") {
   t.add_officer_ids("off-sworn-1");
   t.add_officer_ids("off-sworn-1");  // the same officer twice is still one
   CHECK_REFUSED(CheckTicket(t, &matter, Roster()), kInvalid, v1::REASON_TOO_FEW_OFFICERS,
-                "a ticket needs at least two officers present (Art. 52); 1 named");
+                "a ticket needs at least two law-enforcement officers holding credentials "
+                "(Art. 42); only 1 officer is named");
 }
 
 TEST_CASE("a ticket naming an officer not on the roster is refused", "[rules][ticket]") {
@@ -303,20 +312,103 @@ TEST_CASE("a ticket naming an officer not on the roster is refused", "[rules][ti
                 "officer off-ghost is not on the roster");
 }
 
-TEST_CASE("a ticket issued by auxiliaries alone is refused", "[rules][ticket]") {
+TEST_CASE("an auxiliary never counts as the second officer of a ticket (Art. 42)",
+          "[rules][ticket]") {
   const v1::Matter matter = FastTrackMatter();
   std::vector<v1::Officer> roster = Roster();
   roster.push_back(roster[2]);
   roster.back().set_officer_id("off-aux-2");
   v1::Ticket t = ValidTicket();
   t.clear_officer_ids();
+  t.add_officer_ids("off-sworn-1");
+  t.add_officer_ids("off-aux-1");
+  CHECK_REFUSED(CheckTicket(t, &matter, roster), kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+                "a ticket needs at least two law-enforcement officers holding credentials "
+                "(Art. 42); off-aux-1 is an auxiliary and does not count");
+  t.clear_officer_ids();
   t.add_officer_ids("off-aux-1");
   t.add_officer_ids("off-aux-2");
-  CHECK_REFUSED(CheckTicket(t, &matter, roster), kInvalid, v1::REASON_NO_SWORN_OFFICER,
-                "auxiliary staff cannot issue a penalty alone: at least one sworn officer must be "
-                "among the officers");
+  CHECK_REFUSED(CheckTicket(t, &matter, roster), kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+                "a ticket needs at least two law-enforcement officers holding credentials "
+                "(Art. 42); off-aux-1 is an auxiliary and does not count; off-aux-2 is an "
+                "auxiliary and does not count");
+  // Two credentialed officers, with the auxiliaries assisting: allowed.
+  t.add_officer_ids("off-sworn-1");
   t.add_officer_ids("off-sworn-2");
   CHECK(CheckTicket(t, &matter, roster).ok());
+}
+
+TEST_CASE("a sworn officer without a credential number does not count (Art. 42)",
+          "[rules][ticket]") {
+  const v1::Matter matter = FastTrackMatter();
+  std::vector<v1::Officer> roster = Roster();
+  roster[1].clear_certificate_number();  // as a store from before the number was required
+  CHECK_FALSE(HoldsCredential(roster[1]));
+  CHECK(HoldsCredential(roster[0]));
+  CHECK_REFUSED(CheckTicket(ValidTicket(), &matter, roster), kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+                "a ticket needs at least two law-enforcement officers holding credentials "
+                "(Art. 42); off-sworn-2 has no enforcement credential number on record and "
+                "does not count");
+}
+
+// ---- CheckCredentialedOfficers: the acts of Art. 42 and 55 ----
+
+TEST_CASE("inspection records and no-penalty decisions need two credentialed officers",
+          "[rules][officers]") {
+  const std::vector<v1::Officer> officers = Roster();
+  const OfficerLookup roster = [&officers](const std::string& id) -> const v1::Officer* {
+    for (const v1::Officer& o : officers) {
+      if (o.officer_id() == id) return &o;
+    }
+    return nullptr;
+  };
+  v1::Case c;
+  c.add_officer_ids("off-sworn-1");
+  CHECK_REFUSED(
+      CheckCredentialedOfficers(c.officer_ids(), CredentialedAct::kInspectionRecord, roster),
+      kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+      "an inspection or investigation record needs at least two law-enforcement "
+      "officers holding credentials (Art. 55); only 1 officer is named");
+  c.add_officer_ids("off-aux-1");
+  CHECK_REFUSED(CheckCredentialedOfficers(c.officer_ids(), CredentialedAct::kNoPenalty, roster),
+                kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+                "a no-penalty decision needs at least two law-enforcement officers holding "
+                "credentials (Art. 42); off-aux-1 is an auxiliary and does not count");
+  c.clear_officer_ids();
+  CHECK_REFUSED(CheckCredentialedOfficers(c.officer_ids(), CredentialedAct::kNoPenalty, roster),
+                kInvalid, v1::REASON_TOO_FEW_OFFICERS,
+                "a no-penalty decision needs at least two law-enforcement officers holding "
+                "credentials (Art. 42); no officer is named");
+  c.add_officer_ids("off-sworn-1");
+  c.add_officer_ids("off-aux-1");
+  c.add_officer_ids("off-sworn-2");
+  CHECK(
+      CheckCredentialedOfficers(c.officer_ids(), CredentialedAct::kInspectionRecord, roster).ok());
+  CHECK(CheckCredentialedOfficers(c.officer_ids(), CredentialedAct::kNoPenalty, roster).ok());
+}
+
+// ---- CheckTicket: remedies' time limits (Art. 52) ----
+
+TEST_CASE("a ticket states 60 days for reconsideration and 6 months for litigation",
+          "[rules][ticket]") {
+  const v1::Matter matter = FastTrackMatter();
+  CHECK(CheckTicket(ValidTicket(), &matter, Roster()).ok());
+  v1::Ticket t = ValidTicket();
+  // What tickets said before deadline_months existed: refused for a new one.
+  t.mutable_remedies(1)->clear_deadline_months();
+  t.mutable_remedies(1)->set_deadline_days(180);
+  CHECK_REFUSED(CheckTicket(t, &matter, Roster()), kInvalid, v1::REASON_INVALID_ARGUMENT,
+                "remedy 2 (litigation) states 180 days; the law gives 6 months (deadline_months "
+                "6, deadline_days 0)");
+  t = ValidTicket();
+  t.mutable_remedies(0)->set_deadline_days(15);
+  CHECK_REFUSED(CheckTicket(t, &matter, Roster()), kInvalid, v1::REASON_INVALID_ARGUMENT,
+                "remedy 1 (reconsideration) states 15 days; the law gives 60 days "
+                "(deadline_days 60)");
+  t = ValidTicket();
+  t.mutable_remedies(1)->clear_kind();
+  CHECK_REFUSED(CheckTicket(t, &matter, Roster()), kInvalid, v1::REASON_INVALID_ARGUMENT,
+                "remedy 2 is neither reconsideration nor litigation (kind unset)");
 }
 
 // ---- CheckTicket: Art. 52 elements ----
@@ -344,7 +436,9 @@ TEST_CASE("a ticket lacking an Art. 52 element is refused naming it", "[rules][t
       {"remedy body", [](v1::Ticket* t) { t->mutable_remedies(0)->clear_body(); },
        "the ticket lacks the body to apply to for remedy 1 (Art. 52)"},
       {"remedy deadline", [](v1::Ticket* t) { t->mutable_remedies(0)->set_deadline_days(0); },
-       "the ticket lacks the deadline in days for remedy 1 (Art. 52)"},
+       "the ticket lacks the time limit of remedy 1 (reconsideration) (Art. 52)"},
+      {"litigation", [](v1::Ticket* t) { t->mutable_remedies()->RemoveLast(); },
+       "the ticket lacks the remedy of litigation (within 6 months) (Art. 52)"},
       {"agency", [](v1::Ticket* t) { t->clear_agency(); }, "the ticket lacks the agency (Art. 52)"},
       {"signature", [](v1::Ticket* t) { t->clear_party_signature(); },
        "the ticket lacks the party's signature or the note that the party refused to sign (Art. "

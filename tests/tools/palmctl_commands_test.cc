@@ -98,7 +98,8 @@ class Squad {
     Must({"catalog", "load", std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json"});
     for (const char* officer : {"o1", "o2"}) {
       Must({"officer", "add", "--id", officer, "--name", officer, "--role", "officer", "--town",
-            kTown, "--squad", kSquad, "--sworn"});
+            kTown, "--squad", kSquad, "--sworn", "--certificate-number",
+            std::string("ZJ-") + officer});
     }
     Must({"ca", "init", "--dir", dir_.File("ca"), "--bureau", "Test Bureau"});
     Enroll("dev-a1", kSquad);
@@ -161,6 +162,7 @@ class Squad {
     c->mutable_place()->set_address("梧桐街道 1 号");
     c->set_occurred_at_ms(NowMs());
     c->add_officer_ids("o1");
+    c->add_officer_ids("o2");
     v1::Party* party = c->add_parties();
     party->set_party_id("party-1");
     party->set_kind(v1::PARTY_KIND_CITIZEN);
@@ -500,6 +502,23 @@ TEST_CASE("palmctl cases list follows pages and cases show has timeline and rece
         "is on record\n");
 }
 
+TEST_CASE("palmctl catalog load --calendar adds the working-day calendar (Art. 85)", "[palmctl]") {
+  Squad squad;
+  const std::string data = std::string(PALM_SOURCE_DIR) + "/tools/data/";
+  CommandResult wrong = squad.Run({"catalog", "load", data + "sample-catalog.json", "--calendar",
+                                   data + "sample-catalog.json"});
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.err == "palmctl: " + data +
+                         "sample-catalog.json: a calendar file holds \"calendar\" (one entry per "
+                         "year) and no matters\n");
+  const std::string loaded = squad.Must({"catalog", "load", data + "sample-catalog.json",
+                                         "--calendar", data + "sample-calendar.json"});
+  CHECK(Contains(loaded, " matters, working-day calendar 2026, 2027): SAMPLE"));
+  nlohmann::json json = squad.MustJson({"catalog", "show"});
+  REQUIRE(json.at("calendar").size() == 2);
+  CHECK(json.at("calendar")[0].at("year") == 2026);
+}
+
 TEST_CASE("palmctl catalog load checks the file and catalog show prints it", "[palmctl]") {
   Squad squad;
   const std::string sample = std::string(PALM_SOURCE_DIR) + "/tools/data/sample-catalog.json";
@@ -562,8 +581,15 @@ TEST_CASE("palmctl officer add and list, with the secret from a file", "[palmctl
   const std::string added =
       squad.Must({"officer", "add", "--id", "o9", "--name", "王五", "--role", "squad-leader",
                   "--town", kTown, "--squad", kSquad, "--sworn", "--certificate-number", "33000123",
-                  "--secret-file", dir.File("pin")});
-  CHECK(added == "added officer o9 (王五, squad leader, sworn) to town wutong, squad sq-a\n");
+                  "--legal-reviewer", "--secret-file", dir.File("pin")});
+  CHECK(
+      added ==
+      "added officer o9 (王五, squad leader, sworn, legal reviewer) to town wutong, squad sq-a\n");
+  // Sworn without a credential number: added, and told that they do not count.
+  CHECK(squad.Must({"officer", "add", "--id", "o7", "--name", "孙七", "--role", "officer", "--town",
+                    kTown, "--sworn"}) ==
+        "added officer o7 (孙七, officer, sworn) to town wutong; no secret set; no credential "
+        "number: does not count as one of the two law-enforcement officers (Art. 42)\n");
   nlohmann::json aux = squad.MustJson(
       {"officer", "add", "--id", "x1", "--name", "赵六", "--role", "auxiliary", "--town", kTown});
   CHECK(aux.at("officer").at("role") == "ROLE_AUXILIARY");
@@ -578,6 +604,8 @@ TEST_CASE("palmctl officer add and list, with the secret from a file", "[palmctl
   nlohmann::json json = squad.MustJson({"officer", "list", "--squad", kSquad});
   REQUIRE(json.at("officers").size() == 1);
   CHECK(json.at("officers")[0].at("certificate_number") == "33000123");
+  CHECK(json.at("officers")[0].at("legal_reviewer") == true);
+  CHECK(Contains(table, "REVIEWER"));
 
   // stdin is empty here: no secret is refused rather than set empty.
   CommandResult empty = squad.Run({"officer", "add", "--id", "o8", "--name", "n", "--role",

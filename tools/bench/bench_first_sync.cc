@@ -58,6 +58,10 @@ absl::Status BuildTown(const std::string& address, const std::string& catalog_pa
   absl::StatusOr<v1::Catalog> catalog = CatalogFromFile(catalog_path);
   if (!catalog.ok()) return catalog.status();
   if (auto s = admin.LoadCatalog(*catalog); !s.ok()) return s;
+  if (auto s = admin.AddOfficer(kPartnerOfficer, kTown, kSquad, true, "bench-secret-1234");
+      !s.ok()) {
+    return s;
+  }
   for (int w = 0; w < kWriters; ++w) {
     if (auto s = admin.AddOfficer(WriterOfficer(w), kTown, kSquad, true, "bench-secret-1234");
         !s.ok()) {

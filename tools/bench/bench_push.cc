@@ -50,6 +50,8 @@ struct Shape {
 
 std::string DeviceId(int d) { return absl::StrCat("bench-dev-", d); }
 std::string OfficerId(int d) { return absl::StrCat("bench-officer-", d); }
+// The second credentialed officer of device d's town (Art. 42, 55).
+std::string PartnerId(int d) { return absl::StrCat("bench-officer-", d, "-partner"); }
 std::string TownId(int d) { return absl::StrCat("bench-town-", d % kTowns); }
 
 v1::Catalog BenchCatalog() {
@@ -96,6 +98,7 @@ std::vector<v1::Mutation> ShiftOf(int d, int count, std::mt19937_64& rng) {
         c->mutable_place()->mutable_location()->set_longitude(120.56);
         c->set_occurred_at_ms(sync::SystemNowMs());
         c->add_officer_ids(OfficerId(d));
+        c->add_officer_ids(PartnerId(d));
         v1::Party* p = c->add_parties();
         p->set_party_id("party-1");
         p->set_kind(v1::PARTY_KIND_CITIZEN);
@@ -168,18 +171,21 @@ absl::Status SetUp(const std::string& address, int devices) {
     req.set_squad_id(TownId(d) + "-squad");
     v1::EnrollDeviceResponse resp;
     if (auto s = Check(admin->EnrollDevice(&ctx, req, &resp), "EnrollDevice"); !s.ok()) return s;
-    grpc::ClientContext ctx2;
-    v1::AddOfficerRequest oreq;
-    v1::Officer* o = oreq.mutable_officer();
-    o->set_officer_id(OfficerId(d));
-    o->set_name(OfficerId(d));
-    o->set_role(v1::ROLE_OFFICER);
-    o->set_sworn(true);
-    o->set_town_id(TownId(d));
-    o->set_squad_id(TownId(d) + "-squad");
-    oreq.set_secret("bench-secret-1234");
-    v1::AddOfficerResponse oresp;
-    if (auto s = Check(admin->AddOfficer(&ctx2, oreq, &oresp), "AddOfficer"); !s.ok()) return s;
+    for (const std::string& id : {OfficerId(d), PartnerId(d)}) {
+      grpc::ClientContext ctx2;
+      v1::AddOfficerRequest oreq;
+      v1::Officer* o = oreq.mutable_officer();
+      o->set_officer_id(id);
+      o->set_name(id);
+      o->set_role(v1::ROLE_OFFICER);
+      o->set_sworn(true);
+      o->set_certificate_number("ZJ-" + id);
+      o->set_town_id(TownId(d));
+      o->set_squad_id(TownId(d) + "-squad");
+      oreq.set_secret("bench-secret-1234");
+      v1::AddOfficerResponse oresp;
+      if (auto s = Check(admin->AddOfficer(&ctx2, oreq, &oresp), "AddOfficer"); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
 }

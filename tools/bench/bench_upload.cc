@@ -46,6 +46,7 @@ constexpr Metric kDedupe{"upload_dedupe_one_copy", "bool", 1, Better::kHigher};
 constexpr char kTown[] = "town-bench";
 constexpr char kSquad[] = "town-bench-squad";
 constexpr char kSworn[] = "bench-officer-sworn";
+constexpr char kSworn2[] = "bench-officer-sworn-2";
 constexpr char kAuxiliary[] = "bench-officer-aux";
 constexpr char kSecret[] = "bench-secret-2468";
 constexpr char kDevice[] = "bench-upload-01";
@@ -81,6 +82,7 @@ absl::StatusOr<Setup> SetUp(const BenchContext& context) {
   if (!catalog.ok()) return catalog.status();
   if (auto s = admin.LoadCatalog(*catalog); !s.ok()) return s;
   if (auto s = admin.AddOfficer(kSworn, kTown, kSquad, true, kSecret); !s.ok()) return s;
+  if (auto s = admin.AddOfficer(kSworn2, kTown, kSquad, true, kSecret); !s.ok()) return s;
   if (auto s = admin.AddOfficer(kAuxiliary, kTown, kSquad, false, kSecret); !s.ok()) return s;
   absl::StatusOr<pki::Credentials> device = bureau->Device(kDevice, kTown);
   if (!device.ok()) return device.status();

@@ -16,6 +16,7 @@ namespace {
 constexpr char kDeviceId[] = "bench-device-01";
 constexpr char kTown[] = "town-bench";
 constexpr char kSworn[] = "bench-officer-sworn";
+constexpr char kSworn2[] = "bench-officer-sworn-2";
 constexpr char kAuxiliary[] = "bench-officer-aux";
 // Sample catalogue: 50..200 yuan, fast-track eligible.
 constexpr char kMatter[] = "SR-0101";
@@ -26,6 +27,7 @@ v1::Officer MakeOfficer(const std::string& id, bool sworn) {
   o.set_name(id);
   o.set_role(sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
   o.set_sworn(sworn);
+  if (sworn) o.set_certificate_number("ZJ-" + id);
   o.set_active(true);
   o.set_town_id(kTown);
   return o;
@@ -51,8 +53,8 @@ absl::StatusOr<std::unique_ptr<Client>> OpenSeededDevice(const std::string& dir,
   internal::DeviceStore& store = internal::ClientAccess::Store(**client);
   PALM_ASSIGN_OR_RETURN(v1::Catalog catalog, internal::LoadCatalogFile(catalog_path));
   PALM_RETURN_IF_ERROR(store.ApplyCatalog(catalog));
-  PALM_RETURN_IF_ERROR(
-      store.UpsertOfficers({MakeOfficer(kSworn, true), MakeOfficer(kAuxiliary, false)}));
+  PALM_RETURN_IF_ERROR(store.UpsertOfficers(
+      {MakeOfficer(kSworn, true), MakeOfficer(kSworn2, true), MakeOfficer(kAuxiliary, false)}));
   v1::TicketLease lease;
   lease.set_lease_id("bench-lease-1");
   lease.set_device_id(kDeviceId);
@@ -73,7 +75,7 @@ CaseInput BenchCase(int64_t serial) {
   c.place.address = "梧桐街道庆丰路";
   c.place.location = {30.63, 120.56, 5};
   c.place.town_id = kTown;
-  c.officer_ids = {kSworn, kAuxiliary};
+  c.officer_ids = {kSworn, kSworn2, kAuxiliary};  // two credentialed (Art. 55)
   Party p;
   p.kind = PartyKind::kCitizen;
   p.name = "张三";
@@ -108,9 +110,9 @@ TicketInput BenchTicket(const std::string& case_id) {
   t.place.address = "梧桐街道庆丰路";
   t.place.town_id = kTown;
   t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                {RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
   t.agency = "桐乡市综合行政执法局";
-  t.officer_ids = {kSworn, kAuxiliary};
+  t.officer_ids = {kSworn, kSworn2};  // two credentialed (Art. 42)
   t.party_signature = PartySignature::kSigned;
   return t;
 }

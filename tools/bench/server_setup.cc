@@ -199,6 +199,7 @@ absl::Status PushCases(const std::string& address, const std::string& device_id,
       c->mutable_place()->mutable_location()->set_longitude(120.56);
       c->set_occurred_at_ms(sync::SystemNowMs());
       c->add_officer_ids(officer_id);
+      c->add_officer_ids(kPartnerOfficer);  // the second credentialed officer (Art. 55)
       v1::Party* p = c->add_parties();
       p->set_party_id("party-1");
       p->set_kind(v1::PARTY_KIND_CITIZEN);

@@ -75,8 +75,13 @@ absl::StatusOr<std::string> SignIn(const std::shared_ptr<grpc::Channel>& channel
 // The catalogue of the file at `path` (the sample catalogue by default).
 absl::StatusOr<v1::Catalog> CatalogFromFile(const std::string& path);
 
+// The second credentialed officer every case PushCases records names
+// (Art. 55); the caller adds it to the town, sworn.
+inline constexpr char kPartnerOfficer[] = "bench-officer-partner";
+
 // Pushes `count` RecordCase mutations (summary cases of `matter`, one
-// citizen party each, in `town`) as `device_id` / `officer_id`, over plaintext
+// citizen party each, in `town`, with `officer_id` and kPartnerOfficer) as
+// `device_id` / `officer_id`, over plaintext
 // loopback, in batches of 2,000, building each batch only when it is sent.
 // Every mutation must come back APPLIED.
 absl::Status PushCases(const std::string& address, const std::string& device_id,

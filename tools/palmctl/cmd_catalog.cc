@@ -51,20 +51,40 @@ absl::StatusOr<v1::Catalog> ReadCatalog(const std::string& path) {
 
 struct LoadOptions {
   std::string file;
+  std::string calendar;
   bool json = false;
 };
 
 int RunLoad(const LoadOptions& options, const GlobalOptions& global) {
   auto catalog = ReadCatalog(options.file);
   if (!catalog.ok()) return Fail(catalog.status());
+  if (!options.calendar.empty()) {
+    // The calendar file is a palm.v1.Catalog JSON holding only `calendar`
+    // (e.g. tools/data/sample-calendar.json); it replaces the catalogue's.
+    auto calendar = ReadCatalog(options.calendar);
+    if (!calendar.ok()) return Fail(calendar.status());
+    if (!calendar->matters().empty() || calendar->calendar().empty()) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(options.calendar,
+                       ": a calendar file holds \"calendar\" (one entry per "
+                       "year) and no matters")));
+    }
+    *catalog->mutable_calendar() = calendar->calendar();
+  }
+  std::vector<std::string> years;
+  for (const v1::CalendarYear& y : catalog->calendar()) years.push_back(absl::StrCat(y.year()));
   v1::LoadCatalogRequest request;
   *request.mutable_catalog() = *catalog;
   return CallAndPrint(
       global, options.json, "LoadCatalog", &v1::AdminService::Stub::LoadCatalog, request,
       [&](const v1::LoadCatalogResponse& response) {
         std::cout << "loaded catalogue version " << response.version() << " ("
-                  << catalog->matters_size() << " matters)"
-                  << (catalog->label().empty() ? "" : absl::StrCat(": ", catalog->label())) << "\n";
+                  << catalog->matters_size() << " matters"
+                  << (years.empty()
+                          ? ""
+                          : absl::StrCat(", working-day calendar ", absl::StrJoin(years, ", ")))
+                  << ")" << (catalog->label().empty() ? "" : absl::StrCat(": ", catalog->label()))
+                  << "\n";
       });
 }
 
@@ -116,6 +136,9 @@ void RegisterCatalog(CommandLine& cli) {
       "its version must be newer than the server's",
       [load, &global] { return RunLoad(*load, global); });
   load_cmd->add_option("file", load->file, "Catalogue JSON file")->required();
+  load_cmd->add_option("--calendar", load->calendar,
+                       "Working-day calendar JSON file (Art. 85), e.g. "
+                       "tools/data/sample-calendar.json");
   AddJsonFlag(load_cmd, &load->json);
 
   auto show = std::make_shared<ShowOptions>();

@@ -28,6 +28,7 @@ struct AddOptions {
   std::string squad;
   bool sworn = false;
   std::string certificate_number;
+  bool legal_reviewer = false;
   std::string secret_file;
   bool secret_stdin = false;
   bool json = false;
@@ -64,15 +65,23 @@ int RunAdd(const AddOptions& options, const GlobalOptions& global) {
   officer->set_squad_id(options.squad);
   officer->set_sworn(options.sworn);
   officer->set_certificate_number(options.certificate_number);
+  officer->set_legal_reviewer(options.legal_reviewer);
   return CallAndPrint(
       global, options.json, "AddOfficer", &v1::AdminService::Stub::AddOfficer, request,
       [&](const v1::AddOfficerResponse& response) {
         const v1::Officer& added = response.officer();
         std::cout << "added officer " << added.officer_id() << " (" << added.name() << ", "
                   << EnumLabel(v1::Role_descriptor(), added.role())
-                  << (added.sworn() ? ", sworn" : "") << ") to town " << added.town_id()
+                  << (added.sworn() ? ", sworn" : "")
+                  << (added.legal_reviewer() ? ", legal reviewer" : "") << ") to town "
+                  << added.town_id()
                   << (added.squad_id().empty() ? "" : absl::StrCat(", squad ", added.squad_id()))
-                  << (request.secret().empty() ? "; no secret set" : "") << "\n";
+                  << (request.secret().empty() ? "; no secret set" : "")
+                  << (added.sworn() && added.certificate_number().empty()
+                          ? "; no credential number: does not count as one of the two "
+                            "law-enforcement officers (Art. 42)"
+                          : "")
+                  << "\n";
       });
 }
 
@@ -90,13 +99,14 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
                       request, [](const v1::ListOfficersResponse& response) {
                         PrintTableOrEmpty(response.officers(), "no officers match\n",
                                           {"OFFICER", "NAME", "ROLE", "SWORN", "CERTIFICATE",
-                                           "TOWN", "SQUAD", "ACTIVE"},
+                                           "REVIEWER", "TOWN", "SQUAD", "ACTIVE"},
                                           [](const v1::Officer& o) -> std::vector<std::string> {
                                             return {o.officer_id(),
                                                     o.name(),
                                                     EnumLabel(v1::Role_descriptor(), o.role()),
                                                     o.sworn() ? "yes" : "no",
                                                     o.certificate_number(),
+                                                    o.legal_reviewer() ? "yes" : "no",
                                                     o.town_id(),
                                                     o.squad_id(),
                                                     o.active() ? "yes" : "no"};
@@ -145,6 +155,8 @@ void RegisterOfficer(CommandLine& cli) {
       ->add_option("--certificate-number", add->certificate_number,
                    "Enforcement certificate number")
       ->needs(sworn);
+  add_cmd->add_flag("--legal-reviewer", add->legal_reviewer,
+                    "A qualified legal reviewer (法制审核人员, Art. 58)");
   CLI::Option* secret_file = add_cmd->add_option(
       "--secret-file", add->secret_file, "File holding the initial PIN/password (one line)");
   CLI::Option* secret_stdin = add_cmd->add_flag("--secret-stdin", add->secret_stdin,

@@ -91,7 +91,7 @@ absl::Status SetUpOrganisation(const Options& options, const Connection& conn,
       const int in_town = i - first;
       if (in_town % options.squad_size == 0) {
         const std::string squad = absl::StrFormat("%s-s%d", town, in_town / options.squad_size + 1);
-        squads->push_back({town, squad, squad + "-lead"});
+        squads->push_back({town, squad, squad + "-lead", squad + "-deputy"});
       }
       auto d = std::make_unique<SimDevice>();
       d->index = i;
@@ -99,8 +99,9 @@ absl::Status SetUpOrganisation(const Options& options, const Connection& conn,
       d->squad = squads->back();
       d->officer_id =
           absl::StrFormat("%s-o%02d", d->squad.squad_id, in_town % options.squad_size + 1);
-      // Every fourth officer is an auxiliary (辅勤), who never issues a ticket
-      // without a sworn officer: the squad leader is the second on tickets.
+      // Every fourth officer is an auxiliary (辅勤), who assists and never
+      // counts as one of the two credentialed officers (Art. 42, 55): the
+      // squad leader and the deputy are then the two.
       d->sworn = i % 4 != 3;
       devices->push_back(std::move(d));
     }
@@ -135,6 +136,7 @@ absl::Status SetUpOrganisation(const Options& options, const Connection& conn,
   ParallelFor(squads->size(), 4, [&](size_t i) {
     const SquadInfo& squad = (*squads)[i];
     if (!failed) add_officer(squad.leader_id, squad, v1::ROLE_SQUAD_LEADER, true);
+    if (!failed) add_officer(squad.deputy_id, squad, v1::ROLE_OFFICER, true);
     progress.Step();
   });
   ParallelFor(devices->size(), 4, [&](size_t i) {

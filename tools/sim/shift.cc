@@ -103,7 +103,12 @@ class Shift {
     return place;
   }
 
-  std::vector<std::string> Officers() { return {d_.officer_id, d_.squad.leader_id}; }
+  // The officers present: the device's own, the squad leader, and the
+  // deputy when the device's officer is an auxiliary (who does not count).
+  std::vector<std::string> Officers() {
+    if (d_.sworn) return {d_.officer_id, d_.squad.leader_id};
+    return {d_.officer_id, d_.squad.leader_id, d_.squad.deputy_id};
+  }
 
   void Attach(const std::string& case_id, int k, int nth) {
     const std::string path = absl::StrFormat("%s/evidence/case%03d-%d.jpg", d_.dir, k, nth);
@@ -199,7 +204,7 @@ class Shift {
     t.fine_fen = fine;
     t.place = NewPlace();
     t.remedies = {{RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                  {RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                  {RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
     t.agency = "桐乡市综合行政执法局";
     t.officer_ids = Officers();
     t.party_signature = Chance(90) ? PartySignature::kSigned : PartySignature::kRefused;
@@ -290,7 +295,7 @@ absl::Status RecordSharedCases(const Options& options, SimDevice& device) {
         absl::StrCat(kSharedMarker, "：", device.squad.town_id, " 第", k + 1, "号联合巡查");
     in.place.address = "桐乡市复兴路" + std::to_string(k + 1) + "号";
     in.place.town_id = device.squad.town_id;
-    in.officer_ids = {device.officer_id, device.squad.leader_id};
+    in.officer_ids = {device.officer_id, device.squad.leader_id, device.squad.deputy_id};
     Party p;
     p.kind = PartyKind::kOrganisation;
     p.name = absl::StrCat("桐乡市某某餐饮有限公司", k + 1);

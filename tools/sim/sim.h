@@ -138,6 +138,9 @@ struct SquadInfo {
   std::string town_id;
   std::string squad_id;
   std::string leader_id;  // sworn squad leader, the second officer on tickets
+  // A sworn deputy: the second credentialed officer when the device's own
+  // officer is an auxiliary, who never counts (Art. 42, 55).
+  std::string deputy_id;
 };
 
 struct DeviceStats {

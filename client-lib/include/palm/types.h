@@ -199,7 +199,11 @@ struct Evidence {
 struct Remedy {
   RemedyKind kind = RemedyKind::kUnspecified;
   std::string body;  // where to apply, e.g. the county government
+  // The time limit: 60 days for reconsideration, 6 months for litigation
+  // (the law counts litigation in months, so a ticket says 6 in
+  // deadline_months and 0 in deadline_days).
   int32_t deadline_days = 0;
+  int32_t deadline_months = 0;
 };
 
 // An on-the-spot penalty decision (当场处罚决定书) to issue. The matter and the
@@ -250,9 +254,9 @@ struct Ticket {
 struct NoPenaltyInput {
   std::string case_id;
   std::string party_id;
-  std::string education_record;  // what was explained to the party
-  int64_t decided_at_ms = 0;     // 0: now
-  std::vector<std::string> officer_ids;
+  std::string education_record;          // what was explained to the party
+  int64_t decided_at_ms = 0;             // 0: now
+  std::vector<std::string> officer_ids;  // empty: the case's officers
 };
 
 struct NoPenaltyDecision {
