@@ -108,9 +108,6 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
     if (scheduler_.joinable()) scheduler_.join();
   }
 
-  grpc::ServerReadReactor<v1::UploadChunk>* Upload(grpc::CallbackServerContext* ctx,
-                                                   v1::UploadResponse* response) override;
-
   grpc::ServerUnaryReactor* GetUploadOffset(grpc::CallbackServerContext* ctx,
                                             const v1::GetUploadOffsetRequest* request,
                                             v1::GetUploadOffsetResponse* response) override {
@@ -362,7 +359,7 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
 // One upload stream. Reads a chunk, has the worker append it, reads the
 // next; at total_size verifies and stores the file, records it in the store,
 // then answers.
-class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
+class UploadReactor : public grpc::ServerReadReactor<Checked<v1::UploadChunk>> {
  public:
   UploadReactor(EvidenceServiceImpl* service, grpc::CallbackServerContext* ctx,
                 v1::UploadResponse* response)
@@ -373,7 +370,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
       return;
     }
     caller_ = *caller;
-    StartRead(&chunk_);
+    StartRead(&read_);
   }
 
   void OnReadDone(bool ok) override {
@@ -392,6 +389,12 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
         response_->set_complete(false);
         End(s);
       });
+      return;
+    }
+    // A message that is not an UploadChunk ends the stream INVALID_ARGUMENT
+    // (docs/protocol.md, "Bad input").
+    if (absl::Status checked = CheckRequest("EvidenceService.Upload", read_); !checked.ok()) {
+      End(checked);
       return;
     }
     if (chunk_.data().size() > kMaxChunkBytes) {
@@ -517,7 +520,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
     }
     position_ += chunk_.data().size();
     if (position_ < total_) {
-      StartRead(&chunk_);
+      StartRead(&read_);
       return;
     }
     // Commit syncs and closes the partial and checks the hash it kept.
@@ -549,7 +552,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
   EvidenceServiceImpl* service_;
   v1::UploadResponse* response_;
   Caller caller_;
-  v1::UploadChunk chunk_;
+  Checked<v1::UploadChunk> read_;
+  v1::UploadChunk& chunk_ = read_.message;
   std::string sha256_;
   uint64_t total_ = 0;
   uint64_t position_ = 0;
@@ -557,12 +561,13 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
   std::unique_ptr<BlobStore::Partial> partial_;  // used on the worker only
 };
 
-grpc::ServerReadReactor<v1::UploadChunk>* EvidenceServiceImpl::Upload(
-    grpc::CallbackServerContext* ctx, v1::UploadResponse* response) {
-  return new UploadReactor(this, ctx, response);
-}
-
 }  // namespace
+
+grpc::ServerReadReactor<Checked<v1::UploadChunk>>* StartUpload(grpc::Service* evidence,
+                                                               grpc::CallbackServerContext* ctx,
+                                                               v1::UploadResponse* response) {
+  return new UploadReactor(static_cast<EvidenceServiceImpl*>(evidence), ctx, response);
+}
 
 std::unique_ptr<grpc::Service> MakeEvidenceService(ServiceContext* context) {
   return std::make_unique<EvidenceServiceImpl>(context);

@@ -204,7 +204,9 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                              kMinClientPingIntervalMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   builder.AddListeningPort(config.listen, *credentials, &impl->port);
-  impl->services = MakeServices(&impl->context);
+  auto services = MakeServices(&impl->context);
+  if (!services.ok()) return services.status();
+  impl->services = std::move(*services);
   for (auto& service : impl->services) builder.RegisterService(service.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeRequestLogFactory());

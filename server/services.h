@@ -4,10 +4,18 @@
 #define PALM_SERVER_SERVICES_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "palm/v1/evidence.pb.h"
+#include "palm/v1/sync.pb.h"
 
 #include "server/apply.h"
 #include "server/auth_sessions.h"
@@ -41,8 +49,34 @@ struct ServiceContext {
   std::string client_ca_pem;
 };
 
-// Makes one instance of every palm.v1 service, ready to register.
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(ServiceContext* context);
+// A request message as read off the wire. gRPC's own parse failure answers
+// UNIMPLEMENTED with an empty message (and ends a stream read as if the
+// client had closed), so every palm.v1 RPC reads its requests as Checked<T>:
+// the bytes are parsed here, and a failure is kept for the service to answer
+// INVALID_ARGUMENT (docs/protocol.md, "Bad input").
+template <class T>
+struct Checked {
+  T message;
+  bool parsed = false;
+  // The bytes, kept only when they did not parse (to name the field).
+  std::string unparsed;
+};
+
+// OK when `request` parsed and passes sync::CheckMessage (no unknown enum
+// value, every string UTF-8, every limit of sync/limits.h kept); otherwise
+// INVALID_ARGUMENT naming the RPC `rpc` ("SyncService.Push") and the field.
+absl::Status CheckRequest(const std::string& rpc, const google::protobuf::Message& message,
+                          bool parsed, const std::string& unparsed);
+template <class T>
+absl::Status CheckRequest(const std::string& rpc, const Checked<T>& request) {
+  return CheckRequest(rpc, request.message, request.parsed, request.unparsed);
+}
+
+// Makes one instance of every palm.v1 service, ready to register: every RPC
+// of every service reads Checked requests (services.cc has the table). Fails
+// when an RPC of a palm.v1 service has no handler (the server then refuses to
+// start rather than answer UNIMPLEMENTED).
+absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> MakeServices(ServiceContext* context);
 
 // The implemented services (sync_service.cc, admin_service.cc,
 // auth_service.cc).
@@ -52,6 +86,49 @@ std::unique_ptr<grpc::Service> MakeAdminService(ServiceContext* context);
 // Evidence uploads, receipts and tree heads (evidence_service.cc, issue 6).
 std::unique_ptr<grpc::Service> MakeEvidenceService(ServiceContext* context);
 
+// The streams whose messages are read one by one (a failed parse of any
+// message ends the stream INVALID_ARGUMENT): made by sync_service.cc and
+// evidence_service.cc for the table in services.cc. `evidence` is the
+// service MakeEvidenceService made.
+grpc::ServerBidiReactor<Checked<palm::v1::PushRequest>, palm::v1::PushResponse>* StartPush(
+    ServiceContext* context, grpc::CallbackServerContext* ctx);
+grpc::ServerReadReactor<Checked<palm::v1::UploadChunk>>* StartUpload(
+    grpc::Service* evidence, grpc::CallbackServerContext* ctx, palm::v1::UploadResponse* response);
+
 }  // namespace palm::server
+
+namespace grpc {
+
+// Reads a Checked<T>: never fails, records whether the bytes parsed as T.
+template <class T>
+class SerializationTraits<palm::server::Checked<T>, void> {
+ public:
+  static Status Serialize(const palm::server::Checked<T>& msg, ByteBuffer* bb, bool* own_buffer) {
+    return SerializationTraits<T>::Serialize(msg.message, bb, own_buffer);
+  }
+  static Status Deserialize(ByteBuffer* buffer, palm::server::Checked<T>* msg) {
+    msg->unparsed.clear();
+    if (buffer == nullptr) {
+      msg->parsed = false;
+      return Status::OK;
+    }
+    {
+      ProtoBufferReader reader(buffer);
+      msg->parsed = reader.status().ok() && msg->message.ParseFromZeroCopyStream(&reader);
+    }
+    if (!msg->parsed) {
+      std::vector<Slice> slices;
+      if (buffer->Dump(&slices).ok()) {
+        for (const Slice& slice : slices) {
+          msg->unparsed.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+        }
+      }
+    }
+    buffer->Clear();
+    return Status::OK;
+  }
+};
+
+}  // namespace grpc
 
 #endif  // PALM_SERVER_SERVICES_H_

@@ -16,6 +16,8 @@
 #include "server/rpc_util.h"
 #include "server/services.h"
 #include "sync/hlc.h"
+#include "sync/limits.h"
+#include "sync/request_check.h"
 #include "sync/status.h"
 #include "sync/uuid.h"
 
@@ -27,10 +29,11 @@ namespace v1 = palm::v1;
 // A push batch carries at most this many mutations.
 constexpr int kMaxBatchMutations = 2000;
 // Pull pages: default and largest number of changes, and the byte budget of
-// one page (well under the 4 MiB a default gRPC client accepts).
+// one page (sync/limits.h; well under the 4 MiB a default gRPC client
+// accepts).
 constexpr uint32_t kDefaultPageSize = 500;
 constexpr uint32_t kMaxPageSize = 2000;
-constexpr size_t kPageByteBudget = 2 * 1024 * 1024;
+constexpr size_t kPageByteBudget = sync::kMaxPullPageBytes;
 // Ticket numbers granted per lease at most.
 constexpr uint32_t kMaxLeaseCount = 1000;
 
@@ -64,7 +67,7 @@ std::string ReplaceYear(const std::string& format, int year) {
 
 // Push: read a batch, prepare it here, apply it on the writer thread, answer
 // once durable, read the next. One batch in flight per stream.
-class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
+class PushReactor : public grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1::PushResponse> {
  public:
   PushReactor(ServiceContext* context, grpc::CallbackServerContext* ctx) : context_(context) {
     auto caller = DeviceCaller(ctx, *context_, Rpc::kPush);
@@ -73,7 +76,7 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
       return;
     }
     caller_ = *caller;
-    StartRead(&request_);
+    StartRead(&read_);
   }
 
   void OnReadDone(bool ok) override {
@@ -82,10 +85,18 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
       Finish(grpc::Status::OK);
       return;
     }
-    if (request_.mutations_size() > kMaxBatchMutations) {
+    // A message that is not a PushRequest ends the stream with an answer,
+    // never OK (docs/protocol.md, "Bad input").
+    // What a mutation carries is checked per mutation below (a refusal
+    // of that mutation alone).
+    if (!read_.parsed) {
+      Finish(ToGrpc(CheckRequest("SyncService.Push", read_)));
+      return;
+    }
+    if (read_.message.mutations_size() > kMaxBatchMutations) {
       Finish(ToGrpc(absl::InvalidArgumentError(
           absl::StrCat("a push batch carries at most ", kMaxBatchMutations, " mutations, this one ",
-                       request_.mutations_size()))));
+                       read_.message.mutations_size()))));
       return;
     }
     const int64_t now_ms = sync::SystemNowMs();
@@ -94,15 +105,22 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
     // writer thread (the store's bottleneck) then never frees a batch's
     // mutations or results; this thread does, here and in OnWriteDone.
     batch_.clear();
-    batch_.reserve(request_.mutations_size());
-    for (int i = 0; i < request_.mutations_size(); ++i) {
-      if (request_.mutations(i).device_seq() == 0) {
+    batch_.reserve(read_.message.mutations_size());
+    for (int i = 0; i < read_.message.mutations_size(); ++i) {
+      if (read_.message.mutations(i).device_seq() == 0) {
         Finish(ToGrpc(absl::InvalidArgumentError(
             absl::StrCat("mutations[", i, "].device_seq is missing (sequences start at 1)"))));
         return;
       }
-      batch_.push_back(
-          PrepareMutation(caller_, std::move(*request_.mutable_mutations(i)), now_ms, options));
+      // Unknown enum values, strings that are not UTF-8, limits: the same
+      // walk the device runs before anything else when it stores a
+      // mutation, so it comes first here too.
+      absl::Status checked = sync::CheckMutation(read_.message.mutations(i));
+      // What is kept of a refused mutation (the rejected list) is bounded.
+      if (!checked.ok()) sync::CutToLimits(read_.message.mutable_mutations(i));
+      batch_.push_back(PrepareMutation(caller_, std::move(*read_.message.mutable_mutations(i)),
+                                       now_ms, options));
+      if (!checked.ok()) batch_.back().shape = std::move(checked);
     }
     outcome_ = BatchOutcome();
     // One batch is in flight per stream: the next OnReadDone, which replaces
@@ -148,7 +166,7 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the device went away"));
       return;
     }
-    StartRead(&request_);
+    StartRead(&read_);
   }
 
   void OnDone() override { delete this; }
@@ -156,7 +174,7 @@ class PushReactor : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResp
  private:
   ServiceContext* context_;
   Caller caller_;
-  v1::PushRequest request_;
+  Checked<v1::PushRequest> read_;
   v1::PushResponse response_;
   std::vector<PreparedMutation> batch_;
   BatchOutcome outcome_;
@@ -315,11 +333,6 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
  public:
   explicit SyncServiceImpl(ServiceContext* context) : context_(context) {}
 
-  grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse>* Push(
-      grpc::CallbackServerContext* ctx) override {
-    return new PushReactor(context_, ctx);
-  }
-
   grpc::ServerWriteReactor<v1::PullResponse>* Pull(grpc::CallbackServerContext* ctx,
                                                    const v1::PullRequest* request) override {
     return new PullReactor(context_, ctx, request);
@@ -469,6 +482,11 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
 };
 
 }  // namespace
+
+grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1::PushResponse>* StartPush(
+    ServiceContext* context, grpc::CallbackServerContext* ctx) {
+  return new PushReactor(context, ctx);
+}
 
 std::unique_ptr<grpc::Service> MakeSyncService(ServiceContext* context) {
   return std::make_unique<SyncServiceImpl>(context);

@@ -15,6 +15,7 @@
 #include "sync/lifecycle.h"
 #include "sync/mutation.h"
 #include "sync/operations.h"
+#include "sync/request_check.h"
 #include "sync/rules.h"
 #include "sync/sha256.h"
 #include "sync/status.h"
@@ -471,6 +472,8 @@ absl::StatusOr<v1::Mutation> DeviceStore::CommitWrite(v1::Mutation m,
   if (m.operation_case() == v1::Mutation::OPERATION_NOT_SET) {
     return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT, "the mutation has no operation");
   }
+  // What the server would refuse is never stored (sync/request_check.h).
+  PALM_RETURN_IF_ERROR(sync::CheckMutation(m));
   PALM_RETURN_IF_ERROR(CanWrite());
   Transaction tx(*db_);
   PALM_RETURN_IF_ERROR(tx.status());

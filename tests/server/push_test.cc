@@ -254,7 +254,7 @@ TEST_CASE("malformed mutations are rejected naming the field; nothing stored cha
   REQUIRE_REJECTED(response.results(1), v1::REASON_INVALID_ARGUMENT,
                    "mutation_id \"not-a-uuid\" is not a UUID");
   REQUIRE_REJECTED(response.results(2), v1::REASON_INVALID_ARGUMENT,
-                   "add_evidence.evidence.kind 99 is not an evidence kind");
+                   "add_evidence.evidence.kind: unknown enum value 99 for palm.v1.EvidenceKind");
   REQUIRE_REJECTED(response.results(3), v1::REASON_INVALID_ARGUMENT,
                    "update_case_fields.changes[0].value \"north\" is not \"lat,lng[,accuracy]\" "
                    "with a valid position and accuracy >= 0");

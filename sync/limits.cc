@@ -1,0 +1,64 @@
+#include "sync/limits.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+
+namespace palm::sync {
+namespace {
+
+namespace pb = google::protobuf;
+
+const FieldLimit* Find(const std::string& key) {
+  for (const FieldLimit& limit : FieldLimits()) {
+    if (key == limit.key) return &limit;
+  }
+  return nullptr;
+}
+
+size_t Default(const char* key) {
+  const FieldLimit* limit = Find(key);
+  return limit == nullptr ? 0 : limit->max;
+}
+
+}  // namespace
+
+const std::vector<FieldLimit>& FieldLimits() {
+  static const std::vector<FieldLimit>* const table = new std::vector<FieldLimit>{
+      {"palm.v1.PushRequest.mutations", 2000},
+      {"palm.v1.UploadChunk.data", 1024 * 1024},
+      {"palm.v1.Catalog.matters", 10000},
+      {"palm.v1.Case.parties", 20},
+      {"palm.v1.Case.officer_ids", 20},
+      {"palm.v1.Ticket.officer_ids", 20},
+      {"palm.v1.NoPenaltyDecision.officer_ids", 20},
+      {"palm.v1.Party.name", 256},
+      {"palm.v1.SignInRequest.secret", 256},
+      {"palm.v1.EnrollDeviceRequest.csr_pem", 16 * 1024},
+      {"palm.v1.EnrollDeviceRequest.certificate_pem", 16 * 1024},
+      {"*_id", 128},
+      {"string", 4 * 1024},
+      {"bytes", 64 * 1024},
+      {"repeated", 100},
+  };
+  return *table;
+}
+
+size_t MaxBytes(const pb::FieldDescriptor* field) {
+  if (const FieldLimit* limit = Find(field->full_name());
+      limit != nullptr && !field->is_repeated()) {
+    return limit->max;
+  }
+  if (field->type() == pb::FieldDescriptor::TYPE_STRING &&
+      (absl::EndsWith(field->name(), "_id") || absl::EndsWith(field->name(), "_ids"))) {
+    return Default("*_id");
+  }
+  return Default(field->type() == pb::FieldDescriptor::TYPE_BYTES ? "bytes" : "string");
+}
+
+size_t MaxCount(const pb::FieldDescriptor* field) {
+  if (const FieldLimit* limit = Find(field->full_name()); limit != nullptr) return limit->max;
+  return Default("repeated");
+}
+
+}  // namespace palm::sync
