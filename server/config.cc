@@ -146,6 +146,15 @@ const std::map<std::string, Setter>& Setters() {
        [](ServerConfig* c, const std::string& v) {
          return SetInt(&c->tree_head_interval_ms, "tree-head-interval-ms", v);
        }},
+      // Audit checkpoints and the store's size cap (issue 18).
+      {"audit-checkpoint-interval-ms",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->audit_checkpoint_interval_ms, "audit-checkpoint-interval-ms", v);
+       }},
+      {"max-store-pages",
+       [](ServerConfig* c, const std::string& v) {
+         return SetInt(&c->max_store_pages, "max-store-pages", v);
+       }},
   };
   return *setters;
 }
@@ -325,6 +334,11 @@ Runs the Palm sync server on an embedded SQLite store.
                            (default palm.tongxiang/evidence)
   --tree-head-interval-ms N  sign a tree head this often when the evidence
                            log grew (60000; 0 = only on demand)
+  --audit-checkpoint-interval-ms N  sign a checkpoint of the audit chain
+                           this often when it grew (10000; 0 = only with
+                           push batches, on demand and at shutdown)
+  --max-store-pages N      cap palm.db at N pages (16 KiB each; 0 = no cap);
+                           past it writes fail as on a full disk
   --help                   this text
 )";
 }

@@ -10,6 +10,7 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "server/apply.h"
+#include "server/audit_checkpoint.h"
 #include "server/auth_sessions.h"
 #include "server/auth_token.h"
 #include "server/config.h"
@@ -39,6 +40,8 @@ struct ServiceContext {
   // Sessions ended before their expiry (server.cc loads it from the store).
   std::shared_ptr<EndedSessions> sessions;
   std::string client_ca_pem;
+  // Signs audit checkpoints (issue 18); null when the key is unusable.
+  std::shared_ptr<AuditCheckpointer> audit;
 };
 
 // Makes one instance of every palm.v1 service, ready to register.
