@@ -164,7 +164,7 @@ void AuditCheckpointer::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  SubmitAndLog(/*wait=*/true);
+  SubmitAndWait();
 }
 
 void AuditCheckpointer::Schedule() {
@@ -173,12 +173,13 @@ void AuditCheckpointer::Schedule() {
     cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    SubmitAndLog(/*wait=*/false);
+    // Waits, so that no queued write outlives this object.
+    SubmitAndWait();
     lock.lock();
   }
 }
 
-void AuditCheckpointer::SubmitAndLog(bool wait) {
+void AuditCheckpointer::SubmitAndWait() {
   auto finished = std::make_shared<std::pair<std::mutex, std::condition_variable>>();
   auto done = std::make_shared<bool>(false);
   store_->SubmitWrite(
@@ -191,7 +192,6 @@ void AuditCheckpointer::SubmitAndLog(bool wait) {
         *done = true;
         finished->second.notify_all();
       });
-  if (!wait) return;
   std::unique_lock<std::mutex> lock(finished->first);
   finished->second.wait(lock, [&] { return *done; });
 }

@@ -107,7 +107,8 @@ class AuditCheckpointer {
   void Schedule();
   // OK for FAILED_PRECONDITION (a diverged log, logged once), else `s`.
   absl::Status Quietly(absl::Status s);
-  void SubmitAndLog(bool wait);
+  // Checkpoints through the store's writer and waits for it (logs a failure).
+  void SubmitAndWait();
 
   ServerStore* store_;
   sync::UniqueEvpPkey key_;
