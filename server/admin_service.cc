@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "server/audit.h"
+#include "server/audit_checkpoint.h"
 #include "server/auth_credentials.h"
 #include "server/authz.h"
 #include "server/pki/pki.h"
@@ -907,15 +908,44 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   }
 
   grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* ctx,
-                                        const v1::VerifyAuditRequest*,
+                                        const v1::VerifyAuditRequest* request,
                                         v1::VerifyAuditResponse* response) override {
     AUTHORIZE_OR_FINISH(authority, Rpc::kVerifyAudit);
-    return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(AuditVerdict verdict, VerifyAuditChain(txn));
-      response->set_ok(verdict.ok);
-      response->set_entries(verdict.entries);
-      response->set_first_bad_entry(verdict.first_bad_entry);
-      response->set_problem(verdict.problem);
+    // The chain, then signed checkpoints (server/audit_checkpoint.h).
+    AuditCheckpointer* audit = context_->audit.get();
+    const v1::AuditCheckpoint* kept = request->has_checkpoint() ? &request->checkpoint() : nullptr;
+    if (kept != nullptr) {
+      if (auto s = CheckKeptCheckpoint(audit ? audit->key() : nullptr, audit ? audit->origin() : "",
+                                       *kept);
+          !s.ok()) {
+        return FinishNow(ctx, s);
+      }
+    }
+    return FinishAfterRead(ctx, store(), [audit, kept, response](ReadTxn& txn) {
+      return VerifyAuditLog(txn, audit ? audit->key() : nullptr, kept, response);
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetAuditCheckpoint(grpc::CallbackServerContext* ctx,
+                                               const v1::GetAuditCheckpointRequest*,
+                                               v1::GetAuditCheckpointResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetAuditCheckpoint);
+    AuditCheckpointer* audit = context_->audit.get();
+    if (audit == nullptr) {
+      return FinishNow(ctx, absl::FailedPreconditionError(
+                                "this server has no usable audit key (see its log, event "
+                                "audit_key_unusable), so it signs no checkpoints"));
+    }
+    response->set_public_key_pem(audit->public_key_pem());
+    // A fresh one when the log grew since the newest (never per entry:
+    // only per call).
+    return FinishAfterWrite(ctx, store(), [audit, response](WriteTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto checkpoint, audit->Checkpoint(txn, sync::SystemNowMs(), 0));
+      if (!checkpoint) {
+        return absl::FailedPreconditionError(
+            "the audit log is empty: there is nothing to checkpoint yet");
+      }
+      *response->mutable_checkpoint() = std::move(*checkpoint);
       return absl::OkStatus();
     });
   }

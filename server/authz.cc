@@ -96,6 +96,11 @@ const Rule kRules[] = {
     {Rpc::kAddOfficer, "AdminService.AddOfficer", {kAdmin}, Reach::kAny},
     {Rpc::kListOfficers, "AdminService.ListOfficers", {kLeader, kAdmin, kAuditor}, Reach::kAny},
     {Rpc::kVerifyAudit, "AdminService.VerifyAudit", {kAuditor, kAdmin}, Reach::kAny},
+    // A checkpoint is a count and a hash, signed: anyone may keep one.
+    {Rpc::kGetAuditCheckpoint,
+     "AdminService.GetAuditCheckpoint",
+     {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
+     Reach::kAny},
     {Rpc::kShiftReport, "AdminService.ShiftReport", {kLeader, kAdmin, kAuditor}, Reach::kAny},
     {Rpc::kUnlockOfficer, "AdminService.UnlockOfficer", {kAdmin}, Reach::kAny},
     {Rpc::kPutTown, "AdminService.PutTown", {kAdmin}, Reach::kAny},

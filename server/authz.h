@@ -61,6 +61,7 @@ enum class Rpc {
   kAddOfficer,
   kListOfficers,
   kVerifyAudit,
+  kGetAuditCheckpoint,
   kShiftReport,
   kUnlockOfficer,
   kPutTown,

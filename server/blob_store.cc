@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "server/store_status.h"
 #include "sync/fsync.h"
 #include "sync/sha256.h"
 
@@ -21,11 +22,10 @@ namespace {
 // size; 4096 covers every device we run on.
 constexpr uint64_t kBlockBytes = 4096;
 
+// A full disk is RESOURCE_EXHAUSTED on every RPC (server/store_status.h has
+// the one map).
 absl::Status ErrnoStatus(int err, absl::string_view what, const std::string& path) {
-  std::string message = absl::StrCat(what, " ", path, ": ", strerror(err));
-  if (err == ENOSPC) return absl::ResourceExhaustedError(message);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-  return absl::InternalError(message);
+  return server::ErrnoStatus(err, absl::StrCat(what, " ", path));
 }
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
@@ -43,7 +43,7 @@ absl::Status MakeDir(const std::string& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return absl::OkStatus();
   std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  if (ec) return ErrnoStatus(ec.value(), "cannot create", dir);
   return FsyncDir(std::filesystem::path(dir).parent_path().string());
 }
 

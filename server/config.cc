@@ -123,6 +123,11 @@ std::unique_ptr<CLI::App> MakeCli(ServerConfig* c) {
       });
   count("--tree-head-interval-ms", &c->tree_head_interval_ms,
         "Sign a tree head this often when the evidence log grew (0: only on demand)");
+  count("--audit-checkpoint-interval-ms", &c->audit_checkpoint_interval_ms,
+        "Sign a checkpoint of the audit chain this often when it grew (0: only with push "
+        "batches, on demand and at shutdown)");
+  count("--max-store-pages", &c->max_store_pages,
+        "Cap palm.db at N pages (16 KiB each; 0: no cap); past it writes fail as on a full disk");
   app->footer(
       "Exit codes: 0 clean stop, 1 could not start, 2 bad invocation. SIGINT/SIGTERM drain "
       "in-flight calls and close the store.");

@@ -61,6 +61,14 @@ struct ServerConfig {
   // How often a tree head is signed when the log grew; 0 = only on demand.
   int64_t tree_head_interval_ms = 60000;
 
+  // --- Audit checkpoints (issue 18; server/audit_checkpoint.h). ---
+  // How often the audit chain's head is signed when it grew; 0 = only with
+  // push batches, on demand and at shutdown.
+  int64_t audit_checkpoint_interval_ms = 10000;
+  // PRAGMA max_page_count of the store's writer (0 = SQLite's default): a
+  // quota; past it every write fails RESOURCE_EXHAUSTED, as on a full disk.
+  int64_t max_store_pages = 0;
+
   bool tls_enabled() const { return !tls_cert.empty() || !tls_key.empty() || !client_ca.empty(); }
 };
 

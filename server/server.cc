@@ -16,6 +16,7 @@
 #include "server/audit.h"
 #include "server/auth_credentials.h"
 #include "server/auth_token.h"
+#include "server/evidence_log.h"
 #include "server/log.h"
 #include "server/request_log.h"
 #include "server/services.h"
@@ -147,7 +148,8 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   impl->config = config;
   SetLogLevel(ParseLogLevel(config.log_level));
 
-  auto store = OpenSqliteStore({.data_dir = config.data_dir});
+  auto store =
+      OpenSqliteStore({.data_dir = config.data_dir, .max_page_count = config.max_store_pages});
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
   if (config.new_epoch) {
@@ -163,6 +165,14 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   auto signer = TokenSigner::Open(config.data_dir);
   if (!signer.ok()) return signer.status();
   impl->context.signer = std::move(*signer);
+  // Audit checkpoints are signed with the evidence log's key (issue 18).
+  if (auto key = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); key.ok()) {
+    impl->context.audit = std::make_shared<AuditCheckpointer>(
+        impl->store.get(), std::move(*key), config.log_origin, config.audit_checkpoint_interval_ms);
+    impl->context.audit->Start();
+  } else {
+    Log(LogLevel::kError, {{"event", "audit_key_unusable"}, {"detail", key.status().ToString()}});
+  }
   auto sessions = EndedSessions::Load(*impl->store);
   if (!sessions.ok()) return sessions.status();
   impl->context.sessions = std::move(*sessions);
@@ -242,6 +252,8 @@ void PalmServer::Shutdown(std::chrono::milliseconds grace) {
   if (auto* health = impl_->server->GetHealthCheckService()) health->SetServingStatus(false);
   impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
   impl_->server->Wait();
+  // A last checkpoint covers every entry written before the stop.
+  if (impl_->context.audit) impl_->context.audit->Stop();
   absl::Status closed = impl_->store->Close();
   Log(closed.ok() ? LogLevel::kInfo : LogLevel::kError,
       {{"event", "stopped"}, {"store_closed", closed.ok()}, {"detail", closed.ToString()}});

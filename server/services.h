@@ -18,6 +18,7 @@
 #include "palm/v1/sync.pb.h"
 
 #include "server/apply.h"
+#include "server/audit_checkpoint.h"
 #include "server/auth_sessions.h"
 #include "server/auth_token.h"
 #include "server/config.h"
@@ -47,6 +48,8 @@ struct ServiceContext {
   // Sessions ended before their expiry (server.cc loads it from the store).
   std::shared_ptr<EndedSessions> sessions;
   std::string client_ca_pem;
+  // Signs audit checkpoints (issue 18); null when the key is unusable.
+  std::shared_ptr<AuditCheckpointer> audit;
 };
 
 // A request message as read off the wire. gRPC's own parse failure answers

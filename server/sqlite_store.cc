@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "server/store.h"
+#include "server/store_status.h"
 #include "sync/hlc.h"
 #include "sync/status_macros.h"
 #include "sync/uuid.h"
@@ -193,6 +194,14 @@ constexpr const char* kMigrations[] = {
         ended_at_ms INTEGER NOT NULL,
         expires_at_ms INTEGER NOT NULL) STRICT;
       CREATE INDEX ended_sessions_by_expiry ON ended_sessions(expires_at_ms);
+    )sql",
+    // signed checkpoints of the audit chain's head (server/audit_checkpoint.h):
+    // what makes a cut or rewritten audit log detectable.
+    R"sql(
+      CREATE TABLE audit_checkpoints (
+        checkpoint_seq INTEGER PRIMARY KEY,
+        entries INTEGER NOT NULL,
+        body BLOB NOT NULL) STRICT;
     )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -396,29 +405,19 @@ constexpr const char* kPutLogLeaf =
 constexpr const char* kLatestTreeHead =
     "SELECT body FROM tree_heads ORDER BY head_seq DESC LIMIT 1";
 constexpr const char* kPutTreeHead = "INSERT INTO tree_heads(tree_size, body) VALUES (?1, ?2)";
+constexpr const char* kLatestAuditCheckpoint =
+    "SELECT body FROM audit_checkpoints ORDER BY checkpoint_seq DESC LIMIT 1";
+constexpr const char* kPutAuditCheckpoint =
+    "INSERT INTO audit_checkpoints(entries, body) VALUES (?1, ?2)";
 constexpr const char* kGetBlob =
     "SELECT sha256, size, stored_at_ms FROM evidence_blobs WHERE sha256 = ?1";
 constexpr const char* kPutBlob =
     "INSERT OR REPLACE INTO evidence_blobs(sha256, size, stored_at_ms) VALUES (?1, ?2, ?3)";
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
-  std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return absl::DataLossError(absl::StrCat(what, ": ", detail));
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
-      return absl::PermissionDeniedError(absl::StrCat(what, ": ", detail));
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(absl::StrCat(what, ": disk full: ", detail));
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::AbortedError(absl::StrCat(what, ": ", detail));
-    default:
-      return absl::InternalError(absl::StrCat(what, ": ", detail));
-  }
+  // The mapping (a full disk is RESOURCE_EXHAUSTED) is server/store_status.h's.
+  return SqliteStatus(rc, db ? sqlite3_system_errno(db) : 0, what,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 int64_t NowMs() { return sync::SystemNowMs(); }
@@ -1403,6 +1402,10 @@ class SqliteTxn : public WriteTxn {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestTreeHead));
     return ReadFirst<v1::SignedTreeHead>(*stmt, "tree head");
   }
+  absl::StatusOr<std::optional<v1::AuditCheckpoint>> LatestAuditCheckpoint() override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestAuditCheckpoint));
+    return ReadFirst<v1::AuditCheckpoint>(*stmt, "audit checkpoint");
+  }
   absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
     stmt->Text(1, sha256);
@@ -1445,6 +1448,12 @@ class SqliteTxn : public WriteTxn {
   absl::Status PutTreeHead(const v1::SignedTreeHead& head) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutTreeHead));
     stmt->Int(1, static_cast<int64_t>(head.tree_size())).Blob(2, head.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutAuditCheckpoint));
+    stmt->Int(1, static_cast<int64_t>(checkpoint.entries()))
+        .Blob(2, checkpoint.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutBlob(const BlobRecord& blob) override {
@@ -1691,6 +1700,12 @@ class SqliteStore : public ServerStore {
     writer_ = std::make_unique<Connection>();
     if (auto s = writer_->Open(path_, /*read_only=*/false); !s.ok()) return s;
     if (auto s = Migrate(); !s.ok()) return s;
+    if (options.max_page_count > 0) {
+      // A quota (--max-store-pages); SQLite keeps it at least the current
+      // size. Past it a write fails SQLITE_FULL, as on a full disk.
+      const std::string pragma = absl::StrCat("PRAGMA max_page_count=", options.max_page_count);
+      if (auto s = writer_->Exec(pragma.c_str(), "capping the store's size"); !s.ok()) return s;
+    }
     if (auto s = LoadOrCreateEpoch(); !s.ok()) return s;
     if (auto s = LoadDevices(); !s.ok()) return s;
     for (int i = 0; i < std::max(1, options.reader_threads); ++i) {

@@ -40,6 +40,9 @@ struct StoreOptions {
   int reader_threads = 2;
   // Most units of work the writer commits in one transaction.
   int max_group = 64;
+  // PRAGMA max_page_count of the writer (0: SQLite's default), a quota:
+  // past it every write fails RESOURCE_EXHAUSTED, as on a full disk.
+  int64_t max_page_count = 0;
 };
 
 // The kinds of entity the change log (and so a pull) carries. Stored as
@@ -322,6 +325,9 @@ class ReadTxn {
   virtual absl::StatusOr<std::optional<palm::v1::SignedTreeHead>> LatestTreeHead() = 0;
   // The stored evidence file with content `sha256` (hex), if any.
   virtual absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) = 0;
+  // --- Audit checkpoints (issue 18; server/audit_checkpoint.h). ---
+  // The most recently stored audit checkpoint, if any.
+  virtual absl::StatusOr<std::optional<palm::v1::AuditCheckpoint>> LatestAuditCheckpoint() = 0;
 };
 
 // Reads and writes inside one transaction. Every Put appends nothing to the
@@ -399,6 +405,8 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status PutTreeHead(const palm::v1::SignedTreeHead& head) = 0;
   // Creates or replaces.
   virtual absl::Status PutBlob(const BlobRecord& blob) = 0;
+  // Records a signed audit checkpoint; it becomes LatestAuditCheckpoint().
+  virtual absl::Status PutAuditCheckpoint(const palm::v1::AuditCheckpoint& checkpoint) = 0;
 };
 
 // Thread-safe: every method may be called from any thread.

@@ -15,6 +15,7 @@
 #include "server/log.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
+#include "server/store_status.h"
 #include "sync/hlc.h"
 #include "sync/limits.h"
 #include "sync/request_check.h"
@@ -132,17 +133,20 @@ class PushReactor : public grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1:
     context_->store->SubmitWrite(
         [this, options, now_ms](WriteTxn& txn) {
           outcome_ = BatchOutcome();
-          return ApplyBatch(txn, *context_->matters, caller_, batch_, options, now_ms, &outcome_);
+          absl::Status applied =
+              ApplyBatch(txn, *context_->matters, caller_, batch_, options, now_ms, &outcome_);
+          // At most one audit checkpoint per batch and per second (issue 18).
+          if (applied.ok() && context_->audit) applied = context_->audit->OnBatch(txn, now_ms);
+          return applied;
         },
         [this, size = batch_.size()](absl::Status s) {
           if (!s.ok()) {
             Log(LogLevel::kError, {{"event", "push_failed"},
                                    {"device", caller_.device_id},
                                    {"detail", s.ToString()}});
-            Finish(ToGrpc(s.code() == absl::StatusCode::kAborted
-                              ? s
-                              : absl::UnavailableError(absl::StrCat(
-                                    "the batch could not be stored; resend it: ", s.message()))));
+            // A full disk is RESOURCE_EXHAUSTED, a busy store ABORTED
+            // (server/store_status.h).
+            Finish(ToGrpc(StoreFailure(s, "the batch could not be stored; resend it")));
             return;
           }
           response_.mutable_results()->Reserve(static_cast<int>(outcome_.results.size()));
@@ -269,8 +273,7 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
         },
         [this, page, ahead](absl::Status s) {
           if (!s.ok()) {
-            Finish(ToGrpc(absl::UnavailableError(
-                absl::StrCat("the changes could not be read; pull again: ", s.message()))));
+            Finish(ToGrpc(StoreFailure(s, "the changes could not be read; pull again")));
             return;
           }
           if (*ahead) {

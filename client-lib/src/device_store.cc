@@ -1506,7 +1506,13 @@ nlohmann::json SyncReportJson(const SyncReport& r) {
           {"resync", r.resync},
           {"snapshot", r.snapshot},
           {"duration_ms", r.duration_ms},
-          {"ticket_numbers_leased", r.ticket_numbers_leased}};
+          {"ticket_numbers_leased", r.ticket_numbers_leased},
+          {"uploads_done", r.uploads_done},
+          {"uploads_failed", r.uploads_failed},
+          {"uploads_pending", r.uploads_pending},
+          {"upload_error_code", r.upload_error_code},
+          {"upload_error", r.upload_error},
+          {"pulls", r.pulls}};
 }
 
 absl::Status DeviceStore::SetLastSyncReport(const SyncReport& r) {
@@ -1544,6 +1550,12 @@ absl::StatusOr<SyncReport> DeviceStore::LastSyncReport() {
   r.snapshot = j.value("snapshot", false);
   r.duration_ms = j.value("duration_ms", int64_t{0});
   r.ticket_numbers_leased = j.value("ticket_numbers_leased", int64_t{0});
+  r.uploads_done = j.value("uploads_done", uint64_t{0});
+  r.uploads_failed = j.value("uploads_failed", uint64_t{0});
+  r.uploads_pending = j.value("uploads_pending", uint64_t{0});
+  r.upload_error_code = j.value("upload_error_code", std::string());
+  r.upload_error = j.value("upload_error", std::string());
+  r.pulls = j.value("pulls", uint64_t{0});
   return r;
 }
 

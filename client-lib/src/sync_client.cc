@@ -170,6 +170,13 @@ class SyncSession {
     PALM_RETURN_IF_ERROR(Push());
     PALM_RETURN_IF_ERROR(Upload());
     PALM_RETURN_IF_ERROR(Pull());
+    // This sync's own writes (pushes, uploads, receipts) change entities on
+    // the server also after they are answered — a tree head signed on the
+    // server's schedule publishes receipts of the pushed evidence, say — and
+    // such a change may land past the first pull's end. One more
+    // incremental pull (an empty page when nothing moved) brings them, so
+    // that the device ends equal to the server for its scope.
+    if (wrote_) PALM_RETURN_IF_ERROR(Pull());
     return ReportStatus();
   }
 
@@ -213,6 +220,13 @@ class SyncSession {
         UploadPendingEvidence(channel_, store_, upload, options_.cancel);
     if (!outcome.ok()) return outcome.status();
     for (std::string& note : outcome->notes) notes_.push_back(std::move(note));
+    report_->uploads_done += outcome->files_uploaded;
+    report_->uploads_failed += outcome->files_failed;
+    if (!outcome->first_failure.ok() && report_->upload_error_code.empty()) {
+      report_->upload_error_code = absl::StatusCodeToString(outcome->first_failure.code());
+      report_->upload_error = std::string(outcome->first_failure.message());
+    }
+    wrote_ = wrote_ || outcome->files_uploaded > 0 || outcome->receipts_stored > 0;
     return absl::OkStatus();
   }
 
@@ -352,6 +366,7 @@ class SyncSession {
       absl::StatusOr<PushRecorded> recorded = store_.RecordPushResults(response);
       if (!recorded.ok()) return abandon(recorded.status());
       report_->pushed += response.results_size();
+      wrote_ = wrote_ || response.results_size() > 0;
       report_->applied += recorded->applied;
       report_->applied_with_conflict += recorded->applied_with_conflict;
       report_->rejected += recorded->rejected;
@@ -387,6 +402,7 @@ class SyncSession {
   // Changes of the device's scope after the stored cursor, page by page;
   // a "resync required" answer restarts it once as a snapshot.
   absl::Status Pull() {
+    ++report_->pulls;
     for (int attempt = 0;; ++attempt) {
       PALM_RETURN_IF_ERROR(CheckStop());
       PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
@@ -474,6 +490,9 @@ class SyncSession {
   CallSlot slot_;
   std::string epoch_;
   SyncReport* report_ = nullptr;
+  // This sync changed something on the server (pushed, uploaded, fetched a
+  // receipt that a fresh tree head made).
+  bool wrote_ = false;
 };
 
 }  // namespace
@@ -489,11 +508,24 @@ Result<SyncReport> RunSync(DeviceStore& store, const SyncOptions& options) {
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
                            .count();
+  // What still waits, also after a failed sync (its report says so).
+  if (absl::StatusOr<PendingSyncCounts> pending = store.PendingCounts(); pending.ok()) {
+    report.uploads_pending = pending->uploads;
+  }
   report.ok = s.ok();
   // Every refusal names its reason, the server's auth refusals included.
   Status result = WithReason(FromAbsl(s));
   report.error_reason = result.reason();
   report.message = s.ok() ? "" : result.message();
+  if (s.ok() && report.uploads_failed > 0) {
+    // The writes and the pull are done; files are not: not a plain success
+    // (docs/protocol.md, "Sync results").
+    report.ok = false;
+    report.error_reason = kUploadsPendingReason;
+    report.message = absl::StrCat(report.uploads_failed, " evidence file(s) failed to upload (",
+                                  report.upload_error_code, ": ", report.upload_error, "); ",
+                                  report.uploads_pending, " wait for the next sync");
+  }
   for (const std::string& note : session.notes_) {
     absl::StrAppend(&report.message, report.message.empty() ? "" : "; ", note);
   }

@@ -22,6 +22,10 @@ struct CancelAccess {
   static void Unregister(const CancelToken& token, uint64_t id);
 };
 
+// SyncReport::error_reason of a sync that did everything but upload some
+// evidence files (report.ok false, the call itself OK).
+inline constexpr char kUploadsPendingReason[] = "uploads_pending";
+
 // Runs one sync of `store` with `options` on the calling thread and keeps
 // its report (DeviceStore::SetLastSyncReport). The caller holds
 // store.sync_mutex(). Errors as documented on Client::Sync.

@@ -69,6 +69,7 @@ class Uploader {
       } else if (absl::IsCancelled(s) || absl::IsDeadlineExceeded(s)) {
         return s;
       } else {
+        if (outcome_.files_failed++ == 0) outcome_.first_failure = s;
         outcome_.notes.push_back(
             absl::StrCat("evidence ", file.evidence_id, " not uploaded: ", s.message()));
       }

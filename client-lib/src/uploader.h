@@ -36,6 +36,9 @@ struct UploadOutcome {
   uint64_t files_uploaded = 0;
   uint64_t bytes_sent = 0;
   uint64_t receipts_stored = 0;
+  // Files tried and not uploaded, and the status of the first of them.
+  uint64_t files_failed = 0;
+  absl::Status first_failure;
   // One sentence per file or receipt left for the next sync, and why.
   std::vector<std::string> notes;
 };

@@ -220,6 +220,10 @@ absl::Status SyncDevice(const Connection& conn, SimDevice& device, bool shift_en
       std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
     }
     r = device.client->Sync(o);
+    // A sync whose uploads failed did not finish its job (issue 18): retry
+    // it like an unreachable server; after the last attempt the device
+    // counts as not converged.
+    if (r.ok() && r->uploads_failed > 0) continue;
     if (r.ok()) break;
     const StatusCode code = r.status().code();
     // Only what a retry can cure.

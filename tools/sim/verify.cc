@@ -39,6 +39,10 @@ absl::StatusOr<TownOnServer> FetchTown(const Connection& conn, const std::string
 std::string DiffWithServer(SimDevice& device, const TownOnServer& town) {
   std::ostringstream diff;
   Client& c = *device.client;
+  // Evidence whose file never reached the server is work not done (issue 18).
+  Result<PendingSyncCounts> pending = c.PendingCounts();
+  if (!pending.ok()) return "PendingCounts: " + pending.status().ToString();
+  if (pending->uploads > 0) diff << pending->uploads << " evidence file(s) not uploaded; ";
   std::set<std::string> mine;
   CaseQuery q;
   q.page_size = 500;

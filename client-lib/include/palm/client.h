@@ -355,7 +355,12 @@ class PALM_EXPORT Client {
   // the device's scope after the stored cursor, applying each page with its
   // cursor in one transaction and re-applying still-pending writes on top;
   // report the device's status. Returns the report (also kept, see
-  // LastSyncReport).
+  // LastSyncReport). A sync that wrote pulls a second time, so that on
+  // return the device equals the server for its scope (report.pulls). When
+  // evidence files failed to upload the call still returns the report, with
+  // ok = false and error_reason "uploads_pending": uploads_failed,
+  // uploads_pending and upload_error_code / upload_error say how many and
+  // why (docs/protocol.md, "Sync results").
   //
   // A sync interrupted anywhere (connection lost, cancelled, deadline, app
   // killed) loses nothing and duplicates nothing: the next call resumes.

@@ -242,7 +242,11 @@ PALM_EXPORT palm_code palm_last_sync_report(palm_client* client, char** json_out
  * (server_address is required). Over TLS the session palm_sign_in keeps is
  * sent and renewed as needed; with none, PALM_UNAUTHENTICATED reason
  * "sign_in_required" and a message that says to sign in online.
- * *report_json_out gets the report, as palm_last_sync_report. Blocks; call
+ * *report_json_out gets the report, as palm_last_sync_report. When evidence
+ * files failed to upload the call is PALM_OK but the report has "ok": false,
+ * "error_reason": "uploads_pending", "uploads_failed", "uploads_pending",
+ * "upload_error_code" and "upload_error" (docs/protocol.md, "Sync
+ * results"). Blocks; call
  * palm_sync_cancel from another thread to stop it (PALM_CANCELLED).
  */
 PALM_EXPORT palm_code palm_sync(palm_client* client, const char* options_json,

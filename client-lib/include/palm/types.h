@@ -371,6 +371,22 @@ struct SyncReport {
   int64_t duration_ms = 0;
   // Ticket numbers leased during this sync.
   int64_t ticket_numbers_leased = 0;
+  // Evidence files (issue 18): uploaded by this sync, tried by it and
+  // failed, and still waiting when it ended (the device's whole queue, also
+  // files recorded while it ran). When uploads_failed > 0 the sync returns
+  // OK with ok = false and error_reason "uploads_pending": its writes and
+  // pull are done and kept, its files are not; the next sync tries again.
+  uint64_t uploads_done = 0;
+  uint64_t uploads_failed = 0;
+  uint64_t uploads_pending = 0;
+  // Why the first failed upload failed: the server's status name (e.g.
+  // "RESOURCE_EXHAUSTED" for a full disk) and its message; empty when none
+  // failed.
+  std::string upload_error_code;
+  std::string upload_error;
+  // Pulls this sync ran: 2 when its own pushes and uploads changed entities
+  // after the first pull began, so that the device ends equal to the server.
+  uint64_t pulls = 0;
 };
 
 // What a sync is doing, for progress callbacks.
