@@ -9,6 +9,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev sqlite3 libssl-dev catch2
   libabsl-dev libcli11-dev nlohmann-json3-dev
+  # The shift report's print test renders the HTML form in headless Chromium,
+  # with CJK fonts so that the zh-CN report shows its characters.
+  chromium fonts-noto-cjk
 )
 
 missing=()

@@ -673,23 +673,38 @@ TEST_CASE("palmctl report shift prints the squad's day as a table, csv, json and
   Squad squad;
   squad.SetUp();
   squad.WorkShift();
+  squad.Must({"town", "add", "--id", kTown, "--name", "梧桐街道"});
+  squad.Must({"squad", "add", "--id", kSquad, "--town", kTown, "--name", "梧桐一中队"});
   const std::string today = TodayInShanghai();
 
-  const std::string table = squad.Must({"report", "shift", "--squad", kSquad, "--date", today});
+  // Chinese by default, with the squad's and town's names beside their ids
+  // and the bureau's name (no --cert-dir here, so from --bureau).
+  const std::string table = squad.Must(
+      {"report", "shift", "--squad", kSquad, "--date", today, "--bureau", "测试市综合行政执法局"});
   INFO(table);
-  CHECK(table.rfind("Shift report 执法日报 — squad " + std::string(kSquad) + " — " + today, 0) ==
-        0);
+  CHECK(table.rfind("测试市综合行政执法局\n执法日报\n中队:     梧桐一中队 (" + std::string(kSquad) +
+                        ")\n镇街:     梧桐街道 (" + std::string(kTown) + ")\n日期:     " + today +
+                        "\n生成时间: " + today.substr(0, 4),
+                    0) == 0);
   CHECK(Contains(table, squad.case_number));
-  CHECK(Contains(table, "Fines total (yuan)     0.00\n"));
-  CHECK(Contains(table, "Evidence with receipt  0 of 1\n"));
+  CHECK(Contains(table, "罚款合计（元）  0.00\n"));
+  CHECK(Contains(table, "已取得存证回执  0\n"));
+  CHECK(Contains(table, "未处理冲突      1\n"));
+  CHECK(Contains(table, "终端同步状态 (3)\n"));
+  const std::string english =
+      squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--lang", "en"});
+  CHECK(english.rfind("Shift report\nSquad:     梧桐一中队 (" + std::string(kSquad) + ")\n", 0) ==
+        0);
+  CHECK(Contains(english, "Fines total (yuan)     0.00\n"));
 
   const std::string csv =
       squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--format", "csv"});
   INFO(csv);
-  CHECK(csv.rfind("section,case,item,time,detail,amount_yuan,status\r\n", 0) == 0);
-  CHECK(Contains(csv, "summary,,cases_opened,,1,,\r\n"));
-  CHECK(Contains(csv, "summary,,open_conflicts,,1,,\r\n"));
-  CHECK(Contains(csv, "summary,,open_rejections,,1,,\r\n"));
+  CHECK(csv.rfind("\xEF\xBB\xBF执法日报\r\n中队,梧桐一中队 (" + std::string(kSquad) + ")\r\n", 0) ==
+        0);
+  CHECK(Contains(csv, "\r\n新立案件,1\r\n"));
+  CHECK(Contains(csv, "\r\n未处理冲突,1\r\n"));
+  CHECK(Contains(csv, "\r\n未处理被拒写入,1\r\n"));
 
   nlohmann::json json = nlohmann::json::parse(
       squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--format", "json"}));
@@ -700,6 +715,11 @@ TEST_CASE("palmctl report shift prints the squad's day as a table, csv, json and
   CHECK(json.at("evidence").size() == 1);
   CHECK(json.at("open_conflicts").size() == 1);
   CHECK(json.at("open_rejections").size() == 1);
+  CHECK(json.at("squad_name") == "梧桐一中队");
+  CHECK(json.at("totals").at("cases_opened") == 1);
+  CHECK(json.at("totals").at("fines_total_yuan") == 0.0);
+  CHECK(json.at("devices").size() == 3);
+  CHECK(json.at("unavailable").empty());
 
   const std::string file = squad.dir().File("report.html");
   CommandResult html = squad.Run(

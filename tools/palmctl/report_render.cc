@@ -1,229 +1,133 @@
 #include "tools/palmctl/report_render.h"
 
-#include <map>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tools/palmctl/format.h"
+#include "tools/palmctl/report_svg.h"
 
 namespace palm::palmctl {
 namespace {
 
 namespace v1 = palm::v1;
 
-// Every form renders the same model, so the figures agree between them.
-//
-// One record of a section. The CSV has exactly these columns; the table
-// and HTML show those a section names a heading for.
-struct Row {
-  std::string case_ref;
-  std::string item;
-  std::string time;
-  std::string detail;
-  std::string amount_yuan;
-  std::string status;
-};
-
-struct Section {
-  std::string key;    // CSV section name
-  std::string title;  // heading of the table and HTML forms
-  // Headings of case_ref, item, time, detail, amount_yuan, status; an empty
-  // heading hides the column outside CSV.
-  std::vector<std::string> headings;
-  std::vector<Row> rows;
-};
-
-struct Figure {
-  std::string key;    // CSV item
-  std::string label;  // for people
-  std::string value;
-};
-
-struct ReportModel {
-  std::string title;
-  std::vector<Figure> figures;
-  std::vector<Section> sections;
-};
-
-std::vector<std::string> Cells(const Row& row) {
-  return {row.case_ref, row.item, row.time, row.detail, row.amount_yuan, row.status};
+// The record sections after the exceptions, in the order every form shows them.
+std::vector<const Section*> RecordSections(const ReportModel& m) {
+  return {&m.officers, &m.cases, &m.tickets, &m.no_penalty, &m.devices};
 }
 
-std::string ShortId(const std::string& id) { return id.size() > 8 ? id.substr(0, 8) : id; }
-
-std::string EvidenceStatus(const v1::Evidence& e) {
-  std::vector<std::string> parts;
-  if (e.has_receipt()) {
-    parts.push_back(absl::StrCat("receipt: leaf ", e.receipt().leaf_index(), " of ",
-                                 e.receipt().tree_head().tree_size()));
-  } else {
-    parts.push_back("no receipt");
-  }
-  parts.push_back(e.uploaded() ? "uploaded" : "not uploaded");
-  if (e.withdrawn()) parts.push_back(absl::StrCat("withdrawn: ", e.withdraw_reason()));
-  return absl::StrJoin(parts, "; ");
+// "Label: value" for the heading, in the report's language.
+std::vector<std::pair<std::string, std::string>> HeadingFields(const ReportModel& m) {
+  std::vector<std::pair<std::string, std::string>> fields = {{Text(m.lang, Msg::kSquad), m.squad}};
+  if (!m.town.empty()) fields.push_back({Text(m.lang, Msg::kTown), m.town});
+  fields.push_back({Text(m.lang, Msg::kDate), m.date});
+  fields.push_back({Text(m.lang, Msg::kGeneratedAt), m.generated_at});
+  return fields;
 }
 
-ReportModel BuildModel(const v1::ShiftReportResponse& r) {
-  ReportModel model;
-  model.title = absl::StrCat("Shift report 执法日报 — squad ", r.squad_id(), " — ", r.date());
-
-  // Cases are named by their official number where this report knows it.
-  std::map<std::string, std::string> numbers;
-  for (const v1::Case& c : r.cases_opened()) {
-    if (!c.case_number().empty()) numbers[c.case_id()] = c.case_number();
-  }
-  const auto case_ref = [&numbers](const std::string& case_id) {
-    auto it = numbers.find(case_id);
-    return it != numbers.end() ? it->second : case_id;
-  };
-
-  uint64_t fines = 0;
-  uint64_t warnings = 0;
-  for (const v1::Ticket& t : r.tickets())
-    (t.penalty() == v1::PENALTY_KIND_WARNING ? warnings : fines)++;
-  model.figures = {
-      {"cases_opened", "Cases opened", absl::StrCat(r.cases_opened_size())},
-      {"tickets_issued", "Tickets issued",
-       absl::StrCat(r.tickets_size(), " (", fines, " fines, ", warnings, " warnings)")},
-      {"tickets_total_yuan", "Fines total (yuan)", FormatYuan(r.tickets_total_fen())},
-      {"no_penalty_decisions", "No-penalty decisions", absl::StrCat(r.no_penalty_size())},
-      {"evidence", "Evidence items", absl::StrCat(r.evidence_size())},
-      {"evidence_with_receipt", "Evidence with receipt",
-       absl::StrCat(r.evidence_with_receipt(), " of ", r.evidence_size())},
-      {"open_conflicts", "Conflicts open", absl::StrCat(r.open_conflicts_size())},
-      {"open_rejections", "Rejections open", absl::StrCat(r.open_rejections_size())},
-  };
-
-  Section cases{
-      "case", "Cases opened", {"CASE", "MATTER", "OPENED", "DESCRIPTION", "", "STATE"}, {}};
-  for (const v1::Case& c : r.cases_opened()) {
-    cases.rows.push_back(
-        {case_ref(c.case_id()), c.matter_code(), FormatShanghaiMinute(c.created_at_ms()),
-         c.place().address().empty() ? c.description()
-                                     : absl::StrCat(c.description(), " @ ", c.place().address()),
-         c.proposed_fine_fen() > 0 ? FormatYuan(c.proposed_fine_fen()) : "",
-         absl::StrCat(EnumLabel(v1::CaseState_descriptor(), c.state()), " (",
-                      EnumLabel(v1::Procedure_descriptor(), c.procedure()), ")")});
-  }
-
-  Section tickets{"ticket",
-                  "Tickets issued",
-                  {"CASE", "TICKET", "ISSUED", "VIOLATION", "AMOUNT (YUAN)", "STATUS"},
-                  {}};
-  for (const v1::Ticket& t : r.tickets()) {
-    std::string number =
-        t.ticket_number_text().empty() ? absl::StrCat(t.ticket_number()) : t.ticket_number_text();
-    std::string status = t.voided()
-                             ? absl::StrCat("voided: ", t.void_reason())
-                             : EnumLabel(v1::PartySignature_descriptor(), t.party_signature());
-    tickets.rows.push_back(
-        {case_ref(t.case_id()), number, FormatShanghaiMinute(t.issued_at_ms()),
-         absl::StrCat(t.matter_code(), " ", t.violation()),
-         t.penalty() == v1::PENALTY_KIND_WARNING ? "warning" : FormatYuan(t.fine_fen()), status});
-  }
-
-  Section no_penalty{"no_penalty",
-                     "No-penalty decisions",
-                     {"CASE", "MATTER", "DECIDED", "EDUCATION RECORD", "", ""},
-                     {}};
-  for (const v1::NoPenaltyDecision& d : r.no_penalty()) {
-    no_penalty.rows.push_back({case_ref(d.case_id()), d.matter_code(),
-                               FormatShanghaiMinute(d.decided_at_ms()), d.education_record(), "",
-                               ""});
-  }
-
-  Section evidence{
-      "evidence", "Evidence", {"CASE", "EVIDENCE", "CAPTURED", "SHA-256, SIZE", "", "RECEIPT"}, {}};
-  for (const v1::Evidence& e : r.evidence()) {
-    evidence.rows.push_back(
-        {case_ref(e.case_id()),
-         absl::StrCat(EnumLabel(v1::EvidenceKind_descriptor(), e.kind()), " ",
-                      ShortId(e.evidence_id())),
-         FormatShanghaiMinute(e.captured_at_ms()),
-         absl::StrCat(e.sha256().substr(0, 16), "…, ", e.size_bytes(), " bytes"), "",
-         EvidenceStatus(e)});
-  }
-
-  Section conflicts{"conflict",
-                    "Conflicts still open",
-                    {"CASE", "FIELD", "RECORDED", "LOST → KEPT", "", "CONFLICT"},
-                    {}};
-  for (const v1::ConflictRecord& c : r.open_conflicts()) {
-    const v1::ConflictLoss& loss = c.loss();
-    conflicts.rows.push_back(
-        {c.case_number().empty() ? case_ref(loss.case_id()) : c.case_number(),
-         EnumLabel(v1::CaseField_descriptor(), loss.field()),
-         FormatShanghaiMinute(c.recorded_at_ms()),
-         absl::StrCat("\"", loss.losing_value(), "\" (", loss.losing_device_id(), ") → \"",
-                      loss.winning_value(), "\" (", loss.winning_device_id(), ")"),
-         "", loss.conflict_id()});
-  }
-
-  Section rejections{"rejection",
-                     "Rejected writes still open",
-                     {"CASE", "OPERATION", "RECORDED", "REASON", "", "MUTATION"},
-                     {}};
-  for (const v1::RejectedMutation& rm : r.open_rejections()) {
-    rejections.rows.push_back(
-        {case_ref(MutationCaseId(rm.mutation())),
-         absl::StrCat(MutationOperation(rm.mutation()), " #", rm.mutation().device_seq(), " (",
-                      rm.mutation().device_id(), ")"),
-         FormatShanghaiMinute(rm.recorded_at_ms()),
-         absl::StrCat(EnumLabel(v1::ReasonCode_descriptor(), rm.result().reason()), ": ",
-                      rm.result().message()),
-         "", rm.mutation().mutation_id()});
-  }
-
-  model.sections = {std::move(cases),    std::move(tickets),   std::move(no_penalty),
-                    std::move(evidence), std::move(conflicts), std::move(rejections)};
-  return model;
+std::vector<std::string> Headings(const Section& s) {
+  std::vector<std::string> out;
+  for (const Column& c : s.columns) out.push_back(c.heading);
+  return out;
 }
 
-// The indices of the columns `section` shows to people.
-std::vector<size_t> ShownColumns(const Section& section) {
-  std::vector<size_t> shown;
-  for (size_t i = 0; i < section.headings.size(); ++i) {
-    if (!section.headings[i].empty()) shown.push_back(i);
-  }
-  return shown;
+// What a section with no rows says.
+std::string EmptyText(const ReportModel& m, const Section& s) {
+  return &s == &m.devices && !m.devices_known ? Text(m.lang, Msg::kUnavailable)
+                                              : Text(m.lang, Msg::kNone);
 }
 
-std::vector<std::string> Pick(const std::vector<std::string>& cells,
-                              const std::vector<size_t>& columns) {
-  std::vector<std::string> picked;
-  for (size_t i : columns) picked.push_back(cells[i]);
-  return picked;
+std::string TableSection(const ReportModel& m, const Section& s) {
+  std::string out = absl::StrCat("\n", s.title, " (", s.rows.size(), ")\n");
+  if (s.rows.empty()) return absl::StrCat(out, "  ", EmptyText(m, s), "\n");
+  TextTable table(Headings(s));
+  for (const auto& row : s.rows) table.AddRow(row);
+  return out + table.Render();
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::vector<std::string> quoted;
+  for (const std::string& f : fields) quoted.push_back(CsvField(f));
+  return absl::StrCat(absl::StrJoin(quoted, ","), "\r\n");
+}
+
+std::string CsvBlock(const std::string& title, const std::vector<std::string>& header,
+                     const std::vector<std::vector<std::string>>& rows) {
+  std::string out = absl::StrCat("\r\n", CsvLine({title}), CsvLine(header));
+  for (const auto& row : rows) out += CsvLine(row);
+  return out;
 }
 
 constexpr char kCss[] = R"css(
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
        sans-serif; margin: 2em; color: #111; }
-h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+.bureau { font-size: 1.1em; letter-spacing: 0.1em; margin: 0; text-align: center; }
+h1 { font-size: 1.6em; margin: 0.2em 0; text-align: center; letter-spacing: 0.3em; }
 h2 { font-size: 1.15em; margin: 1.4em 0 0.4em; border-bottom: 1px solid #999; }
-.meta { color: #555; margin-top: 0; }
-.summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 0.6em; margin: 1em 0; }
-.figure { border: 1px solid #bbb; border-radius: 4px; padding: 0.5em 0.7em; }
-.figure .value { font-size: 1.4em; font-weight: bold; display: block; }
+h3 { font-size: 1em; margin: 1em 0 0.3em; }
+.meta { color: #333; margin: 0.3em 0; text-align: center; }
+.note { color: #8a4b00; font-size: 0.9em; }
+.summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 0.5em; margin: 0.6em 0; }
+.figure { border: 1px solid #bbb; border-radius: 4px; padding: 0.4em 0.6em; }
+.figure .value { font-size: 1.35em; font-weight: bold; display: block; }
 .figure .label { color: #444; font-size: 0.85em; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+.figure.alert { border-color: #c0392b; }
+.figure.alert .value { color: #c0392b; }
+.charts { display: flex; flex-wrap: wrap; gap: 1.2em; margin: 0.8em 0; }
+.chart text { font-family: inherit; fill: #111; }
+.exceptions h3 { color: #c0392b; }
+table { border-collapse: collapse; width: 100%; font-size: 0.88em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.45em; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td.amount { text-align: right; white-space: nowrap; }
+td.number { text-align: right; white-space: nowrap; }
 .none { color: #555; font-style: italic; }
 .signature { margin-top: 3em; }
 @media print {
-  body { margin: 1cm; font-size: 10pt; }
-  .summary { grid-template-columns: repeat(4, 1fr); }
+  body { margin: 0; font-size: 10pt; }
   th { background: none; }
   thead { display: table-header-group; }
-  tr, .figure { break-inside: avoid; page-break-inside: avoid; }
-  h2 { break-after: avoid; page-break-after: avoid; }
+  tr, .figure, .chart { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
 }
 )css";
+
+// The @page rule: A4 and the page number at the foot of every printed page.
+std::string PageCss(ReportLang lang) {
+  const char* counter = lang == ReportLang::kZh
+                            ? "\"第 \" counter(page) \" 页，共 \" counter(pages) \" 页\""
+                            : "\"Page \" counter(page) \" of \" counter(pages)";
+  return absl::StrCat("@page { size: A4; margin: 15mm 12mm 18mm; @bottom-center { content: ",
+                      counter, "; font-size: 9pt; color: #444; } }\n");
+}
+
+std::string HtmlTable(const ReportModel& m, const Section& s, const char* heading_tag) {
+  std::string out = absl::StrCat("<", heading_tag, ">", HtmlEscape(s.title), " (", s.rows.size(),
+                                 ")</", heading_tag, ">\n");
+  if (s.rows.empty()) {
+    return absl::StrCat(out, "<p class=\"none\">", HtmlEscape(EmptyText(m, s)), "</p>\n");
+  }
+  out += "<table>\n<thead><tr>";
+  for (const Column& c : s.columns) absl::StrAppend(&out, "<th>", HtmlEscape(c.heading), "</th>");
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : s.rows) {
+    out += "<tr>";
+    for (size_t i = 0; i < row.size() && i < s.columns.size(); ++i) {
+      absl::StrAppend(&out, s.columns[i].kind == CellKind::kText ? "<td>" : "<td class=\"number\">",
+                      HtmlEscape(row[i]), "</td>");
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+// Figures that, when not zero, need the leader's attention.
+bool IsAlert(const Figure& f) {
+  return (f.key == "open_conflicts" || f.key == "open_rejections" ||
+          f.key == "evidence_not_uploaded" || f.key == "devices_not_in_sync") &&
+         f.value != "0";
+}
 
 }  // namespace
 
@@ -274,108 +178,114 @@ std::string CsvField(absl::string_view field) {
   return out;
 }
 
-std::string RenderShiftReportTable(const v1::ShiftReportResponse& report) {
-  const ReportModel model = BuildModel(report);
-  std::string out = absl::StrCat(model.title, "\n\n");
-  TextTable figures({"FIGURE", "VALUE"});
-  for (const Figure& f : model.figures) figures.AddRow({f.label, f.value});
-  out += figures.Render();
-  for (const Section& section : model.sections) {
-    absl::StrAppend(&out, "\n", absl::AsciiStrToUpper(section.title), " (", section.rows.size(),
-                    ")\n");
-    if (section.rows.empty()) {
-      out += "  none\n";
-      continue;
-    }
-    const std::vector<size_t> shown = ShownColumns(section);
-    TextTable table(Pick(section.headings, shown));
-    for (const Row& row : section.rows) table.AddRow(Pick(Cells(row), shown));
-    out += table.Render();
+std::string RenderShiftReportTable(const v1::ShiftReportResponse& report,
+                                   const ReportContext& context) {
+  const ReportModel m = BuildReportModel(report, context);
+  std::string out;
+  if (!m.bureau.empty()) absl::StrAppend(&out, m.bureau, "\n");
+  absl::StrAppend(&out, m.title, "\n", KeyValueLines(HeadingFields(m)));
+  if (!m.note.empty()) absl::StrAppend(&out, m.note, "\n");
+  absl::StrAppend(&out, "\n", Text(m.lang, Msg::kTotals), "\n");
+  TextTable totals({Text(m.lang, Msg::kFigure), Text(m.lang, Msg::kValue)});
+  for (const Figure& f : m.totals) totals.AddRow({f.label, f.value});
+  out += totals.Render();
+  absl::StrAppend(&out, "\n", Text(m.lang, Msg::kExceptions), "\n");
+  if (m.exceptions.empty()) absl::StrAppend(&out, "  ", Text(m.lang, Msg::kNoExceptions), "\n");
+  for (const Section& s : m.exceptions) out += TableSection(m, s);
+  for (const Section* s : RecordSections(m)) out += TableSection(m, *s);
+  return out;
+}
+
+std::string RenderShiftReportCsv(const v1::ShiftReportResponse& report,
+                                 const ReportContext& context) {
+  const ReportModel m = BuildReportModel(report, context);
+  std::string out = kUtf8Bom;
+  out += CsvLine({m.bureau.empty() ? m.title : absl::StrCat(m.bureau, " ", m.title)});
+  for (const auto& [label, value] : HeadingFields(m)) out += CsvLine({label, value});
+  if (!m.note.empty()) out += CsvLine({m.note});
+  std::vector<std::vector<std::string>> totals;
+  for (const Figure& f : m.totals) totals.push_back({f.label, f.value});
+  out += CsvBlock(Text(m.lang, Msg::kTotals),
+                  {Text(m.lang, Msg::kFigure), Text(m.lang, Msg::kValue)}, totals);
+  for (const Section& s : m.exceptions) out += CsvBlock(s.title, Headings(s), s.rows);
+  for (const Section* s : RecordSections(m)) {
+    if (s == &m.devices && !m.devices_known) continue;
+    out += CsvBlock(s->title, Headings(*s), s->rows);
   }
   return out;
 }
 
-std::string RenderShiftReportCsv(const v1::ShiftReportResponse& report) {
-  const ReportModel model = BuildModel(report);
-  const auto line = [](const std::vector<std::string>& fields) {
-    std::vector<std::string> quoted;
-    for (const std::string& f : fields) quoted.push_back(CsvField(f));
-    return absl::StrCat(absl::StrJoin(quoted, ","), "\r\n");
-  };
-  std::string out = line({"section", "case", "item", "time", "detail", "amount_yuan", "status"});
-  for (const Figure& f : model.figures) {
-    const bool money = f.key == "tickets_total_yuan";
-    out += line({"summary", "", f.key, "", money ? "" : f.value, money ? f.value : "", ""});
-  }
-  for (const Section& section : model.sections) {
-    for (const Row& row : section.rows) {
-      std::vector<std::string> fields = Cells(row);
-      fields.insert(fields.begin(), section.key);
-      out += line(fields);
-    }
-  }
-  return out;
-}
-
-std::string RenderShiftReportJson(const v1::ShiftReportResponse& report) {
-  return ProtoToJson(report) + "\n";
-}
-
-std::string RenderShiftReportHtml(const v1::ShiftReportResponse& report) {
-  const ReportModel model = BuildModel(report);
+std::string RenderShiftReportHtml(const v1::ShiftReportResponse& report,
+                                  const ReportContext& context) {
+  const ReportModel m = BuildReportModel(report, context);
+  const ReportLang lang = m.lang;
+  const std::string title =
+      absl::StrCat(m.bureau.empty() ? "" : m.bureau + " ", m.title, " — ", m.squad, " — ", m.date);
   std::string out = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<!DOCTYPE html>\n<html lang=\"", ReportLangTag(lang),
+      "\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-      HtmlEscape(model.title), "</title>\n<style>", kCss, "</style>\n</head>\n<body>\n<h1>",
-      HtmlEscape(model.title), "</h1>\n<p class=\"meta\">Squad ", HtmlEscape(report.squad_id()),
-      " · ", HtmlEscape(report.date()),
-      " (Asia/Shanghai) · amounts in yuan · from palm-server</p>\n<section "
-      "class=\"summary\">\n");
-  for (const Figure& f : model.figures) {
-    absl::StrAppend(&out, "<div class=\"figure\"><span class=\"value\">", HtmlEscape(f.value),
-                    "</span><span class=\"label\">", HtmlEscape(f.label), "</span></div>\n");
+      HtmlEscape(title), "</title>\n<style>", kCss, PageCss(lang), "</style>\n</head>\n<body>\n");
+  if (!m.bureau.empty())
+    absl::StrAppend(&out, "<p class=\"bureau\">", HtmlEscape(m.bureau), "</p>\n");
+  absl::StrAppend(&out, "<h1>", HtmlEscape(m.title), "</h1>\n<p class=\"meta\">");
+  std::vector<std::string> meta;
+  for (const auto& [label, value] : HeadingFields(m)) {
+    meta.push_back(
+        absl::StrCat(HtmlEscape(label), lang == ReportLang::kZh ? "：" : ": ", HtmlEscape(value)));
   }
+  meta.push_back(HtmlEscape(Text(lang, Msg::kAmountsInYuan)));
+  absl::StrAppend(&out, absl::StrJoin(meta, " · "), "</p>\n");
+  if (!m.note.empty()) absl::StrAppend(&out, "<p class=\"note\">", HtmlEscape(m.note), "</p>\n");
+
+  absl::StrAppend(&out, "<section class=\"totals\">\n<h2>", HtmlEscape(Text(lang, Msg::kTotals)),
+                  "</h2>\n<div class=\"summary\">\n");
+  for (const Figure& f : m.totals) {
+    absl::StrAppend(&out, IsAlert(f) ? "<div class=\"figure alert\">" : "<div class=\"figure\">",
+                    "<span class=\"value\">", HtmlEscape(f.value), "</span><span class=\"label\">",
+                    HtmlEscape(f.label), "</span></div>\n");
+  }
+  out += "</div>\n<div class=\"charts\">\n";
+  const std::string none = Text(lang, Msg::kNone);
+  absl::StrAppend(
+      &out, BarChartSvg(Text(lang, Msg::kChartCasesByCategory), m.cases_by_category, none), "\n",
+      BarChartSvg(Text(lang, Msg::kChartFinesByOfficer), m.fines_by_officer, none), "\n",
+      BarChartSvg(Text(lang, Msg::kChartDeviceSync), m.device_states,
+                  m.devices_known ? none : Text(lang, Msg::kUnavailable)),
+      "\n</div>\n</section>\n");
+
+  absl::StrAppend(&out, "<section class=\"exceptions\">\n<h2>",
+                  HtmlEscape(Text(lang, Msg::kExceptions)), "</h2>\n");
+  if (m.exceptions.empty()) {
+    absl::StrAppend(&out, "<p class=\"none\">", HtmlEscape(Text(lang, Msg::kNoExceptions)),
+                    "</p>\n");
+  }
+  for (const Section& s : m.exceptions) out += HtmlTable(m, s, "h3");
   out += "</section>\n";
-  for (const Section& section : model.sections) {
-    absl::StrAppend(&out, "<section>\n<h2>", HtmlEscape(section.title), " (", section.rows.size(),
-                    ")</h2>\n");
-    if (section.rows.empty()) {
-      out += "<p class=\"none\">None.</p>\n</section>\n";
-      continue;
-    }
-    const std::vector<size_t> shown = ShownColumns(section);
-    out += "<table>\n<thead><tr>";
-    for (size_t i : shown) absl::StrAppend(&out, "<th>", HtmlEscape(section.headings[i]), "</th>");
-    out += "</tr></thead>\n<tbody>\n";
-    for (const Row& row : section.rows) {
-      const std::vector<std::string> cells = Cells(row);
-      out += "<tr>";
-      for (size_t i : shown) {
-        absl::StrAppend(&out, i == 4 ? "<td class=\"amount\">" : "<td>", HtmlEscape(cells[i]),
-                        "</td>");
-      }
-      out += "</tr>\n";
-    }
-    out += "</tbody>\n</table>\n</section>\n";
+  for (const Section* s : RecordSections(m)) {
+    absl::StrAppend(&out, "<section>\n", HtmlTable(m, *s, "h2"), "</section>\n");
   }
-  out +=
-      "<p class=\"signature\">Squad leader 中队长: ______________________ &nbsp; Date 日期: "
-      "______________</p>\n</body>\n</html>\n";
+  absl::StrAppend(&out, "<p class=\"signature\">",
+                  HtmlEscape(Text(lang, Msg::kSquadLeaderSignature)),
+                  lang == ReportLang::kZh ? "：" : ": ", "______________________ &nbsp; ",
+                  HtmlEscape(Text(lang, Msg::kSignatureDate)),
+                  lang == ReportLang::kZh ? "：" : ": ", "______________</p>\n</body>\n</html>\n");
   return out;
 }
 
-std::string RenderShiftReport(const v1::ShiftReportResponse& report, ReportFormat format) {
+std::string RenderShiftReport(const v1::ShiftReportResponse& report, ReportFormat format,
+                              const ReportContext& context) {
   switch (format) {
     case ReportFormat::kCsv:
-      return RenderShiftReportCsv(report);
+      return RenderShiftReportCsv(report, context);
     case ReportFormat::kJson:
-      return RenderShiftReportJson(report);
+      return RenderShiftReportJson(report, context);
     case ReportFormat::kHtml:
-      return RenderShiftReportHtml(report);
+      return RenderShiftReportHtml(report, context);
     case ReportFormat::kTable:
       break;
   }
-  return RenderShiftReportTable(report);
+  return RenderShiftReportTable(report, context);
 }
 
 }  // namespace palm::palmctl

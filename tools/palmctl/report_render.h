@@ -1,10 +1,16 @@
 // The shift report (`palmctl report shift`) as text: an aligned table for a
-// terminal, CSV and JSON for files and scripts, and one self-contained HTML
-// page a squad leader can print. Pure functions of the server's
-// palm.v1.ShiftReportResponse: no I/O, safe from any thread.
+// terminal, CSV for a spreadsheet, JSON for scripts, and one self-contained
+// HTML page a squad leader prints. Pure functions of the server's
+// palm.v1.ShiftReportResponse and of what palmctl looked up besides it (the
+// ReportContext of report_model.h: names, catalogue, devices, language,
+// generation time); no I/O, safe from any thread.
 //
-// Amounts are shown in yuan (the response carries fen); times as
-// Asia/Shanghai local time, like the report's date.
+// Language: the table, CSV and HTML forms are in the context's language,
+// zh-CN by default, English with `--lang en` (labels from
+// report_messages.h; names and free text as recorded). JSON has English
+// keys and enum tokens whatever the language. Amounts are yuan with two
+// decimals (the response carries fen); times are in the bureau's time zone,
+// labelled (bureau_time.h).
 #ifndef PALM_TOOLS_PALMCTL_REPORT_RENDER_H_
 #define PALM_TOOLS_PALMCTL_REPORT_RENDER_H_
 
@@ -12,31 +18,51 @@
 
 #include "absl/strings/string_view.h"
 #include "palm/v1/admin.pb.h"
+#include "tools/palmctl/report_model.h"
 
 namespace palm::palmctl {
 
 // The formats of `report shift --format`.
 enum class ReportFormat { kTable, kCsv, kJson, kHtml };
 
-// The summary figures at the top of every form, then one section per kind
-// of record, each an aligned table (empty sections say "none").
-std::string RenderShiftReportTable(const palm::v1::ShiftReportResponse& report);
+// The UTF-8 byte order mark the CSV form starts with, so that a spreadsheet
+// on Chinese Windows reads it as UTF-8.
+inline constexpr char kUtf8Bom[] = "\xEF\xBB\xBF";
 
-// RFC 4180 CSV, CRLF line ends, one header line and then one row per
-// record: section,case,item,time,detail,amount_yuan,status. The sections
-// are summary (one row per figure, the figure in amount_yuan), case, ticket,
-// no_penalty, evidence, conflict and rejection.
-std::string RenderShiftReportCsv(const palm::v1::ShiftReportResponse& report);
+// The heading (bureau, title, squad, town, date, generation time), the
+// totals, what needs attention (open conflicts, rejected writes, evidence
+// without receipt or upload; only the kinds that have any), the per-officer
+// table, then cases (by official number), tickets, no-penalty decisions and
+// device sync state, each an aligned table.
+std::string RenderShiftReportTable(const palm::v1::ShiftReportResponse& report,
+                                   const ReportContext& context = ReportContext());
 
-// The response in protobuf's JSON mapping (see ProtoToJson).
-std::string RenderShiftReportJson(const palm::v1::ShiftReportResponse& report);
+// RFC 4180 CSV for a spreadsheet: a UTF-8 BOM, CRLF line ends, and the
+// table form's sections as blocks, each a title line, a header line and its
+// rows, blocks apart by an empty line. Numeric columns hold plain numbers:
+// counts as integers, amounts as yuan with two decimals ("200.00"); a
+// warning's amount is empty. Headers and titles are in the report's
+// language; for a machine-stable form use JSON.
+std::string RenderShiftReportCsv(const palm::v1::ShiftReportResponse& report,
+                                 const ReportContext& context = ReportContext());
 
-// One HTML5 page: inline CSS (with @media print), no scripts, no external
+// A JSON object for people and scripts (keys in docs/shift-report.md):
+// numbers as JSON numbers (counts, fen, yuan, Unix ms), names
+// beside ids, enums as lowercase tokens, times also as labelled text.
+// Indented, ending in a newline.
+std::string RenderShiftReportJson(const palm::v1::ShiftReportResponse& report,
+                                  const ReportContext& context = ReportContext());
+
+// One HTML5 page: the table form's contents with inline SVG charts (cases
+// by category, fines by officer, device sync state); inline CSS with
+// @media print and page numbers (@page counters); no scripts, no external
 // resources; every value HTML-escaped; UTF-8.
-std::string RenderShiftReportHtml(const palm::v1::ShiftReportResponse& report);
+std::string RenderShiftReportHtml(const palm::v1::ShiftReportResponse& report,
+                                  const ReportContext& context = ReportContext());
 
 // Dispatches to the renderer of `format`.
-std::string RenderShiftReport(const palm::v1::ShiftReportResponse& report, ReportFormat format);
+std::string RenderShiftReport(const palm::v1::ShiftReportResponse& report, ReportFormat format,
+                              const ReportContext& context = ReportContext());
 
 // `text` with &, <, >, " and ' replaced by character references.
 std::string HtmlEscape(absl::string_view text);

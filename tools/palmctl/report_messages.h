@@ -1,0 +1,137 @@
+// The words of the shift report (`palmctl report shift`) in its two
+// languages, zh-CN (the default: what a squad leader reads) and English
+// (`--lang en`). One table holds both, so that a label is added, changed or
+// translated in one place. Pure lookups; safe from any thread.
+#ifndef PALM_TOOLS_PALMCTL_REPORT_MESSAGES_H_
+#define PALM_TOOLS_PALMCTL_REPORT_MESSAGES_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "palm/v1/admin.pb.h"
+
+namespace palm::palmctl {
+
+enum class ReportLang { kZh, kEn };
+
+// "zh-CN", "zh" or "en" (any case); nullopt otherwise.
+std::optional<ReportLang> ParseReportLang(absl::string_view text);
+
+// The HTML lang attribute: "zh-CN" or "en".
+const char* ReportLangTag(ReportLang lang);
+
+// Every label of the report. The table in report_messages.cc gives each
+// its zh-CN and English text.
+enum class Msg {
+  kTitle,
+  kSquad,
+  kTown,
+  kDate,
+  kGeneratedAt,
+  kAmountsInYuan,
+  kNamesUnavailable,
+  // Totals.
+  kTotals,
+  kFigure,
+  kValue,
+  kCasesOpened,
+  kTicketsIssued,
+  kFines,
+  kWarnings,
+  kFinesTotal,
+  kNoPenaltyDecisions,
+  kEvidence,
+  kEvidenceWithReceipt,
+  kEvidenceNotUploaded,
+  kOpenConflicts,
+  kOpenRejections,
+  kDevices,
+  kDevicesBehind,
+  // Sections.
+  kExceptions,
+  kNoExceptions,
+  kConflictsSection,
+  kRejectionsSection,
+  kEvidenceSection,
+  kOfficersSection,
+  kCasesSection,
+  kTicketsSection,
+  kNoPenaltySection,
+  kDevicesSection,
+  kNone,
+  kUnavailable,
+  // Column headings.
+  kColCase,
+  kColMatter,
+  kColOpened,
+  kColDescription,
+  kColProposedFine,
+  kColState,
+  kColTicket,
+  kColIssued,
+  kColViolation,
+  kColAmount,
+  kColStatus,
+  kColDecided,
+  kColEducation,
+  kColEvidence,
+  kColCaptured,
+  kColProblem,
+  kColField,
+  kColRecorded,
+  kColLostKept,
+  kColOperation,
+  kColReason,
+  kColOfficer,
+  kColCases,
+  kColTickets,
+  kColNoPenalty,
+  kColDevice,
+  kColSyncState,
+  kColLastSync,
+  kColPendingWrites,
+  kColPendingUploads,
+  // Cell words.
+  kWarning,
+  kVoided,
+  kNoReceipt,
+  kNotUploaded,
+  kWithdrawn,
+  kUnknownOfficer,
+  kUncategorised,
+  // Charts.
+  kChartCasesByCategory,
+  kChartFinesByOfficer,
+  kChartDeviceSync,
+  // Signature line.
+  kSquadLeaderSignature,
+  kSignatureDate,
+  // CSV header.
+  kCsvSection,
+  kCsvCase,
+  kCsvItem,
+  kCsvTime,
+  kCsvDetail,
+  kCsvCount,
+  kCsvAmount,
+  kCsvStatus,
+  kCount_,  // not a message: the number of messages
+};
+
+// The text of `id` in `lang`.
+const char* Text(ReportLang lang, Msg id);
+
+// Enum values as the report names them: zh-CN words for case states,
+// procedures, evidence kinds, signatures, case fields and device sync
+// states; in English the value's label (EnumLabel, "legal review").
+std::string CaseStateText(ReportLang lang, palm::v1::CaseState state);
+std::string ProcedureText(ReportLang lang, palm::v1::Procedure procedure);
+std::string EvidenceKindText(ReportLang lang, palm::v1::EvidenceKind kind);
+std::string SignatureText(ReportLang lang, palm::v1::PartySignature signature);
+std::string CaseFieldText(ReportLang lang, palm::v1::CaseField field);
+std::string SyncStateText(ReportLang lang, palm::v1::DeviceSyncState state);
+
+}  // namespace palm::palmctl
+
+#endif  // PALM_TOOLS_PALMCTL_REPORT_MESSAGES_H_
