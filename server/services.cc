@@ -194,6 +194,7 @@ std::unique_ptr<CheckedService> Admin(ServiceContext* context) {
   Unary(s, "PutTown", &S::PutTown);
   Unary(s, "PutSquad", &S::PutSquad);
   Unary(s, "ListOrganisation", &S::ListOrganisation);
+  Unary(s, "GetAuditCheckpoint", &S::GetAuditCheckpoint);
   return service;
 }
 
