@@ -12,6 +12,8 @@ packages=(
   # The shift report's print test renders the HTML form in headless Chromium,
   # with CJK fonts so that the zh-CN report shows its characters.
   chromium fonts-noto-cjk
+  # tools/fuzz.sh: clang with libFuzzer.
+  clang libclang-rt-14-dev
 )
 
 missing=()
