@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   ticket.fine_fen = 10000;
   ticket.place.address = "梧桐街道庆丰路";
   ticket.remedies = {{palm::RemedyKind::kReconsideration, "桐乡市人民政府", 60},
-                     {palm::RemedyKind::kLitigation, "桐乡市人民法院", 180}};
+                     {palm::RemedyKind::kLitigation, "桐乡市人民法院", 0, 6}};
   ticket.agency = "桐乡市综合行政执法局";
   ticket.officer_ids = {palm::fuzz::kOfficer1, palm::fuzz::kOfficer2};
   ticket.party_signature = palm::PartySignature::kSigned;
