@@ -240,6 +240,7 @@ TEST_CASE("the CSV shift report starts with a BOM and has plain numbers in numer
   // English headers with --lang en.
   const std::string en = RenderShiftReportCsv(RealisticShift(), English());
   CHECK(Contains(en, "\r\nBy officer\r\nOFFICER,CASES,TICKETS,AMOUNT (YUAN),NO PENALTY\r\n"));
+  CHECK(Contains(en, "SR-0203 乱张贴: 乱涂写 (warning),,refused\r\n"));
 }
 
 TEST_CASE("a CSV field with markup, commas and quotes stays one field", "[palmctl]") {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/format.h"
 
@@ -63,6 +64,13 @@ class Builder {
   }
 
   static std::string Count(int64_t n) { return absl::StrCat(n); }
+
+  // Punctuation of the report's language.
+  const char* Colon() const { return ctx_.lang == ReportLang::kZh ? "：" : ": "; }
+  std::string Parenthesised(absl::string_view text) const {
+    return ctx_.lang == ReportLang::kZh ? absl::StrCat("（", text, "）")
+                                        : absl::StrCat(" (", text, ")");
+  }
 
   void BuildTotals() {
     const DerivedTotals d = DeriveTotals(r_, ctx_);
@@ -208,8 +216,8 @@ class Builder {
       model_.tickets.rows.push_back(
           {number, CaseRef(t->case_id()), FormatBureauTime(t->issued_at_ms()),
            officer.empty() ? T(Msg::kUnknownOfficer) : OfficerDisplay(ctx_, officer),
-           absl::StrCat(MatterDisplay(t->matter_code()), t->violation().empty() ? "" : "：",
-                        t->violation(), warning ? absl::StrCat("（", T(Msg::kWarning), "）") : ""),
+           absl::StrCat(MatterDisplay(t->matter_code()), t->violation().empty() ? "" : Colon(),
+                        t->violation(), warning ? Parenthesised(T(Msg::kWarning)) : ""),
            warning ? "" : FormatYuan(t->fine_fen()), status});
     }
   }
