@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "server/log.h"
 #include "sync/hlc.h"
 #include "sync/sha256.h"
@@ -22,8 +23,17 @@ void PutInt(std::string* out, uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
+// UTC, e.g. 2026-03-14T09:26:53.120Z.
 std::string TimeOf(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+  const int64_t floor_s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  const time_t seconds = static_cast<time_t>(floor_s);
+  struct tm utc {};
+  gmtime_r(&seconds, &utc);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms - floor_s * 1000));
+  return text;
 }
 
 }  // namespace

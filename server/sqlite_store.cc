@@ -1966,6 +1966,14 @@ class SqliteStore : public ServerStore {
           return false;
         } else {
           txn.ForgetCached();
+          if (sqlite3_get_autocommit(writer_->db()) != 0) {
+            // SQLite rolled the whole transaction back itself, as it may on
+            // a full disk or an I/O error: every unit of the group is
+            // undone, and each is told why (RESOURCE_EXHAUSTED for a full
+            // disk), not that a savepoint went missing.
+            *commit = s;
+            break;
+          }
           absl::Status undo = writer_->ExecCached("ROLLBACK TO unit", "rolling back a unit");
           if (undo.ok()) undo = writer_->ExecCached("RELEASE unit", "releasing a savepoint");
           if (!undo.ok()) {
