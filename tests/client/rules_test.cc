@@ -267,9 +267,9 @@ TEST_CASE("an issued ticket is immutable; voiding needs a reason and happens onc
   v1::Mutation replay = outbox->back().mutation;
   replay.clear_mutation_id();
   absl::StatusOr<v1::Mutation> again = d.store().Write(replay);
-  RequireRefused(
-      internal::FromAbsl(again.status()), StatusCode::kFailedPrecondition, "immutable",
-      "ticket " + t->ticket_id + " was already issued; tickets are immutable (void it instead)");
+  RequireRefused(internal::FromAbsl(again.status()), StatusCode::kFailedPrecondition, "immutable",
+                 "ticket " + t->ticket_id +
+                     " is already issued; a ticket is never edited (void it and issue a new one)");
 
   RequireRefused(d.client->VoidTicket(case_id, t->ticket_id, ""), StatusCode::kInvalidArgument,
                  "invalid_argument");

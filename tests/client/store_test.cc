@@ -46,12 +46,12 @@ TEST_CASE("a new database is migrated forward and records its migrations") {
   Device d(/*seed=*/false);
   d.client.reset();
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "5");
+        "1,2,3,4,5,6");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "6");
   CHECK(RawQuery(d.db_path(), "PRAGMA journal_mode") == "wal");
   d.Reopen();  // reopening runs nothing twice
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "5");
+  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "6");
 }
 
 // The event ids of a case's timeline, oldest first.
@@ -97,7 +97,7 @@ TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and 
           "INSERT INTO events_v3 SELECT * FROM case_events; DROP TABLE case_events;"
           "ALTER TABLE events_v3 RENAME TO case_events;"
           "CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);"
-          "DROP TABLE officer_session;"
+          "DROP TABLE officer_session; DROP TABLE calendar_years;"
           "DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;");
   const char* kIndexes =
       "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND "
@@ -116,8 +116,8 @@ TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and 
         "sqlite_autoindex_cases_1");
   CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM sqlite_sequence") == "0");
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "5");
+        "1,2,3,4,5,6");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "6");
   CHECK(IntegrityCheck(d.db_path()) == "ok");
 
   d.Reopen();
@@ -158,7 +158,7 @@ TEST_CASE("a database written by a newer schema is refused and left byte-for-byt
   Result<std::unique_ptr<Client>> c = Client::Open(d.Options());
   RequireRefused(c.status(), StatusCode::kFailedPrecondition, "schema_too_new",
                  "database " + d.db_path() +
-                     " has schema version 999, newer than this Palm library understands (5); "
+                     " has schema version 999, newer than this Palm library understands (6); "
                      "update the app — the database was not changed");
   CHECK(ReadFileBytes(d.db_path()) == before);
 }
