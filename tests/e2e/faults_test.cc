@@ -55,7 +55,12 @@ TEST_CASE("connections cut at random points on push and pull lose and duplicate 
   Device b(admin, "device-f2", town);
   int failures = 0;
   for (Device* d : {&a, &b}) {
-    d->SyncUntilOk(proxy.address(), small, 300);
+    // The first sync straight to the server: the reference data (catalogue
+    // and working-day calendar) is one response larger than most segments
+    // the proxy lets through, and would spend every cut (issue 16, item 4:
+    // responses that adapt to the link). The cuts are for the pushes and
+    // pulls below.
+    d->SyncUntilOk(server.address(), small, 300);
     REQUIRE(d->client->SetActingOfficer(town.officers[0]).ok());
     RecordWork(*d, 30);
   }

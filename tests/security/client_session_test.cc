@@ -275,6 +275,7 @@ TEST_CASE("the C API signs in, syncs with progress, verifies a receipt and signs
       palm_record_case(client,
                        "{\"matter_code\": \"CG-0101\", \"procedure\": \"PROCEDURE_SUMMARY\","
                        " \"town_id\": \"town-a\", \"squad_id\": \"squad-a1\","
+                       " \"officer_ids\": [\"officer-a1\", \"officer-a2\"],"
                        " \"description\": \"占道经营\", \"place\": {\"address\": \"城南街道\"}}",
                        &case_id) == PALM_OK);
   const std::string photo = d.dir.File("photo.jpg");

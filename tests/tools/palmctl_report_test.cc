@@ -101,7 +101,7 @@ TEST_CASE("the table shift report is in Chinese by default, heading and totals f
   CHECK(Contains(table, "dev-wt-04  从未同步  -"));
 }
 
-TEST_CASE("--lang en gives the same report in English", "[palmctl]") {
+TEST_CASE("the shift report with --lang en is the same report in English", "[palmctl]") {
   UseShanghai();
   const std::string table = RenderShiftReportTable(RealisticShift(), English());
   INFO(table);
