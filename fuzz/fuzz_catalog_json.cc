@@ -4,8 +4,8 @@
 #include "client-lib/src/catalog_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto catalog = palm::internal::CatalogFromJson(
-      absl::string_view(reinterpret_cast<const char*>(data), size));
+  auto catalog =
+      palm::internal::CatalogFromJson(absl::string_view(reinterpret_cast<const char*>(data), size));
   (void)catalog;
   return 0;
 }
