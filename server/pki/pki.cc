@@ -529,8 +529,13 @@ absl::StatusOr<Credentials> IssueServerCertificate(const CertificateAuthority& c
   return IssueLeaf(ca, subject, options.validity, "serverAuth", names.get());
 }
 
-absl::StatusOr<Credentials> IssueDeviceCertificate(const CertificateAuthority& ca,
-                                                   const DeviceCertificateOptions& options) {
+namespace {
+
+// A handheld's leaf certificate (CN = device id, OU = town, SAN URI
+// palm:device:<id>, clientAuth) for `key`, or for a fresh key when null.
+absl::StatusOr<Credentials> IssueDeviceLeaf(const CertificateAuthority& ca,
+                                            const DeviceCertificateOptions& options,
+                                            EVP_PKEY* key) {
   if (absl::Status s = CheckIdentifier("device id", options.device_id); !s.ok()) return s;
   if (absl::Status s = CheckIdentifier("town id", options.town_id); !s.ok()) return s;
   NamesPtr names(sk_GENERAL_NAME_new_null());
@@ -543,7 +548,14 @@ absl::StatusOr<Credentials> IssueDeviceCertificate(const CertificateAuthority& c
   Subject subject{.organization = ca.bureau,
                   .organizational_unit = options.town_id,
                   .common_name = options.device_id};
-  return IssueLeaf(ca, subject, options.validity, "clientAuth", names.get());
+  return IssueLeaf(ca, subject, options.validity, "clientAuth", names.get(), key);
+}
+
+}  // namespace
+
+absl::StatusOr<Credentials> IssueDeviceCertificate(const CertificateAuthority& ca,
+                                                   const DeviceCertificateOptions& options) {
+  return IssueDeviceLeaf(ca, options, nullptr);
 }
 
 absl::StatusOr<std::string> DeviceIdFromRequestPem(absl::string_view request_pem) {
@@ -581,17 +593,7 @@ absl::StatusOr<std::string> IssueDeviceCertificateForRequest(
     return absl::InvalidArgumentError(
         "the certificate request's signature does not verify with its own key");
   }
-  NamesPtr names(sk_GENERAL_NAME_new_null());
-  if (names == nullptr) return OpenSslFailure("cannot allocate names");
-  if (absl::Status s =
-          AddGeneralName(names.get(), GEN_URI, absl::StrCat(kDeviceUriPrefix, options.device_id));
-      !s.ok()) {
-    return s;
-  }
-  Subject subject{.organization = ca.bureau,
-                  .organizational_unit = options.town_id,
-                  .common_name = options.device_id};
-  auto issued = IssueLeaf(ca, subject, options.validity, "clientAuth", names.get(), key);
+  auto issued = IssueDeviceLeaf(ca, options, key);
   if (!issued.ok()) return issued.status();
   return std::move(issued->certificate_pem);
 }
