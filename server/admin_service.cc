@@ -20,6 +20,7 @@
 #include "server/audit_checkpoint.h"
 #include "server/auth_credentials.h"
 #include "server/authz.h"
+#include "server/backup.h"
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
@@ -948,6 +949,46 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       *response->mutable_checkpoint() = std::move(*checkpoint);
       return absl::OkStatus();
     });
+  }
+
+  grpc::ServerUnaryReactor* BackupServer(grpc::CallbackServerContext* ctx,
+                                         const v1::BackupServerRequest* request,
+                                         v1::BackupServerResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kBackupServer);
+    const int64_t now = sync::SystemNowMs();
+    BackupParams params;
+    params.name = request->name().empty() ? DefaultBackupName(now) : request->name();
+    if (auto s = ValidateBackupName(params.name); !s.ok()) return FinishNow(ctx, s);
+    params.backup_root = context_->config->effective_backup_dir();
+    params.evidence_root = context_->config->data_dir + "/evidence";
+    if (context_->audit) params.log_public_key_pem = context_->audit->public_key_pem();
+    params.server_version = PALM_VERSION;
+    params.now_ms = now;
+    // The copy runs on a store reader thread (seconds for a large store;
+    // writers go on), then the backup is audited.
+    auto* reactor = ctx->DefaultReactor();
+    ServerStore* store = this->store();
+    store->SubmitRead(
+        [store, params, response](ReadTxn&) -> absl::Status {
+          ASSIGN_OR_RETURN(*response, WriteBackup(*store, params));
+          return absl::OkStatus();
+        },
+        [reactor, store, response, name = params.name,
+         actor = authority.actor()](absl::Status written) {
+          if (!written.ok()) {
+            reactor->Finish(ToGrpc(written));
+            return;
+          }
+          store->SubmitWrite(
+              [response, name, actor](WriteTxn& txn) {
+                return AppendAudit(txn, sync::SystemNowMs(), actor, "server.backup", name,
+                                   {{"directory", response->directory()},
+                                    {"store_bytes", response->store_bytes()},
+                                    {"store_sha256", response->store_sha256()}});
+              },
+              [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+        });
+    return reactor;
   }
 
   grpc::ServerUnaryReactor* ReviewQueue(grpc::CallbackServerContext* ctx,

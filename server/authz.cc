@@ -109,6 +109,8 @@ const Rule kRules[] = {
      "AdminService.ListOrganisation",
      {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
      Reach::kAny},
+    // A copy of the whole store: personal data of every town.
+    {Rpc::kBackupServer, "AdminService.BackupServer", {kAdmin}, Reach::kAny},
     {Rpc::kUpload, "EvidenceService.Upload", {kOfficer, kAux, kLeader}, Reach::kDevice},
     {Rpc::kGetUploadOffset,
      "EvidenceService.GetUploadOffset",

@@ -67,6 +67,7 @@ enum class Rpc {
   kPutTown,
   kPutSquad,
   kListOrganisation,
+  kBackupServer,
   // EvidenceService
   kUpload,
   kGetUploadOffset,

@@ -104,6 +104,12 @@ std::unique_ptr<CLI::App> MakeCli(ServerConfig* c) {
   app->add_flag("--new-epoch", c->new_epoch,
                 "Give the store a new epoch before serving (after restoring palm.db from a "
                 "backup: devices resync)");
+  text("--backup-dir", &c->backup_dir, "DIR",
+       "Where AdminService.BackupServer (palmctl server backup) writes backups (default "
+       "<data-dir>/backups)");
+  text("--restore-from", &c->restore_from, "DIR",
+       "Before serving, replace the store with the backup in DIR (checked against its "
+       "manifest; the replaced store is kept beside it) and give it a new epoch");
   count("--session-ttl-ms", &c->session_ttl_ms, "Lifetime of officer session tokens (12 h)");
   app->add_flag("--require-session", c->require_session,
                 "Require session tokens also with --insecure-loopback");

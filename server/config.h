@@ -36,6 +36,16 @@ struct ServerConfig {
   // Give the store a new epoch before serving: what a restore from a backup
   // must do, so that devices resync instead of silently diverging.
   bool new_epoch = false;
+  // Where AdminService.BackupServer writes backups; empty: <data_dir>/backups.
+  std::string backup_dir;
+  // Before serving, replace the store with the one of this backup directory
+  // (server/backup.h: checked against its manifest; the store it replaces is
+  // kept beside it) and give it a new epoch.
+  std::string restore_from;
+
+  std::string effective_backup_dir() const {
+    return backup_dir.empty() ? data_dir + "/backups" : backup_dir;
+  }
 
   // --- Security (issue 5). ---
   // Lifetime of an officer session token.

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include <grpc/support/log.h>
@@ -16,6 +17,7 @@
 #include "server/audit.h"
 #include "server/auth_credentials.h"
 #include "server/auth_token.h"
+#include "server/backup.h"
 #include "server/evidence_log.h"
 #include "server/log.h"
 #include "server/request_log.h"
@@ -130,6 +132,8 @@ void RouteGrpcLog(gpr_log_func_args* args) {
 
 struct PalmServer::Impl {
   ServerConfig config;
+  // Held until the store is closed (declared first: released last).
+  std::optional<DataDirLock> data_dir_lock;
   std::unique_ptr<ServerStore> store;
   ServiceContext context;
   std::vector<std::unique_ptr<grpc::Service>> services;
@@ -148,17 +152,44 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   impl->config = config;
   SetLogLevel(ParseLogLevel(config.log_level));
 
+  auto lock = DataDirLock::Acquire(config.data_dir);
+  if (!lock.ok()) return lock.status();
+  impl->data_dir_lock.emplace(std::move(*lock));
+  std::optional<RestoreResult> restored;
+  if (!config.restore_from.empty()) {
+    auto result = RestoreBackup(config.restore_from, config.data_dir, sync::SystemNowMs());
+    if (!result.ok()) return result.status();
+    restored = std::move(*result);
+    Log(LogLevel::kWarn, {{"event", "restored"},
+                          {"backup", config.restore_from},
+                          {"backup_name", restored->backup_name},
+                          {"backup_created_at_ms", restored->backup_created_at_ms},
+                          {"replaced_store_kept_in", restored->replaced_dir}});
+  }
   auto store =
       OpenSqliteStore({.data_dir = config.data_dir, .max_page_count = config.max_store_pages});
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
-  if (config.new_epoch) {
+  // A restored store always starts a new epoch: its cursors are from the past.
+  if (config.new_epoch || restored) {
     std::string old_epoch = impl->store->epoch();
     if (absl::Status s = impl->store->AssignNewEpoch(); !s.ok()) return s;
     Log(LogLevel::kWarn, {{"event", "new_epoch"},
                           {"old_epoch", old_epoch},
                           {"epoch", impl->store->epoch()},
                           {"detail", "devices will be told to resync"}});
+  }
+  if (restored) {
+    absl::Status audited = WriteAndWait(*impl->store, [&](WriteTxn& txn) {
+      return AppendAudit(txn, sync::SystemNowMs(), "server", "server.restored",
+                         restored->backup_name,
+                         {{"backup", config.restore_from},
+                          {"backup_epoch", restored->backup_epoch},
+                          {"backup_created_at_ms", restored->backup_created_at_ms},
+                          {"epoch", impl->store->epoch()},
+                          {"replaced_store_kept_in", restored->replaced_dir}});
+    });
+    if (!audited.ok()) return audited;
   }
   impl->context.config = &impl->config;
   impl->context.store = impl->store.get();

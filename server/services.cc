@@ -195,6 +195,7 @@ std::unique_ptr<CheckedService> Admin(ServiceContext* context) {
   Unary(s, "PutSquad", &S::PutSquad);
   Unary(s, "ListOrganisation", &S::ListOrganisation);
   Unary(s, "GetAuditCheckpoint", &S::GetAuditCheckpoint);
+  Unary(s, "BackupServer", &S::BackupServer);
   return service;
 }
 

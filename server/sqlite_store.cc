@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "server/backup.h"
 #include "server/store.h"
 #include "server/store_status.h"
 #include "sync/hlc.h"
@@ -1767,6 +1768,10 @@ class SqliteStore : public ServerStore {
     auto it = devices_.find(device_id);
     if (it == devices_.end()) return std::nullopt;
     return it->second;
+  }
+
+  absl::Status WriteConsistentCopy(const std::string& dest_path) override {
+    return CopySqliteDatabase(path_, dest_path);
   }
 
   absl::Status AssignNewEpoch() override {

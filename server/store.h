@@ -459,6 +459,11 @@ class ServerStore {
   // must do before the server serves again (palm-server --new-epoch).
   virtual absl::Status AssignNewEpoch() = 0;
 
+  // Writes a consistent copy of the whole store, as of one moment, into the
+  // new file `dest_path` while writers go on (server/backup.h). Blocking:
+  // call it off gRPC's threads.
+  virtual absl::Status WriteConsistentCopy(const std::string& dest_path) = 0;
+
   // Finishes queued work, stops the threads and closes. Further submissions
   // fail with UNAVAILABLE. Idempotent.
   virtual absl::Status Close() = 0;

@@ -6,7 +6,9 @@
 # in the build directory (crash-*, leak-*, timeout-*).
 #   PALM_FUZZ_SECONDS   time per target
 #   PALM_FUZZ_TARGETS   space-separated subset of the targets
-#   PALM_BUILD_DIR      build directory (default build/fuzz)
+#   PALM_BUILD_DIR      build directory (default build/fuzz). A directory
+#                       already configured with PALM_FUZZ=ON (as .ci/run's
+#                       sanitizer pass leaves build/asan) is reused as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +16,12 @@ tools/setup.sh
 build=${PALM_BUILD_DIR:-build/fuzz}
 seconds=${PALM_FUZZ_SECONDS:-20}
 targets=${PALM_FUZZ_TARGETS:-fuzz_push fuzz_cursor fuzz_session_token fuzz_catalog_json fuzz_c_api_json fuzz_evidence}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DPALM_FUZZ=ON -DPALM_BUILD_TESTS=OFF -DPALM_BUILD_TOOLS=OFF \
-  ${PALM_CMAKE_ARGS:-} >/dev/null
+if ! grep -qs '^PALM_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DPALM_FUZZ=ON -DPALM_BUILD_TESTS=OFF -DPALM_BUILD_TOOLS=OFF \
+    ${PALM_CMAKE_ARGS:-} >/dev/null
+fi
 # shellcheck disable=SC2086
 ninja -C "$build" fuzz_seeds $targets
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -775,4 +776,38 @@ TEST_CASE("a sign-in with a 1 MiB officer id is refused quoting only a short pre
     longest = std::max(longest, line.size());
   }
   CHECK(longest < 4096);
+}
+
+TEST_CASE("only an admin may back up the server, and a refused backup writes nothing") {
+  SecureCounty county;
+  county.SetUp();
+  const std::string backups = county.bureau.dir.File("data/backups");
+  const std::string auditor = county.op->Token(kAuditor, SecretOf(kAuditor));
+  v1::BackupServerRequest request;
+  request.set_name("by-auditor");
+  v1::BackupServerResponse response;
+  REQUIRE_STATUS(county.op->admin->BackupServer(Ctx(auditor).get(), request, &response),
+                 grpc::StatusCode::PERMISSION_DENIED,
+                 "officer auditor (ROLE_AUDITOR) may not call AdminService.BackupServer "
+                 "(allowed: ROLE_ADMIN)");
+  auto dev = county.Device("dev-a1");
+  const std::string officer = dev->Token(kOfficerA1, SecretOf(kOfficerA1));
+  REQUIRE_STATUS(dev->admin->BackupServer(Ctx(officer).get(), request, &response),
+                 grpc::StatusCode::PERMISSION_DENIED,
+                 "officer officer-a1 (ROLE_OFFICER) may not call AdminService.BackupServer "
+                 "(allowed: ROLE_ADMIN)");
+  CHECK_FALSE(std::filesystem::exists(backups));
+
+  request.set_name("by-admin");
+  REQUIRE_OK(county.op->admin->BackupServer(Ctx(county.admin_token).get(), request, &response));
+  CHECK(response.directory() ==
+        std::filesystem::absolute(backups + "/by-admin").lexically_normal().string());
+  CHECK(std::filesystem::exists(backups + "/by-admin/palm.db"));
+  const nlohmann::json manifest = nlohmann::json::parse(response.manifest_json());
+  CHECK(manifest.at("format") == "palm-backup/1");
+  CHECK(manifest.at("name") == "by-admin");
+  // The audit chain records who took it, and still verifies.
+  const v1::VerifyAuditResponse audit = county.VerifyAudit(county.admin_token);
+  CHECK(audit.ok());
+  CHECK(audit.entries() == manifest.at("audit_entries").get<uint64_t>() + 1);
 }

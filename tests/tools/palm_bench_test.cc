@@ -35,7 +35,8 @@ std::string PalmBenchBinary() {
   return (build / "tools" / "bench" / "palm-bench").string();
 }
 
-// The quick run, once for the whole suite (it takes seconds).
+// The quick run, once per process: ctest runs each test case in a process
+// of its own, so the checks on it are sections of one test case.
 const CommandResult& QuickRun() {
   static const CommandResult result = RunCommand({PalmBenchBinary(), "--quick"}, 180000);
   return result;
@@ -48,67 +49,63 @@ const nlohmann::json* FindResult(const nlohmann::json& doc, const std::string& n
   return nullptr;
 }
 
-TEST_CASE("palm-bench --quick prints machine info and every benchmark name as JSON") {
+TEST_CASE("palm-bench --quick reports every benchmark, the attach hash and the resumed upload") {
   const CommandResult& run = QuickRun();
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   nlohmann::json doc = nlohmann::json::parse(run.out);  // throws (fails) on bad JSON
 
-  const nlohmann::json& machine = doc.at("machine");
-  CHECK(machine.at("cores").get<int>() > 0);
-  CHECK_FALSE(machine.at("cpu_model").get<std::string>().empty());
-  CHECK_FALSE(machine.at("kernel").get<std::string>().empty());
-  CHECK(machine.at("memory_gb").get<double>() > 0);
-  CHECK(machine.at("mode") == "quick");
+  SECTION("machine info and every benchmark name, as JSON") {
+    const nlohmann::json& machine = doc.at("machine");
+    CHECK(machine.at("cores").get<int>() > 0);
+    CHECK_FALSE(machine.at("cpu_model").get<std::string>().empty());
+    CHECK_FALSE(machine.at("kernel").get<std::string>().empty());
+    CHECK(machine.at("memory_gb").get<double>() > 0);
+    CHECK(machine.at("mode") == "quick");
 
-  for (const std::string& name : kNames) {
-    INFO(name);
-    const nlohmann::json* r = FindResult(doc, name);
-    REQUIRE(r != nullptr);
-    CHECK(r->contains("unit"));
-    CHECK(r->contains("target"));
-    const nlohmann::json& value = r->at("value");
-    if (kMeasuredNow.count(name)) {
-      REQUIRE(value.is_number());
-      CHECK(value.get<double>() > 0);
-    } else if (value.is_null()) {
-      // Code still to come: it must say so, not fail.
-      CHECK(r->at("status").get<std::string>().rfind("not measured: ", 0) == 0);
-    } else {
-      REQUIRE(value.is_number());
-      CHECK(value.get<double>() > 0);
+    for (const std::string& name : kNames) {
+      INFO(name);
+      const nlohmann::json* r = FindResult(doc, name);
+      REQUIRE(r != nullptr);
+      CHECK(r->contains("unit"));
+      CHECK(r->contains("target"));
+      const nlohmann::json& value = r->at("value");
+      if (kMeasuredNow.count(name)) {
+        REQUIRE(value.is_number());
+        CHECK(value.get<double>() > 0);
+      } else if (value.is_null()) {
+        // Code still to come: it must say so, not fail.
+        CHECK(r->at("status").get<std::string>().rfind("not measured: ", 0) == 0);
+      } else {
+        REQUIRE(value.is_number());
+        CHECK(value.get<double>() > 0);
+      }
     }
   }
-}
 
-TEST_CASE("palm-bench --quick shows an attached file hashing to what sha256sum prints") {
-  const CommandResult& run = QuickRun();
-  REQUIRE(run.exit_code == 0);
-  nlohmann::json doc = nlohmann::json::parse(run.out);
-  const nlohmann::json* matches = FindResult(doc, "attach_1gib_matches_sha256sum");
-  REQUIRE(matches != nullptr);
-  if (std::filesystem::exists("/usr/bin/sha256sum")) CHECK(matches->at("value") == true);
-  const nlohmann::json* rss = FindResult(doc, "attach_rss_growth_mb");
-  REQUIRE(rss != nullptr);
-  REQUIRE(rss->at("value").is_number());
-  CHECK(rss->at("value").get<double>() >= 0);
-}
+  SECTION("an attached file hashes to what sha256sum prints") {
+    const nlohmann::json* matches = FindResult(doc, "attach_1gib_matches_sha256sum");
+    REQUIRE(matches != nullptr);
+    if (std::filesystem::exists("/usr/bin/sha256sum")) CHECK(matches->at("value") == true);
+    const nlohmann::json* rss = FindResult(doc, "attach_rss_growth_mb");
+    REQUIRE(rss != nullptr);
+    REQUIRE(rss->at("value").is_number());
+    CHECK(rss->at("value").get<double>() >= 0);
+  }
 
-TEST_CASE("palm-bench --quick resumes an interrupted upload and stores one copy per content") {
-  const CommandResult& run = QuickRun();
-  REQUIRE(run.exit_code == 0);
-  nlohmann::json doc = nlohmann::json::parse(run.out);
-  const nlohmann::json* resumed = FindResult(doc, "upload_2gib_resumed_ok");
-  REQUIRE(resumed != nullptr);
-  CHECK(resumed->at("value") == true);
-  CHECK(resumed->at("interruptions") == 3);
-  const nlohmann::json* dedupe = FindResult(doc, "upload_dedupe_one_copy");
-  REQUIRE(dedupe != nullptr);
-  CHECK(dedupe->at("value") == true);
-  const nlohmann::json* growth = FindResult(doc, "upload_rss_growth_mb");
-  REQUIRE(growth != nullptr);
-  REQUIRE(growth->at("value").is_number());
-  CHECK(growth->at("value").get<double>() >= 0);
+  SECTION("an interrupted upload resumes and one copy per content is stored") {
+    const nlohmann::json* resumed = FindResult(doc, "upload_2gib_resumed_ok");
+    REQUIRE(resumed != nullptr);
+    CHECK(resumed->at("value") == true);
+    CHECK(resumed->at("interruptions") == 3);
+    const nlohmann::json* dedupe = FindResult(doc, "upload_dedupe_one_copy");
+    REQUIRE(dedupe != nullptr);
+    CHECK(dedupe->at("value") == true);
+    const nlohmann::json* growth = FindResult(doc, "upload_rss_growth_mb");
+    REQUIRE(growth != nullptr);
+    REQUIRE(growth->at("value").is_number());
+    CHECK(growth->at("value").get<double>() >= 0);
+  }
 }
 
 TEST_CASE("palm-bench --only runs just the named benchmark") {
