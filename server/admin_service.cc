@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "palm/v1/admin.grpc.pb.h"
+#include "server/admin_lists.h"
 #include "server/audit.h"
 #include "server/audit_checkpoint.h"
 #include "server/auth_credentials.h"
@@ -24,6 +25,7 @@
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
+#include "server/shift_report.h"
 #include "sync/calendar.h"
 #include "sync/hlc.h"
 #include "sync/operations.h"
@@ -34,9 +36,6 @@ namespace palm::server {
 namespace {
 
 namespace v1 = palm::v1;
-
-constexpr uint32_t kDefaultCasePage = 100;
-constexpr uint32_t kMaxCasePage = 1000;
 
 #define ADMIN_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
   auto tmp = (expr);                                \
@@ -52,17 +51,6 @@ constexpr uint32_t kMaxCasePage = 1000;
   auto authority##_or = Authorize(ctx, *context_, rpc);                     \
   if (!authority##_or.ok()) return FinishNow(ctx, authority##_or.status()); \
   const Authority authority = std::move(*authority##_or)
-
-v1::RejectedMutation ToRejected(const DeviceLogEntry& entry) {
-  v1::RejectedMutation r;
-  if (entry.mutation) *r.mutable_mutation() = *entry.mutation;
-  *r.mutable_result() = entry.result;
-  r.set_recorded_at_ms(entry.recorded_at_ms);
-  r.set_dismissed(entry.dismissed);
-  r.set_dismissed_by(entry.dismissed_by);
-  r.set_note(entry.note);
-  return r;
-}
 
 // Makes sure town `town_id` (and squad `squad_id` of it, when set) exist,
 // creating bare entries named by their ids. AdminService has no call to load
@@ -152,54 +140,6 @@ absl::StatusOr<std::pair<int64_t, int64_t>> LocalDay(const std::string& date) {
   return std::make_pair(start, start + kDayMs);
 }
 
-bool Within(int64_t at_ms, int64_t start, int64_t end) { return at_ms >= start && at_ms < end; }
-
-// The shift report of `squad` for the local day [start, end): cases the
-// squad opened that day; tickets, no-penalty decisions and evidence of the
-// squad's cases dated that day; conflicts and rejections still open.
-// Reads every case of the squad (a report, not a hot path).
-absl::Status FillShiftReport(ReadTxn& txn, const std::string& squad, int64_t start, int64_t end,
-                             v1::ShiftReportResponse* response) {
-  CaseFilter filter;
-  filter.squad_id = squad;
-  filter.limit = kMaxCasePage;
-  int64_t total = 0;
-  uint64_t with_receipt = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(auto cases, txn.ListCases(filter));
-    for (const v1::Case& c : cases) {
-      if (Within(c.created_at_ms(), start, end)) *response->add_cases_opened() = c;
-      ASSIGN_OR_RETURN(v1::CaseDetail detail, txn.GetCaseDetail(c.case_id()));
-      for (const v1::Ticket& t : detail.tickets()) {
-        if (!Within(t.issued_at_ms(), start, end)) continue;
-        if (!t.voided()) total += t.fine_fen();
-        *response->add_tickets() = t;
-      }
-      for (const v1::NoPenaltyDecision& d : detail.no_penalty()) {
-        if (Within(d.decided_at_ms(), start, end)) *response->add_no_penalty() = d;
-      }
-      for (const v1::Evidence& e : detail.evidence()) {
-        if (!Within(e.captured_at_ms(), start, end)) continue;
-        if (e.has_receipt()) ++with_receipt;
-        *response->add_evidence() = e;
-      }
-    }
-    if (cases.size() < filter.limit) break;
-    filter.after_created_ms = cases.back().created_at_ms();
-    filter.after_case_id = cases.back().case_id();
-  }
-  response->set_tickets_total_fen(total);
-  response->set_evidence_with_receipt(with_receipt);
-  ASSIGN_OR_RETURN(
-      auto conflicts,
-      txn.ListConflicts({.squad_id = squad, .case_id = "", .include_resolved = false}));
-  for (auto& c : conflicts) *response->add_open_conflicts() = std::move(c);
-  ASSIGN_OR_RETURN(auto rejected,
-                   txn.ListRejected({.squad_id = squad, .include_dismissed = false}));
-  for (const auto& r : rejected) *response->add_open_rejections() = ToRejected(r);
-  return absl::OkStatus();
-}
-
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   explicit AdminServiceImpl(ServiceContext* context) : context_(context) {}
@@ -210,34 +150,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kSquadStatus);
     auto squad = ScopeSquad(authority, request->squad_id());
     if (!squad.ok()) return FinishNow(ctx, squad.status());
-    return FinishAfterRead(ctx, store(), [squad = *squad, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto devices, txn.ListDevices(""));
-      for (const v1::Device& device : devices) {
-        if (!squad.empty() && device.squad_id() != squad) continue;
-        v1::DeviceStatus* status = response->add_devices();
-        *status->mutable_device() = device;
-        ASSIGN_OR_RETURN(uint64_t acked, txn.AcknowledgedSeq(device.device_id()));
-        ASSIGN_OR_RETURN(int64_t last_push, txn.LastPushMs(device.device_id()));
-        ASSIGN_OR_RETURN(auto report, txn.GetDeviceReport(device.device_id()));
-        status->set_acknowledged_seq(acked);
-        status->set_last_sync_ms(last_push);
-        if (report) {
-          status->set_pending_mutations(report->pending_mutations);
-          status->set_pending_uploads(report->pending_uploads);
-          status->set_ticket_numbers_left(report->ticket_numbers_left);
-        }
-        if (device.revoked()) {
-          status->set_state(v1::DEVICE_SYNC_STATE_REVOKED);
-        } else if (last_push == 0 && !report) {
-          status->set_state(v1::DEVICE_SYNC_STATE_NEVER_SYNCED);
-        } else if (report && (report->pending_mutations > 0 || report->pending_uploads > 0)) {
-          status->set_state(v1::DEVICE_SYNC_STATE_BEHIND);
-        } else {
-          status->set_state(v1::DEVICE_SYNC_STATE_OK);
-        }
-      }
-      return absl::OkStatus();
-    });
+    return FinishAfterRead(ctx, store(),
+                           [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+                             return SquadStatusPage(txn, squad, *request, response);
+                           });
   }
 
   grpc::ServerUnaryReactor* ListConflicts(grpc::CallbackServerContext* ctx,
@@ -246,15 +162,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kListConflicts);
     auto squad = ScopeSquad(authority, request->squad_id());
     if (!squad.ok()) return FinishNow(ctx, squad.status());
-    return FinishAfterRead(
-        ctx, store(), [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto conflicts,
-                           txn.ListConflicts({.squad_id = squad,
-                                              .case_id = request->case_id(),
-                                              .include_resolved = request->include_resolved()}));
-          for (auto& c : conflicts) *response->add_conflicts() = std::move(c);
-          return absl::OkStatus();
-        });
+    return FinishAfterRead(ctx, store(),
+                           [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+                             return ListConflictsPage(txn, squad, *request, response);
+                           });
   }
 
   grpc::ServerUnaryReactor* GetConflict(grpc::CallbackServerContext* ctx,
@@ -285,14 +196,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kListRejected);
     auto squad = ScopeSquad(authority, request->squad_id());
     if (!squad.ok()) return FinishNow(ctx, squad.status());
-    return FinishAfterRead(
-        ctx, store(), [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto entries,
-                           txn.ListRejected({.squad_id = squad,
-                                             .include_dismissed = request->include_dismissed()}));
-          for (const auto& e : entries) *response->add_rejected() = ToRejected(e);
-          return absl::OkStatus();
-        });
+    return FinishAfterRead(ctx, store(),
+                           [squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+                             return ListRejectedPage(txn, squad, *request, response);
+                           });
   }
 
   grpc::ServerUnaryReactor* GetRejected(grpc::CallbackServerContext* ctx,
@@ -312,7 +219,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
             if (auto s = CheckTown(authority, device->town_id(), what); !s.ok()) return s;
             if (auto s = CheckSquad(authority, device->squad_id(), what); !s.ok()) return s;
           }
-          *response = ToRejected(*entry);
+          *response = RejectedOf(*entry);
           return absl::OkStatus();
         });
   }
@@ -323,32 +230,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kListCases);
     auto town = ScopeTown(authority, request->town_id());
     if (!town.ok()) return FinishNow(ctx, town.status());
-    CaseFilter filter;
-    filter.town_id = *town;
-    filter.squad_id = request->squad_id();
-    filter.state = request->state();
-    filter.from_ms = request->from_ms();
-    filter.to_ms = request->to_ms();
-    filter.limit =
-        request->page_size() == 0 ? kDefaultCasePage : std::min(request->page_size(), kMaxCasePage);
-    if (!request->page_token().empty()) {
-      std::vector<std::string> parts = absl::StrSplit(request->page_token(), '/');
-      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &filter.after_created_ms) ||
-          !sync::IsValidUuid(parts[1])) {
-        return FinishNow(ctx, absl::InvalidArgumentError(
-                                  "page_token is malformed; pass next_page_token as received"));
-      }
-      filter.after_case_id = parts[1];
-    }
-    return FinishAfterRead(ctx, store(), [filter, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto cases, txn.ListCases(filter));
-      if (cases.size() == filter.limit) {
-        response->set_next_page_token(
-            absl::StrCat(cases.back().created_at_ms(), "/", cases.back().case_id()));
-      }
-      for (auto& c : cases) *response->add_cases() = std::move(c);
-      return absl::OkStatus();
-    });
+    return FinishAfterRead(ctx, store(),
+                           [town = *town, request, response](ReadTxn& txn) -> absl::Status {
+                             return ListCasesPage(txn, town, *request, response);
+                           });
   }
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
@@ -641,12 +526,11 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (!town.ok()) return FinishNow(ctx, town.status());
     auto squad = ScopeSquad(authority, request->squad_id());
     if (!squad.ok()) return FinishNow(ctx, squad.status());
-    return FinishAfterRead(ctx, store(),
-                           [town = *town, squad = *squad, response](ReadTxn& txn) -> absl::Status {
-                             ASSIGN_OR_RETURN(auto officers, txn.ListOfficers(town, squad));
-                             for (auto& o : officers) *response->add_officers() = std::move(o);
-                             return absl::OkStatus();
-                           });
+    return FinishAfterRead(
+        ctx, store(),
+        [town = *town, squad = *squad, request, response](ReadTxn& txn) -> absl::Status {
+          return ListOfficersPage(txn, town, squad, *request, response);
+        });
   }
 
   grpc::ServerUnaryReactor* EnrollDevice(grpc::CallbackServerContext* ctx,
@@ -697,11 +581,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kListDevices);
     auto town = ScopeTown(authority, request->town_id());
     if (!town.ok()) return FinishNow(ctx, town.status());
-    return FinishAfterRead(ctx, store(), [town = *town, response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto devices, txn.ListDevices(town));
-      for (auto& d : devices) *response->add_devices() = std::move(d);
-      return absl::OkStatus();
-    });
+    return FinishAfterRead(ctx, store(),
+                           [town = *town, request, response](ReadTxn& txn) -> absl::Status {
+                             return ListDevicesPage(txn, town, *request, response);
+                           });
   }
 
   // --- Squad leader's review: conflicts, rejected mutations, shift report. --
@@ -778,7 +661,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           entry.dismissed_by = who;
           entry.note = request->note();
           if (auto s = txn.PutRejectedReview(entry); !s.ok()) return s;
-          *response = ToRejected(entry);
+          *response = RejectedOf(entry);
           return AppendAudit(txn, sync::SystemNowMs(), authority.actor(), "rejected.dismissed",
                              entry.mutation_id,
                              {{"device", entry.device_id},
@@ -862,8 +745,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                 return AppendAudit(txn, sync::SystemNowMs(), actor, "report.shift",
                                    response->squad_id(),
                                    {{"date", request->date()},
-                                    {"cases_opened", response->cases_opened_size()},
-                                    {"tickets", response->tickets_size()},
+                                    {"cases_opened", response->totals().cases_opened()},
+                                    {"tickets", response->totals().tickets()},
                                     {"tickets_total_fen", response->tickets_total_fen()}});
               },
               [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
@@ -992,21 +875,11 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   }
 
   grpc::ServerUnaryReactor* ReviewQueue(grpc::CallbackServerContext* ctx,
-                                        const v1::ReviewQueueRequest*,
+                                        const v1::ReviewQueueRequest* request,
                                         v1::ReviewQueueResponse* response) override {
     AUTHORIZE_OR_FINISH(authority, Rpc::kReviewQueue);
-    return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
-      CaseFilter filter;
-      filter.state = v1::CASE_STATE_LEGAL_REVIEW;
-      filter.limit = kMaxCasePage;
-      while (true) {
-        ASSIGN_OR_RETURN(auto cases, txn.ListCases(filter));
-        for (auto& c : cases) *response->add_cases() = std::move(c);
-        if (cases.size() < filter.limit) break;
-        filter.after_created_ms = response->cases().rbegin()->created_at_ms();
-        filter.after_case_id = response->cases().rbegin()->case_id();
-      }
-      return absl::OkStatus();
+    return FinishAfterRead(ctx, store(), [request, response](ReadTxn& txn) -> absl::Status {
+      return ReviewQueuePage(txn, *request, response);
     });
   }
 

@@ -14,6 +14,7 @@
 #include "server/audit.h"
 #include "sync/mutation.h"
 #include "sync/operations.h"
+#include "sync/request_check.h"
 #include "sync/status.h"
 #include "sync/uuid.h"
 
@@ -277,6 +278,7 @@ absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& calle
       Reject(&result, refusal);
       result.set_hlc_clamped(p.hlc_clamped);
       entry.mutation = m;
+      sync::BoundRefused(&*entry.mutation);
       PALM_ASSIGN_OR_RETURN(uint64_t restored_at, RestoreNamedEntity(txn, caller, m));
       result.set_server_seq(restored_at);
     }

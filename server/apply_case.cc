@@ -9,6 +9,7 @@
 #include "server/apply_internal.h"
 #include "sync/lifecycle.h"
 #include "sync/operations.h"
+#include "sync/request_check.h"
 #include "sync/rules.h"
 #include "sync/uuid.h"
 
@@ -253,6 +254,11 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
       record.stamps[key] = incoming;
     }
   }
+  // Each value was checked against its own limit; the case they make is
+  // checked against the case's, before anything is stored.
+  PALM_RETURN_IF_ERROR(sync::CheckChangedEntity(
+      record.value, absl::StrCat("update_case_fields would leave case ", CaseLabel(record.value),
+                                 " over a limit")));
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter,
                         a.matters.Find(a.txn, record.value.matter_code()));
   record.value.set_review_required(record.value.review_required() ||

@@ -279,12 +279,13 @@ constexpr const char* kPutSquad =
 constexpr const char* kGetOfficer = "SELECT body FROM officers WHERE officer_id = ?1";
 constexpr const char* kListOfficers =
     "SELECT body FROM officers WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
-    " ORDER BY officer_id";
+    " AND officer_id > ?3 ORDER BY officer_id LIMIT ?4";
 constexpr const char* kPutOfficer =
     "INSERT OR REPLACE INTO officers(officer_id, town_id, squad_id, body) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kGetDevice = "SELECT body FROM devices WHERE device_id = ?1";
 constexpr const char* kListDevices =
-    "SELECT body FROM devices WHERE (?1 = '' OR town_id = ?1) ORDER BY device_id";
+    "SELECT body FROM devices WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
+    " AND device_id > ?3 ORDER BY device_id LIMIT ?4";
 constexpr const char* kAllDevices = "SELECT body FROM devices";
 constexpr const char* kPutDevice =
     "INSERT OR REPLACE INTO devices(device_id, town_id, squad_id, body) VALUES (?1, ?2, ?3, ?4)";
@@ -311,7 +312,8 @@ constexpr const char* kListRejected =
     " d.recorded_at_ms, d.dismissed, d.dismissed_by, d.note FROM device_log d LEFT JOIN devices v "
     "USING (device_id)"
     " WHERE d.outcome = 3 AND (?1 = '' OR v.squad_id = ?1) AND (?2 OR d.dismissed = 0)"
-    " ORDER BY d.recorded_at_ms, d.device_id, d.device_seq";
+    " AND (NOT ?3 OR (d.recorded_at_ms, d.device_id, d.device_seq) > (?4, ?5, ?6))"
+    " ORDER BY d.recorded_at_ms, d.device_id, d.device_seq LIMIT ?7";
 constexpr const char* kGetRejected =
     "SELECT device_id, device_seq, mutation_id, digest, result, mutation, recorded_at_ms,"
     " dismissed, dismissed_by, note FROM device_log WHERE mutation_id = ?1 AND outcome = 3"
@@ -325,7 +327,8 @@ constexpr const char* kPutRejectedReview =
     " WHERE device_id = ?1 AND device_seq = ?2";
 constexpr const char* kListConflicts =
     "SELECT body FROM conflicts WHERE (?1 = '' OR squad_id = ?1) AND (?2 = '' OR case_id = ?2)"
-    " AND (?3 OR resolved = 0) ORDER BY recorded_at_ms, conflict_id";
+    " AND (?3 OR resolved = 0) AND (NOT ?4 OR (recorded_at_ms, conflict_id) > (?5, ?6))"
+    " ORDER BY recorded_at_ms, conflict_id LIMIT ?7";
 constexpr const char* kGetConflict = "SELECT body FROM conflicts WHERE conflict_id = ?1";
 constexpr const char* kPutConflict =
     "INSERT OR REPLACE INTO conflicts(conflict_id, case_id, squad_id, recorded_at_ms, resolved,"
@@ -865,17 +868,20 @@ class SqliteTxn : public WriteTxn {
     if (writer_caches_) officers_.emplace(id, officer);
     return officer;
   }
-  absl::StatusOr<std::vector<v1::Officer>> ListOfficers(const std::string& town_id,
-                                                        const std::string& squad_id) override {
+  using ReadTxn::ListDevices;
+  using ReadTxn::ListOfficers;
+  absl::StatusOr<std::vector<v1::Officer>> ListOfficers(const OfficerFilter& f) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListOfficers));
-    stmt->Text(1, town_id).Text(2, squad_id);
+    stmt->Text(1, f.town_id).Text(2, f.squad_id).Text(3, f.after_officer_id).Int(4, Limit(f.limit));
     return ReadAll<v1::Officer>(*stmt, "officer");
   }
   absl::StatusOr<std::optional<v1::Device>> GetDevice(const std::string& id) override {
     return ReadOne<v1::Device>(kGetDevice, id, "device");
   }
-  absl::StatusOr<std::vector<v1::Device>> ListDevices(const std::string& town_id) override {
-    return ReadByKey<v1::Device>(kListDevices, town_id, "device");
+  absl::StatusOr<std::vector<v1::Device>> ListDevices(const DeviceFilter& f) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListDevices));
+    stmt->Text(1, f.town_id).Text(2, f.squad_id).Text(3, f.after_device_id).Int(4, Limit(f.limit));
+    return ReadAll<v1::Device>(*stmt, "device");
   }
   absl::StatusOr<std::vector<v1::Device>> AllDevices() {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kAllDevices));
@@ -921,8 +927,16 @@ class SqliteTxn : public WriteTxn {
     return stmt->Step();
   }
   absl::StatusOr<std::vector<DeviceLogEntry>> ListRejected(const RejectedFilter& f) override {
+    // Bound by reference: declared before the statement, which it outlives.
+    const RejectedFilter::Position after = f.after.value_or(RejectedFilter::Position());
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListRejected));
-    stmt->Text(1, f.squad_id).Int(2, f.include_dismissed ? 1 : 0);
+    stmt->Text(1, f.squad_id)
+        .Int(2, f.include_dismissed ? 1 : 0)
+        .Int(3, f.after ? 1 : 0)
+        .Int(4, after.recorded_at_ms)
+        .Text(5, after.device_id)
+        .Int(6, static_cast<int64_t>(after.device_seq))
+        .Int(7, Limit(f.limit));
     std::vector<DeviceLogEntry> entries;
     while (true) {
       PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -942,8 +956,17 @@ class SqliteTxn : public WriteTxn {
     return std::optional<DeviceLogEntry>(std::move(entry));
   }
   absl::StatusOr<std::vector<v1::ConflictRecord>> ListConflicts(const ConflictFilter& f) override {
+    // Bound by reference: declared before the statement, which it outlives.
+    const std::pair<int64_t, std::string> after =
+        f.after.value_or(std::pair<int64_t, std::string>(0, ""));
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListConflicts));
-    stmt->Text(1, f.squad_id).Text(2, f.case_id).Int(3, f.include_resolved ? 1 : 0);
+    stmt->Text(1, f.squad_id)
+        .Text(2, f.case_id)
+        .Int(3, f.include_resolved ? 1 : 0)
+        .Int(4, f.after ? 1 : 0)
+        .Int(5, after.first)
+        .Text(6, after.second)
+        .Int(7, Limit(f.limit));
     return ReadAll<v1::ConflictRecord>(*stmt, "conflict");
   }
   absl::StatusOr<std::optional<v1::ConflictRecord>> GetConflict(
@@ -1488,6 +1511,9 @@ class SqliteTxn : public WriteTxn {
   }
 
  private:
+  // A filter's row limit as SQLite's LIMIT takes it (0: none, which is -1).
+  static int64_t Limit(uint32_t limit) { return limit == 0 ? -1 : int64_t{limit}; }
+
   absl::StatusOr<int64_t> QueryInt(const char* sql) {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
     PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());

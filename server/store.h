@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -121,15 +122,43 @@ struct DeviceReport {
   int64_t reported_at_ms = 0;
 };
 
-// Filters for listing; empty strings match everything.
+// Filters for listing; empty strings match everything. A list is read in
+// the order its filter names, from the start or after a position (the
+// `after_*` fields, set together), and stops after `limit` rows (0: no
+// limit): server/list_pages.h pages by these positions.
 struct ConflictFilter {
   std::string squad_id;
   std::string case_id;
   bool include_resolved = false;
+  // By (recorded_at_ms, conflict_id).
+  std::optional<std::pair<int64_t, std::string>> after;
+  uint32_t limit = 0;
 };
 struct RejectedFilter {
   std::string squad_id;
   bool include_dismissed = false;
+  // By (recorded_at_ms, device_id, device_seq).
+  struct Position {
+    int64_t recorded_at_ms = 0;
+    std::string device_id;
+    uint64_t device_seq = 0;
+  };
+  std::optional<Position> after;
+  uint32_t limit = 0;
+};
+// By officer id.
+struct OfficerFilter {
+  std::string town_id;
+  std::string squad_id;
+  std::string after_officer_id;  // "": from the start
+  uint32_t limit = 0;
+};
+// By device id.
+struct DeviceFilter {
+  std::string town_id;
+  std::string squad_id;
+  std::string after_device_id;  // "": from the start
+  uint32_t limit = 0;
 };
 struct CaseFilter {
   std::string town_id;
@@ -254,11 +283,24 @@ class ReadTxn {
   // Squads of `town_id`, or all when empty.
   virtual absl::StatusOr<std::vector<palm::v1::Squad>> ListSquads(const std::string& town_id) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::Officer>> GetOfficer(const std::string& id) = 0;
-  // Officers of `town_id` (all when empty), narrowed to `squad_id` when set.
-  virtual absl::StatusOr<std::vector<palm::v1::Officer>> ListOfficers(
-      const std::string& town_id, const std::string& squad_id) = 0;
+  // Officers of `town_id` (all when empty), narrowed to `squad_id` when set,
+  // by officer id.
+  absl::StatusOr<std::vector<palm::v1::Officer>> ListOfficers(const std::string& town_id,
+                                                              const std::string& squad_id) {
+    OfficerFilter f;
+    f.town_id = town_id;
+    f.squad_id = squad_id;
+    return ListOfficers(f);
+  }
+  virtual absl::StatusOr<std::vector<palm::v1::Officer>> ListOfficers(const OfficerFilter& f) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::Device>> GetDevice(const std::string& id) = 0;
-  virtual absl::StatusOr<std::vector<palm::v1::Device>> ListDevices(const std::string& town_id) = 0;
+  // Devices of `town_id` (all when empty), by device id.
+  absl::StatusOr<std::vector<palm::v1::Device>> ListDevices(const std::string& town_id) {
+    DeviceFilter f;
+    f.town_id = town_id;
+    return ListDevices(f);
+  }
+  virtual absl::StatusOr<std::vector<palm::v1::Device>> ListDevices(const DeviceFilter& f) = 0;
   // Highest sequence number of `device_id` that has an outcome (0 if none).
   virtual absl::StatusOr<uint64_t> AcknowledgedSeq(const std::string& device_id) = 0;
   virtual absl::StatusOr<std::optional<DeviceReport>> GetDeviceReport(
@@ -270,12 +312,13 @@ class ReadTxn {
                                                                      uint64_t seq) = 0;
   // True when some device already used `mutation_id`.
   virtual absl::StatusOr<bool> MutationIdKnown(const std::string& mutation_id) = 0;
-  // Rejected mutations, oldest first.
+  // Rejected mutations, oldest first (RejectedFilter's order).
   virtual absl::StatusOr<std::vector<DeviceLogEntry>> ListRejected(const RejectedFilter& f) = 0;
   // The newest rejected entry using `mutation_id`, if any.
   virtual absl::StatusOr<std::optional<DeviceLogEntry>> GetRejected(
       const std::string& mutation_id) = 0;
 
+  // Conflicts, oldest first (ConflictFilter's order).
   virtual absl::StatusOr<std::vector<palm::v1::ConflictRecord>> ListConflicts(
       const ConflictFilter& f) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::ConflictRecord>> GetConflict(

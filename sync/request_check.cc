@@ -178,6 +178,19 @@ void Cut(pb::Message* m) {
 
 void CutToLimits(google::protobuf::Message* message) { Cut(message); }
 
+void BoundRefused(palm::v1::Mutation* mutation) {
+  Cut(mutation);
+  if (mutation->has_add_evidence()) {
+    mutation->mutable_add_evidence()->mutable_evidence()->clear_receipt();
+  }
+}
+
+absl::Status CheckChangedEntity(const google::protobuf::Message& entity, absl::string_view what) {
+  absl::Status s = CheckMessage(entity);
+  if (s.ok()) return s;
+  return InvalidArgument(palm::v1::REASON_INVALID_ARGUMENT, absl::StrCat(what, ": ", s.message()));
+}
+
 absl::Status CheckMessage(const google::protobuf::Message& message) {
   return Walk(message, "", Mode::kAll);
 }

@@ -36,6 +36,24 @@ absl::Status CheckMutation(const palm::v1::Mutation& mutation);
 // rejected list) is bounded too.
 void CutToLimits(google::protobuf::Message* message);
 
+// What the server keeps of a refused mutation for the squad leader (the
+// rejected list, GetRejected, the shift report): CutToLimits, and no
+// evidence receipt (a receipt is the server's to make, and the one part of
+// a mutation whose limits allow megabytes: 100 proofs of 64 KiB each). So a
+// kept refusal encodes to at most about 0.5 MiB.
+void BoundRefused(palm::v1::Mutation* mutation);
+
+// CheckMessage for an entity as a change would leave it: the check of each
+// mutation bounds the values it carries, not what merging them into the
+// stored entity makes (a field change may carry 4096 bytes where a party's
+// name holds 256; each new party id adds a party). As a refusal with
+// REASON_INVALID_ARGUMENT whose message is `what`, ": " and the path from
+// the entity, e.g. "update_case_fields would leave case 2026-0001 over a
+// limit: parties[0].name: at most 256 bytes, this one has 4096
+// ("nnnnnnnnnnnnnnnn…")". The device runs it before it writes a change and
+// the server before it stores the merged entity. Thread-safe.
+absl::Status CheckChangedEntity(const google::protobuf::Message& entity, absl::string_view what);
+
 // For bytes that did not parse as `type`: the path of the first string
 // field that holds bytes which are not UTF-8 (the reason proto3's parser
 // refuses otherwise well-formed bytes), e.g. "officer_id"; empty when the

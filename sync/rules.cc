@@ -134,6 +134,11 @@ std::string FormatYuan(int64_t fen) {
   return text;
 }
 
+TicketCount CountTicket(const v1::Ticket& t) {
+  if (t.voided()) return TicketCount::kVoided;
+  return t.penalty() == v1::PENALTY_KIND_WARNING ? TicketCount::kWarning : TicketCount::kFine;
+}
+
 std::string PartyKey(absl::string_view id_number) {
   const std::string normalised = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(id_number));
   return HexEncode(Sha256::Of(normalised));

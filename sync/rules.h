@@ -93,6 +93,12 @@ std::string PartyKey(absl::string_view id_number);
 // with a leading "-" for negative amounts.
 std::string FormatYuan(int64_t fen);
 
+// How a ticket counts in a shift's figures: not at all when voided, else as
+// a fine or as a warning (PENALTY_KIND_WARNING). The server's ShiftReport
+// totals and palmctl's report both count by it.
+enum class TicketCount { kVoided, kFine, kWarning };
+TicketCount CountTicket(const palm::v1::Ticket& t);
+
 }  // namespace palm::sync
 
 #endif  // PALM_SYNC_RULES_H_

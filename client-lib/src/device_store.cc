@@ -607,10 +607,12 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
     }
     case v1::Mutation::kUpdateCaseFields: {
       const v1::UpdateCaseFields& u = m.update_case_fields();
+      std::vector<std::string> values;
       for (int i = 0; i < u.changes_size(); ++i) {
-        PALM_RETURN_IF_ERROR(sync::CanonicalFieldValue(
-                                 u.changes(i), absl::StrCat("update_case_fields.changes[", i, "]"))
-                                 .status());
+        PALM_ASSIGN_OR_RETURN(
+            values.emplace_back(),
+            sync::CanonicalFieldValue(u.changes(i),
+                                      absl::StrCat("update_case_fields.changes[", i, "]")));
       }
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(u.case_id()));
       PALM_RETURN_IF_ERROR(sync::CheckCaseEditable(c, c.case_id()));
@@ -619,7 +621,17 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
         PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(change.value()));
         PALM_RETURN_IF_ERROR(sync::CheckMatterKnown(change.value(), matter ? &*matter : nullptr));
       }
-      return absl::OkStatus();
+      // The case as the changes leave it, against the case's limits: the
+      // server checks the case it merges the same way.
+      PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
+      for (v1::Party& p : parties) *c.add_parties() = std::move(p);
+      for (int i = 0; i < u.changes_size(); ++i) {
+        const v1::CaseFieldChange& change = u.changes(i);
+        sync::SetFieldValue(&c, change.field(),
+                            sync::IsPartyField(change.field()) ? change.party_id() : "", values[i]);
+      }
+      return sync::CheckChangedEntity(
+          c, absl::StrCat("update_case_fields would leave case ", c.case_id(), " over a limit"));
     }
     case v1::Mutation::kAddEvidence:
       PALM_RETURN_IF_ERROR(sync::CheckAddEvidence(m.add_evidence().evidence()));

@@ -108,34 +108,53 @@ class Admin {
     }
   }
 
+  // Every conflict, resolved or not (all pages).
   std::vector<v1::ConflictRecord> ListConflicts() {
     v1::ListConflictsRequest request;
     request.set_include_resolved(true);
-    v1::ListConflictsResponse response;
-    Check(stub_->ListConflicts(Ctx().get(), request, &response), "ListConflicts");
-    return {response.conflicts().begin(), response.conflicts().end()};
+    return AllPages<v1::ConflictRecord>(
+        request, &v1::AdminService::Stub::ListConflicts, "ListConflicts",
+        [](const v1::ListConflictsResponse& r) -> const auto& { return r.conflicts(); });
   }
 
+  // Every rejected mutation, dismissed or not (all pages).
   std::vector<v1::RejectedMutation> ListRejected() {
     v1::ListRejectedRequest request;
     request.set_include_dismissed(true);
-    v1::ListRejectedResponse response;
-    Check(stub_->ListRejected(Ctx().get(), request, &response), "ListRejected");
-    return {response.rejected().begin(), response.rejected().end()};
+    return AllPages<v1::RejectedMutation>(
+        request, &v1::AdminService::Stub::ListRejected, "ListRejected",
+        [](const v1::ListRejectedResponse& r) -> const auto& { return r.rejected(); });
   }
 
   // Highest sequence number of `device_id` the server holds an outcome for.
   uint64_t AcknowledgedSeq(const std::string& device_id) {
-    v1::SquadStatusRequest request;
-    v1::SquadStatusResponse response;
-    Check(stub_->SquadStatus(Ctx().get(), request, &response), "SquadStatus");
-    for (const auto& d : response.devices()) {
+    std::vector<v1::DeviceStatus> devices = AllPages<v1::DeviceStatus>(
+        v1::SquadStatusRequest(), &v1::AdminService::Stub::SquadStatus, "SquadStatus",
+        [](const v1::SquadStatusResponse& r) -> const auto& { return r.devices(); });
+    for (const auto& d : devices) {
       if (d.device().device_id() == device_id) return d.acknowledged_seq();
     }
     return 0;
   }
 
  private:
+  // The rows (`rows(response)`) of every page of the paged list `rpc`.
+  template <typename Row, typename Request, typename Response, typename Rows>
+  std::vector<Row> AllPages(Request request,
+                            grpc::Status (v1::AdminService::Stub::*rpc)(grpc::ClientContext*,
+                                                                        const Request&, Response*),
+                            const char* name, Rows rows) {
+    std::vector<Row> out;
+    request.set_page_size(1000);
+    for (;;) {
+      Response response;
+      Check(((*stub_).*rpc)(Ctx().get(), request, &response), name);
+      for (const auto& row : rows(response)) out.push_back(row);
+      if (response.next_page_token().empty()) return out;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+
   static std::unique_ptr<grpc::ClientContext> Ctx() {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

@@ -4,6 +4,7 @@
 #define PALM_TESTS_SERVER_SYNC_UTIL_H_
 
 #include <grpcpp/grpcpp.h>
+#include <time.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
@@ -447,6 +448,37 @@ inline v1::Mutation RecordNoPenalty(const std::string& device, uint64_t seq,
   d->add_officer_ids(kOfficerA1);
   d->add_officer_ids(kOfficerA2);
   return m;
+}
+
+// A case as large as the limits allow where the rules leave room: the
+// longest description and address, the most parties, each with the longest
+// name and address.
+inline v1::Mutation LargestCase(const std::string& device, uint64_t seq,
+                                std::string* case_id = nullptr) {
+  v1::Mutation m = RecordCase(device, seq, case_id);
+  v1::Case* c = m.mutable_record_case()->mutable_case_();
+  c->set_description(std::string(4096, 'd'));
+  c->mutable_place()->set_address(std::string(4096, 'a'));
+  v1::Party party = c->parties(0);
+  c->clear_parties();
+  for (int i = 0; i < 20; ++i) {
+    v1::Party* p = c->add_parties();
+    *p = party;
+    p->set_party_id("party-" + std::to_string(i + 1));
+    p->set_name(std::string(256, 'n'));
+    p->set_address(std::string(4096, 'a'));
+  }
+  return m;
+}
+
+// Today in the bureau's time zone (UTC+8), YYYY-MM-DD.
+inline std::string BureauToday() {
+  const time_t seconds = static_cast<time_t>(sync::SystemNowMs() / 1000 + 8 * 3600);
+  struct tm parts;
+  gmtime_r(&seconds, &parts);
+  char text[16];
+  strftime(text, sizeof text, "%Y-%m-%d", &parts);
+  return text;
 }
 
 // Asserts that `r` was rejected with `reason` and exactly `message`.

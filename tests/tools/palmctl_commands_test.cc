@@ -428,6 +428,49 @@ TEST_CASE("palmctl rejected list and show what the server refused; resubmit and 
                           " was already closed by operator:loopback: duplicate of 0123\n");
 }
 
+TEST_CASE(
+    "palmctl rejected list follows pages of large rows and report shift counts what it left out",
+    "[palmctl]") {
+  Squad squad;
+  squad.SetUp();
+  // 13 rejected writes of 100 field changes of 4096 bytes each (about 5.5 MB:
+  // more than one answer could carry), on a case the server does not know.
+  std::vector<std::string> ids;
+  uint64_t seq = 0;
+  for (int batch = 0; batch < 13; ++batch) {
+    v1::Mutation m =
+        squad.UpdateDescription("dev-a1", ++seq, TestUuid(), std::string(4096, 'r'), NowMs());
+    v1::CaseFieldChange change = m.update_case_fields().changes(0);
+    for (int i = 1; i < 100; ++i) *m.mutable_update_case_fields()->add_changes() = change;
+    auto results = squad.Push("dev-a1", {m});
+    REQUIRE(results.size() == 1);
+    REQUIRE(results[0].outcome() == v1::OUTCOME_REJECTED);
+    ids.push_back(m.mutation_id());
+  }
+
+  nlohmann::json json = squad.MustJson({"rejected", "list", "--squad", kSquad});
+  REQUIRE(json.at("rejected").size() == ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CHECK(json.at("rejected")[i].at("mutation").at("mutation_id") == ids[i]);
+  }
+  CHECK_FALSE(json.contains("nextPageToken"));
+
+  // The report lists what fits and says how many more there are; the totals
+  // count all 13.
+  const std::string today = TodayInShanghai();
+  const std::string table = squad.Must({"report", "shift", "--squad", kSquad, "--date", today});
+  INFO(table.substr(0, 3000));
+  CHECK(Contains(table, "另有 12 条未列出\n"));
+  CHECK(Contains(table, "(13)\n"));
+  const std::string english =
+      squad.Must({"report", "shift", "--squad", kSquad, "--date", today, "--lang", "en"});
+  CHECK(Contains(english, "  12 more not listed\n"));
+  nlohmann::json report = squad.MustJson({"report", "shift", "--squad", kSquad, "--date", today});
+  CHECK(report.at("totals").at("open_rejections") == 13);
+  CHECK(report.at("open_rejections").size() == 1);
+  CHECK(report.at("not_listed").at("open_rejections") == 12);
+}
+
 TEST_CASE("palmctl cases list follows pages and cases show has timeline and receipts",
           "[palmctl]") {
   Squad squad;

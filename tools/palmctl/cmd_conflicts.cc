@@ -43,26 +43,27 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   request.set_squad_id(options.squad);
   request.set_case_id(options.case_id);
   request.set_include_resolved(options.all);
-  return CallAndPrint(global, options.json, "ListConflicts", &v1::AdminService::Stub::ListConflicts,
-                      request, [&](const v1::ListConflictsResponse& response) {
-                        PrintTableOrEmpty(
-                            response.conflicts(),
-                            options.all ? "no conflicts on record\n" : "no open conflicts\n",
-                            {"CONFLICT", "CASE", "FIELD", "LOSING VALUE", "LOSING DEVICE",
-                             "KEPT VALUE", "KEPT DEVICE", "RECORDED", "STATE"},
-                            [](const v1::ConflictRecord& c) -> std::vector<std::string> {
-                              const v1::ConflictLoss& loss = c.loss();
-                              return {loss.conflict_id(),
-                                      CaseRef(c),
-                                      FieldLabel(loss),
-                                      loss.losing_value(),
-                                      loss.losing_device_id(),
-                                      loss.winning_value(),
-                                      loss.winning_device_id(),
-                                      FormatUnixMs(c.recorded_at_ms()),
-                                      c.resolved() ? "resolved" : "open"};
-                            });
-                      });
+  return CallAllAndPrint(
+      global, options.json, "ListConflicts", &v1::AdminService::Stub::ListConflicts, request,
+      [](v1::ListConflictsResponse* r) { return r->mutable_conflicts(); },
+      [&](const v1::ListConflictsResponse& response) {
+        PrintTableOrEmpty(response.conflicts(),
+                          options.all ? "no conflicts on record\n" : "no open conflicts\n",
+                          {"CONFLICT", "CASE", "FIELD", "LOSING VALUE", "LOSING DEVICE",
+                           "KEPT VALUE", "KEPT DEVICE", "RECORDED", "STATE"},
+                          [](const v1::ConflictRecord& c) -> std::vector<std::string> {
+                            const v1::ConflictLoss& loss = c.loss();
+                            return {loss.conflict_id(),
+                                    CaseRef(c),
+                                    FieldLabel(loss),
+                                    loss.losing_value(),
+                                    loss.losing_device_id(),
+                                    loss.winning_value(),
+                                    loss.winning_device_id(),
+                                    FormatUnixMs(c.recorded_at_ms()),
+                                    c.resolved() ? "resolved" : "open"};
+                          });
+      });
 }
 
 struct ShowOptions {

@@ -159,9 +159,12 @@ struct ListOptions {
 int RunList(const ListOptions& options, const GlobalOptions& global) {
   palm::v1::ListDevicesRequest request;
   request.set_town_id(options.town);
+  auto channel = MakeClientChannel(global);
+  if (!channel.ok()) return Fail(channel.status());
   palm::v1::ListDevicesResponse response;
-  if (int code = CallUnary(global, "ListDevices", &palm::v1::AdminService::Stub::ListDevices,
-                           request, &response);
+  if (int code = CallAllPages(
+          *channel, global, "ListDevices", &palm::v1::AdminService::Stub::ListDevices, request,
+          [](palm::v1::ListDevicesResponse* r) { return r->mutable_devices(); }, &response);
       code != kExitOk) {
     return code;
   }

@@ -95,23 +95,25 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   v1::ListOfficersRequest request;
   request.set_town_id(options.town);
   request.set_squad_id(options.squad);
-  return CallAndPrint(global, options.json, "ListOfficers", &v1::AdminService::Stub::ListOfficers,
-                      request, [](const v1::ListOfficersResponse& response) {
-                        PrintTableOrEmpty(response.officers(), "no officers match\n",
-                                          {"OFFICER", "NAME", "ROLE", "SWORN", "CERTIFICATE",
-                                           "REVIEWER", "TOWN", "SQUAD", "ACTIVE"},
-                                          [](const v1::Officer& o) -> std::vector<std::string> {
-                                            return {o.officer_id(),
-                                                    o.name(),
-                                                    EnumLabel(v1::Role_descriptor(), o.role()),
-                                                    o.sworn() ? "yes" : "no",
-                                                    o.certificate_number(),
-                                                    o.legal_reviewer() ? "yes" : "no",
-                                                    o.town_id(),
-                                                    o.squad_id(),
-                                                    o.active() ? "yes" : "no"};
-                                          });
-                      });
+  return CallAllAndPrint(
+      global, options.json, "ListOfficers", &v1::AdminService::Stub::ListOfficers, request,
+      [](v1::ListOfficersResponse* r) { return r->mutable_officers(); },
+      [](const v1::ListOfficersResponse& response) {
+        PrintTableOrEmpty(response.officers(), "no officers match\n",
+                          {"OFFICER", "NAME", "ROLE", "SWORN", "CERTIFICATE", "REVIEWER", "TOWN",
+                           "SQUAD", "ACTIVE"},
+                          [](const v1::Officer& o) -> std::vector<std::string> {
+                            return {o.officer_id(),
+                                    o.name(),
+                                    EnumLabel(v1::Role_descriptor(), o.role()),
+                                    o.sworn() ? "yes" : "no",
+                                    o.certificate_number(),
+                                    o.legal_reviewer() ? "yes" : "no",
+                                    o.town_id(),
+                                    o.squad_id(),
+                                    o.active() ? "yes" : "no"};
+                          });
+      });
 }
 
 struct UnlockOptions {

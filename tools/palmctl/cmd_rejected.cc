@@ -37,8 +37,9 @@ int RunList(const ListOptions& options, const GlobalOptions& global) {
   v1::ListRejectedRequest request;
   request.set_squad_id(options.squad);
   request.set_include_dismissed(options.all);
-  return CallAndPrint(
+  return CallAllAndPrint(
       global, options.json, "ListRejected", &v1::AdminService::Stub::ListRejected, request,
+      [](v1::ListRejectedResponse* r) { return r->mutable_rejected(); },
       [&](const v1::ListRejectedResponse& response) {
         PrintTableOrEmpty(
             response.rejected(),

@@ -15,6 +15,7 @@
 #include "sync/hlc.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/client_channel.h"
+#include "tools/palmctl/cmd_util.h"
 #include "tools/palmctl/command.h"
 #include "tools/palmctl/report_render.h"
 #include "tools/palmctl/session.h"
@@ -54,6 +55,28 @@ bool Lookup(const std::shared_ptr<grpc::Channel>& channel, const GlobalOptions& 
   return false;
 }
 
+// Lookup of a paged list, page after page to the last: the rows of every
+// page (`rows(Response*)`) gathered into *all. False, as Lookup, when a page
+// could not be read.
+template <typename Request, typename Response, typename Rows>
+bool LookupAll(const std::shared_ptr<grpc::Channel>& channel, const GlobalOptions& global,
+               const char* name,
+               grpc::Status (v1::AdminService::Stub::*rpc)(grpc::ClientContext*, const Request&,
+                                                           Response*),
+               Request request, Rows&& rows, Response* all, ReportContext* context) {
+  all->Clear();
+  request.set_page_size(kListPageSize);
+  while (true) {
+    Response page;
+    if (!Lookup(channel, global, name, rpc, request, &page, context)) return false;
+    for (auto& row : *rows(&page)) *rows(all)->Add() = std::move(row);
+    if (page.next_page_token().empty() || page.next_page_token() == request.page_token()) {
+      return true;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+}
+
 // The bureau's name: --bureau, else the O of ca.crt in --cert-dir, else
 // empty (no heading line).
 std::string BureauName(const ShiftOptions& options, const GlobalOptions& global) {
@@ -89,8 +112,9 @@ ReportContext LookUpContext(const std::shared_ptr<grpc::Channel>& channel,
   v1::ListOfficersRequest officers_request;
   officers_request.set_squad_id(report.squad_id());
   v1::ListOfficersResponse officers;
-  if (Lookup(channel, global, "ListOfficers", &v1::AdminService::Stub::ListOfficers,
-             officers_request, &officers, &context)) {
+  if (LookupAll(
+          channel, global, "ListOfficers", &v1::AdminService::Stub::ListOfficers, officers_request,
+          [](v1::ListOfficersResponse* r) { return r->mutable_officers(); }, &officers, &context)) {
     for (const v1::Officer& o : officers.officers())
       context.officer_names[o.officer_id()] = o.name();
   }
@@ -102,8 +126,9 @@ ReportContext LookUpContext(const std::shared_ptr<grpc::Channel>& channel,
   v1::SquadStatusRequest status_request;
   status_request.set_squad_id(report.squad_id());
   v1::SquadStatusResponse status;
-  if (Lookup(channel, global, "SquadStatus", &v1::AdminService::Stub::SquadStatus, status_request,
-             &status, &context)) {
+  if (LookupAll(
+          channel, global, "SquadStatus", &v1::AdminService::Stub::SquadStatus, status_request,
+          [](v1::SquadStatusResponse* r) { return r->mutable_devices(); }, &status, &context)) {
     context.devices_known = true;
     context.devices.assign(status.devices().begin(), status.devices().end());
   }

@@ -22,24 +22,25 @@ struct QueueOptions {
 
 int RunQueue(const QueueOptions& options, const GlobalOptions& global) {
   v1::ReviewQueueRequest request;
-  return CallAndPrint(global, options.json, "ReviewQueue", &v1::AdminService::Stub::ReviewQueue,
-                      request, [](const v1::ReviewQueueResponse& response) {
-                        PrintTableOrEmpty(response.cases(), "no cases await legal review\n",
-                                          {"CASE NUMBER", "CASE ID", "MATTER", "TOWN", "SQUAD",
-                                           "PROPOSED FINE (YUAN)", "ESCALATED", "DESCRIPTION"},
-                                          [](const v1::Case& c) -> std::vector<std::string> {
-                                            return {c.case_number(),
-                                                    c.case_id(),
-                                                    c.matter_code(),
-                                                    c.town_id(),
-                                                    c.squad_id(),
-                                                    c.proposed_fine_fen() > 0
-                                                        ? FormatYuan(c.proposed_fine_fen())
-                                                        : "",
-                                                    c.escalated() ? "yes" : "no",
-                                                    c.description()};
-                                          });
-                      });
+  return CallAllAndPrint(
+      global, options.json, "ReviewQueue", &v1::AdminService::Stub::ReviewQueue, request,
+      [](v1::ReviewQueueResponse* r) { return r->mutable_cases(); },
+      [](const v1::ReviewQueueResponse& response) {
+        PrintTableOrEmpty(response.cases(), "no cases await legal review\n",
+                          {"CASE NUMBER", "CASE ID", "MATTER", "TOWN", "SQUAD",
+                           "PROPOSED FINE (YUAN)", "ESCALATED", "DESCRIPTION"},
+                          [](const v1::Case& c) -> std::vector<std::string> {
+                            return {
+                                c.case_number(),
+                                c.case_id(),
+                                c.matter_code(),
+                                c.town_id(),
+                                c.squad_id(),
+                                c.proposed_fine_fen() > 0 ? FormatYuan(c.proposed_fine_fen()) : "",
+                                c.escalated() ? "yes" : "no",
+                                c.description()};
+                          });
+      });
 }
 
 struct DecisionOptions {

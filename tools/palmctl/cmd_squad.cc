@@ -27,23 +27,24 @@ int RunStatus(StatusOptions options, const GlobalOptions& global) {
   options.squad = *squad;
   v1::SquadStatusRequest request;
   request.set_squad_id(options.squad);
-  return CallAndPrint(global, options.json, "SquadStatus", &v1::AdminService::Stub::SquadStatus,
-                      request, [&](const v1::SquadStatusResponse& response) {
-                        PrintTableOrEmpty(
-                            response.devices(),
-                            absl::StrCat("squad ", options.squad, " has no enrolled devices\n"),
-                            {"DEVICE", "LAST SYNC", "ACKED SEQ", "PENDING MUTATIONS",
-                             "PENDING UPLOADS", "TICKETS LEFT", "STATE"},
-                            [](const v1::DeviceStatus& s) -> std::vector<std::string> {
-                              return {s.device().device_id(),
-                                      FormatUnixMs(s.last_sync_ms()),
-                                      absl::StrCat(s.acknowledged_seq()),
-                                      absl::StrCat(s.pending_mutations()),
-                                      absl::StrCat(s.pending_uploads()),
-                                      absl::StrCat(s.ticket_numbers_left()),
-                                      EnumLabel(v1::DeviceSyncState_descriptor(), s.state())};
-                            });
-                      });
+  return CallAllAndPrint(
+      global, options.json, "SquadStatus", &v1::AdminService::Stub::SquadStatus, request,
+      [](v1::SquadStatusResponse* r) { return r->mutable_devices(); },
+      [&](const v1::SquadStatusResponse& response) {
+        PrintTableOrEmpty(response.devices(),
+                          absl::StrCat("squad ", options.squad, " has no enrolled devices\n"),
+                          {"DEVICE", "LAST SYNC", "ACKED SEQ", "PENDING MUTATIONS",
+                           "PENDING UPLOADS", "TICKETS LEFT", "STATE"},
+                          [](const v1::DeviceStatus& s) -> std::vector<std::string> {
+                            return {s.device().device_id(),
+                                    FormatUnixMs(s.last_sync_ms()),
+                                    absl::StrCat(s.acknowledged_seq()),
+                                    absl::StrCat(s.pending_mutations()),
+                                    absl::StrCat(s.pending_uploads()),
+                                    absl::StrCat(s.ticket_numbers_left()),
+                                    EnumLabel(v1::DeviceSyncState_descriptor(), s.state())};
+                          });
+      });
 }
 
 void RegisterSquad(CommandLine& cli) {

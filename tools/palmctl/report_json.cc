@@ -1,6 +1,7 @@
 // RenderShiftReportJson (report_render.h): the shift report as a JSON
 // object for people and scripts, numbers as numbers. Its keys are listed in
 // docs/shift-report.md.
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -35,6 +36,7 @@ class JsonBuilder {
     out["generated_at_ms"] = ctx_.generated_at_ms;
     out["generated_at"] = FormatBureauTime(ctx_.generated_at_ms);
     out["totals"] = Totals();
+    out["not_listed"] = NotListed();
     json officers = json::array();
     for (const OfficerFigures& f : OfficerTable(r_)) {
       officers.push_back({{"officer_id", f.officer_id},
@@ -138,20 +140,40 @@ class JsonBuilder {
     return it != ctx_.matters.end() ? it->second.name() : "";
   }
 
+  // Records counted in the totals but left out of each list (the server caps
+  // its lists): 0 everywhere when every record is listed.
+  json NotListed() const {
+    const DerivedTotals d = DeriveTotals(r_, ctx_);
+    int64_t attention_listed = 0;
+    for (const v1::Evidence& e : r_.evidence()) {
+      attention_listed += e.has_receipt() && e.uploaded() ? 0 : 1;
+    }
+    const auto left = [](int64_t total, int64_t listed) {
+      return std::max<int64_t>(0, total - listed);
+    };
+    return {{"cases_opened", left(d.cases_opened, r_.cases_opened_size())},
+            {"tickets", left(d.tickets, r_.tickets_size())},
+            {"no_penalty", left(d.no_penalty, r_.no_penalty_size())},
+            {"evidence", left(d.evidence, r_.evidence_size())},
+            {"evidence_needing_attention", left(d.evidence_needing_attention, attention_listed)},
+            {"open_conflicts", left(d.open_conflicts, r_.open_conflicts_size())},
+            {"open_rejections", left(d.open_rejections, r_.open_rejections_size())}};
+  }
+
   json Totals() const {
     const DerivedTotals d = DeriveTotals(r_, ctx_);
-    json t = {{"cases_opened", r_.cases_opened_size()},
-              {"tickets_issued", r_.tickets_size()},
+    json t = {{"cases_opened", d.cases_opened},
+              {"tickets_issued", d.tickets},
               {"fines", d.fines},
               {"warnings", d.warnings},
               {"fines_total_fen", r_.tickets_total_fen()},
               {"fines_total_yuan", Yuan(r_.tickets_total_fen())},
-              {"no_penalty_decisions", r_.no_penalty_size()},
-              {"evidence", r_.evidence_size()},
+              {"no_penalty_decisions", d.no_penalty},
+              {"evidence", d.evidence},
               {"evidence_with_receipt", r_.evidence_with_receipt()},
               {"evidence_not_uploaded", d.evidence_not_uploaded},
-              {"open_conflicts", r_.open_conflicts_size()},
-              {"open_rejections", r_.open_rejections_size()}};
+              {"open_conflicts", d.open_conflicts},
+              {"open_rejections", d.open_rejections}};
     if (ctx_.devices_known) {
       t["devices"] = ctx_.devices.size();
       t["devices_not_in_sync"] = d.devices_not_in_sync;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "tools/palmctl/format.h"
 
 namespace palm::palmctl {
@@ -91,6 +92,7 @@ constexpr Entry kMessages[] = {
     {Msg::kWithdrawn, "已撤回", "withdrawn"},
     {Msg::kUnknownOfficer, "未记录", "not recorded"},
     {Msg::kUncategorised, "未分类", "uncategorised"},
+    {Msg::kCountsListedOnly, "按已列出的记录统计", "counted from the records listed"},
     {Msg::kChartCasesByCategory, "按类别统计案件", "Cases by category"},
     {Msg::kChartFinesByOfficer, "按执法人员统计罚款（元）", "Fines by officer (yuan)"},
     {Msg::kChartDeviceSync, "终端同步状态", "Device sync state"},
@@ -200,6 +202,11 @@ std::string CaseFieldText(ReportLang lang, v1::CaseField field) {
       {v1::CASE_FIELD_PROPOSED_FINE, "拟罚款"},
   }};
   return EnumText(lang, v1::CaseField_descriptor(), field, kZh);
+}
+
+std::string NotListedText(ReportLang lang, int64_t n) {
+  return lang == ReportLang::kZh ? absl::StrCat("另有 ", n, " 条未列出")
+                                 : absl::StrCat(n, " more not listed");
 }
 
 std::string SyncStateText(ReportLang lang, v1::DeviceSyncState state) {

@@ -5,6 +5,7 @@
 #ifndef PALM_TOOLS_PALMCTL_REPORT_MESSAGES_H_
 #define PALM_TOOLS_PALMCTL_REPORT_MESSAGES_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -100,6 +101,7 @@ enum class Msg {
   kWithdrawn,
   kUnknownOfficer,
   kUncategorised,
+  kCountsListedOnly,
   // Charts.
   kChartCasesByCategory,
   kChartFinesByOfficer,
@@ -121,6 +123,10 @@ enum class Msg {
 
 // The text of `id` in `lang`.
 const char* Text(ReportLang lang, Msg id);
+
+// The line under a list the server cut short: "另有 N 条未列出" /
+// "N more not listed".
+std::string NotListedText(ReportLang lang, int64_t n);
 
 // Enum values as the report names them: zh-CN words for case states,
 // procedures, evidence kinds, signatures, case fields and device sync

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "sync/rules.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/format.h"
 
@@ -13,6 +14,9 @@ namespace palm::palmctl {
 namespace {
 
 namespace v1 = palm::v1;
+
+// Evidence the leader must see to: no receipt yet, or not uploaded.
+bool NeedsAttention(const v1::Evidence& e) { return !e.has_receipt() || !e.uploaded(); }
 
 std::string WithId(const std::string& name, const std::string& id) {
   return name.empty() || name == id ? id : absl::StrCat(name, " (", id, ")");
@@ -65,6 +69,13 @@ class Builder {
 
   static std::string Count(int64_t n) { return absl::StrCat(n); }
 
+  // Records of `s`'s kind counted (`total`) beyond its rows, and the line
+  // that says so.
+  void NotListed(Section* s, int64_t total) const {
+    s->not_listed = std::max<int64_t>(0, total - static_cast<int64_t>(s->rows.size()));
+    if (s->not_listed > 0) s->remark = NotListedText(ctx_.lang, s->not_listed);
+  }
+
   // Punctuation of the report's language.
   const char* Colon() const { return ctx_.lang == ReportLang::kZh ? "：" : ": "; }
   std::string Parenthesised(absl::string_view text) const {
@@ -75,20 +86,20 @@ class Builder {
   void BuildTotals() {
     const DerivedTotals d = DeriveTotals(r_, ctx_);
     auto& f = model_.totals;
-    f.push_back({"cases_opened", T(Msg::kCasesOpened), Count(r_.cases_opened_size())});
-    f.push_back({"tickets_issued", T(Msg::kTicketsIssued), Count(r_.tickets_size())});
+    f.push_back({"cases_opened", T(Msg::kCasesOpened), Count(d.cases_opened)});
+    f.push_back({"tickets_issued", T(Msg::kTicketsIssued), Count(d.tickets)});
     f.push_back({"fines", T(Msg::kFines), Count(d.fines)});
     f.push_back({"warnings", T(Msg::kWarnings), Count(d.warnings)});
     f.push_back({"fines_total_yuan", T(Msg::kFinesTotal), FormatYuan(r_.tickets_total_fen()),
                  CellKind::kAmount});
-    f.push_back({"no_penalty_decisions", T(Msg::kNoPenaltyDecisions), Count(r_.no_penalty_size())});
-    f.push_back({"evidence", T(Msg::kEvidence), Count(r_.evidence_size())});
+    f.push_back({"no_penalty_decisions", T(Msg::kNoPenaltyDecisions), Count(d.no_penalty)});
+    f.push_back({"evidence", T(Msg::kEvidence), Count(d.evidence)});
     f.push_back({"evidence_with_receipt", T(Msg::kEvidenceWithReceipt),
                  Count(static_cast<int64_t>(r_.evidence_with_receipt()))});
     f.push_back(
         {"evidence_not_uploaded", T(Msg::kEvidenceNotUploaded), Count(d.evidence_not_uploaded)});
-    f.push_back({"open_conflicts", T(Msg::kOpenConflicts), Count(r_.open_conflicts_size())});
-    f.push_back({"open_rejections", T(Msg::kOpenRejections), Count(r_.open_rejections_size())});
+    f.push_back({"open_conflicts", T(Msg::kOpenConflicts), Count(d.open_conflicts)});
+    f.push_back({"open_rejections", T(Msg::kOpenRejections), Count(d.open_rejections)});
     if (ctx_.devices_known) {
       f.push_back({"devices", T(Msg::kDevices), Count(static_cast<int64_t>(ctx_.devices.size()))});
       f.push_back({"devices_not_in_sync", T(Msg::kDevicesBehind), Count(d.devices_not_in_sync)});
@@ -100,7 +111,9 @@ class Builder {
         "conflicts",
         T(Msg::kConflictsSection),
         {{T(Msg::kColCase)}, {T(Msg::kColField)}, {T(Msg::kColRecorded)}, {T(Msg::kColLostKept)}},
-        {}};
+        {},
+        0,
+        ""};
     for (const v1::ConflictRecord& c : r_.open_conflicts()) {
       const v1::ConflictLoss& loss = c.loss();
       conflicts.rows.push_back(
@@ -113,7 +126,9 @@ class Builder {
         "rejections",
         T(Msg::kRejectionsSection),
         {{T(Msg::kColCase)}, {T(Msg::kColOperation)}, {T(Msg::kColRecorded)}, {T(Msg::kColReason)}},
-        {}};
+        {},
+        0,
+        ""};
     for (const v1::RejectedMutation& rm : r_.open_rejections()) {
       rejections.rows.push_back(
           {CaseRef(MutationCaseId(rm.mutation())),
@@ -130,9 +145,11 @@ class Builder {
                       {T(Msg::kColCaptured)},
                       {T(Msg::kColOfficer)},
                       {T(Msg::kColProblem)}},
-                     {}};
+                     {},
+                     0,
+                     ""};
     for (const v1::Evidence& e : r_.evidence()) {
-      if (e.has_receipt() && e.uploaded()) continue;
+      if (!NeedsAttention(e)) continue;
       std::vector<std::string> problems;
       if (!e.has_receipt()) problems.push_back(T(Msg::kNoReceipt));
       if (!e.uploaded()) problems.push_back(T(Msg::kNotUploaded));
@@ -146,8 +163,12 @@ class Builder {
            e.officer_id().empty() ? "" : OfficerDisplay(ctx_, e.officer_id()),
            absl::StrJoin(problems, ctx_.lang == ReportLang::kZh ? "；" : "; ")});
     }
+    const DerivedTotals d = DeriveTotals(r_, ctx_);
+    NotListed(&conflicts, d.open_conflicts);
+    NotListed(&rejections, d.open_rejections);
+    NotListed(&evidence, d.evidence_needing_attention);
     for (Section* s : {&conflicts, &rejections, &evidence}) {
-      if (!s->rows.empty()) model_.exceptions.push_back(std::move(*s));
+      if (!s->rows.empty() || s->not_listed > 0) model_.exceptions.push_back(std::move(*s));
     }
   }
 
@@ -162,7 +183,9 @@ class Builder {
                      {T(Msg::kColDescription)},
                      {T(Msg::kColProposedFine), CellKind::kAmount},
                      {T(Msg::kColState)}},
-                    {}};
+                    {},
+                    0,
+                    ""};
     std::map<std::string, int64_t> by_category;
     for (const v1::Case* c : cases) {
       const std::string officer = CaseOfficer(*c);
@@ -188,6 +211,7 @@ class Builder {
     }
     std::stable_sort(model_.cases_by_category.begin(), model_.cases_by_category.end(),
                      [](const Bar& a, const Bar& b) { return a.value > b.value; });
+    NotListed(&model_.cases, DeriveTotals(r_, ctx_).cases_opened);
   }
 
   void BuildTickets() {
@@ -205,7 +229,9 @@ class Builder {
                        {T(Msg::kColViolation)},
                        {T(Msg::kColAmount), CellKind::kAmount},
                        {T(Msg::kColStatus)}},
-                      {}};
+                      {},
+                      0,
+                      ""};
     for (const v1::Ticket* t : tickets) {
       const std::string officer = t->officer_ids().empty() ? "" : t->officer_ids(0);
       std::string number = t->ticket_number_text().empty() ? absl::StrCat(t->ticket_number())
@@ -220,6 +246,7 @@ class Builder {
                         t->violation(), warning ? Parenthesised(T(Msg::kWarning)) : ""),
            warning ? "" : FormatYuan(t->fine_fen()), status});
     }
+    NotListed(&model_.tickets, DeriveTotals(r_, ctx_).tickets);
   }
 
   void BuildNoPenalty() {
@@ -230,7 +257,9 @@ class Builder {
                           {T(Msg::kColDecided)},
                           {T(Msg::kColOfficer)},
                           {T(Msg::kColEducation)}},
-                         {}};
+                         {},
+                         0,
+                         ""};
     for (const v1::NoPenaltyDecision& d : r_.no_penalty()) {
       const std::string officer = d.officer_ids().empty() ? "" : d.officer_ids(0);
       model_.no_penalty.rows.push_back(
@@ -239,8 +268,11 @@ class Builder {
            officer.empty() ? T(Msg::kUnknownOfficer) : OfficerDisplay(ctx_, officer),
            d.education_record()});
     }
+    NotListed(&model_.no_penalty, DeriveTotals(r_, ctx_).no_penalty);
   }
 
+  // Runs after the record sections: the per-officer figures count the
+  // records listed, which the table then says when some were not.
   void BuildOfficers() {
     model_.officers = {"officers",
                        T(Msg::kOfficersSection),
@@ -249,7 +281,9 @@ class Builder {
                         {T(Msg::kColTickets), CellKind::kCount},
                         {T(Msg::kColAmount), CellKind::kAmount},
                         {T(Msg::kColNoPenalty), CellKind::kCount}},
-                       {}};
+                       {},
+                       0,
+                       ""};
     for (const OfficerFigures& t : OfficerTable(r_)) {
       const std::string& id = t.officer_id;
       const std::string who = id.empty() ? T(Msg::kUnknownOfficer) : OfficerDisplay(ctx_, id);
@@ -262,6 +296,9 @@ class Builder {
              static_cast<double>(t.fines_fen) / 100.0, FormatYuan(t.fines_fen), ""});
       }
     }
+    if (model_.cases.not_listed + model_.tickets.not_listed + model_.no_penalty.not_listed > 0) {
+      model_.officers.remark = T(Msg::kCountsListedOnly);
+    }
   }
 
   void BuildDevices() {
@@ -273,7 +310,9 @@ class Builder {
                        {T(Msg::kColLastSync)},
                        {T(Msg::kColPendingWrites), CellKind::kCount},
                        {T(Msg::kColPendingUploads), CellKind::kCount}},
-                      {}};
+                      {},
+                      0,
+                      ""};
     std::map<int, int64_t> by_state;
     std::vector<const v1::DeviceStatus*> devices;
     for (const v1::DeviceStatus& d : ctx_.devices) devices.push_back(&d);
@@ -345,11 +384,42 @@ std::vector<OfficerFigures> OfficerTable(const v1::ShiftReportResponse& report) 
 
 DerivedTotals DeriveTotals(const v1::ShiftReportResponse& report, const ReportContext& context) {
   DerivedTotals d;
-  for (const v1::Ticket& t : report.tickets()) {
-    if (t.voided()) continue;
-    (t.penalty() == v1::PENALTY_KIND_WARNING ? d.warnings : d.fines)++;
+  if (report.has_totals()) {
+    const v1::ShiftReportTotals& t = report.totals();
+    d.cases_opened = static_cast<int64_t>(t.cases_opened());
+    d.tickets = static_cast<int64_t>(t.tickets());
+    d.fines = static_cast<int64_t>(t.fines());
+    d.warnings = static_cast<int64_t>(t.warnings());
+    d.no_penalty = static_cast<int64_t>(t.no_penalty());
+    d.evidence = static_cast<int64_t>(t.evidence());
+    d.evidence_not_uploaded = static_cast<int64_t>(t.evidence_not_uploaded());
+    d.evidence_needing_attention = static_cast<int64_t>(t.evidence_needing_attention());
+    d.open_conflicts = static_cast<int64_t>(t.open_conflicts());
+    d.open_rejections = static_cast<int64_t>(t.open_rejections());
+  } else {
+    d.cases_opened = report.cases_opened_size();
+    d.tickets = report.tickets_size();
+    for (const v1::Ticket& t : report.tickets()) {
+      switch (sync::CountTicket(t)) {
+        case sync::TicketCount::kFine:
+          ++d.fines;
+          break;
+        case sync::TicketCount::kWarning:
+          ++d.warnings;
+          break;
+        case sync::TicketCount::kVoided:
+          break;
+      }
+    }
+    d.no_penalty = report.no_penalty_size();
+    d.evidence = report.evidence_size();
+    for (const v1::Evidence& e : report.evidence()) {
+      d.evidence_not_uploaded += e.uploaded() ? 0 : 1;
+      d.evidence_needing_attention += NeedsAttention(e) ? 1 : 0;
+    }
+    d.open_conflicts = report.open_conflicts_size();
+    d.open_rejections = report.open_rejections_size();
   }
-  for (const v1::Evidence& e : report.evidence()) d.evidence_not_uploaded += e.uploaded() ? 0 : 1;
   for (const v1::DeviceStatus& s : context.devices) {
     d.devices_not_in_sync +=
         s.state() == v1::DEVICE_SYNC_STATE_OK || s.state() == v1::DEVICE_SYNC_STATE_REVOKED ? 0 : 1;

@@ -54,6 +54,13 @@ struct Section {
   std::string title;
   std::vector<Column> columns;
   std::vector<std::vector<std::string>> rows;
+  // Records of this kind the server counted but did not list (its lists
+  // are capped; docs/protocol.md): shown as "另有 N 条未列出" / "N more not
+  // listed", and in the count beside the title.
+  int64_t not_listed = 0;
+  // A line under the table, or empty: the "not listed" line, or (officers)
+  // that the figures count only the records listed.
+  std::string remark;
 };
 
 struct Figure {
@@ -107,11 +114,20 @@ struct OfficerFigures {
 };
 std::vector<OfficerFigures> OfficerTable(const palm::v1::ShiftReportResponse& report);
 
-// Totals the response does not carry itself.
+// The report's figures: the server's exact totals (ShiftReportTotals) when
+// it sends them, else counted from the lists (a server from before the caps
+// lists every record).
 struct DerivedTotals {
+  int64_t cases_opened = 0;
+  int64_t tickets = 0;
   int64_t fines = 0;     // tickets not voided with a fine
   int64_t warnings = 0;  // tickets not voided with a warning
+  int64_t no_penalty = 0;
+  int64_t evidence = 0;
   int64_t evidence_not_uploaded = 0;
+  int64_t evidence_needing_attention = 0;  // without receipt, or not uploaded
+  int64_t open_conflicts = 0;
+  int64_t open_rejections = 0;
   int64_t devices_not_in_sync = 0;  // neither in sync nor revoked
 };
 DerivedTotals DeriveTotals(const palm::v1::ShiftReportResponse& report,

@@ -39,12 +39,19 @@ std::string EmptyText(const ReportModel& m, const Section& s) {
                                               : Text(m.lang, Msg::kNone);
 }
 
+// The count beside a section's title: its records, listed or not.
+int64_t RecordCount(const Section& s) { return static_cast<int64_t>(s.rows.size()) + s.not_listed; }
+
 std::string TableSection(const ReportModel& m, const Section& s) {
-  std::string out = absl::StrCat("\n", s.title, " (", s.rows.size(), ")\n");
-  if (s.rows.empty()) return absl::StrCat(out, "  ", EmptyText(m, s), "\n");
-  TextTable table(Headings(s));
-  for (const auto& row : s.rows) table.AddRow(row);
-  return out + table.Render();
+  std::string out = absl::StrCat("\n", s.title, " (", RecordCount(s), ")\n");
+  if (s.rows.empty() && s.remark.empty()) return absl::StrCat(out, "  ", EmptyText(m, s), "\n");
+  if (!s.rows.empty()) {
+    TextTable table(Headings(s));
+    for (const auto& row : s.rows) table.AddRow(row);
+    out += table.Render();
+  }
+  if (!s.remark.empty()) absl::StrAppend(&out, "  ", s.remark, "\n");
+  return out;
 }
 
 std::string CsvLine(const std::vector<std::string>& fields) {
@@ -54,9 +61,11 @@ std::string CsvLine(const std::vector<std::string>& fields) {
 }
 
 std::string CsvBlock(const std::string& title, const std::vector<std::string>& header,
-                     const std::vector<std::vector<std::string>>& rows) {
+                     const std::vector<std::vector<std::string>>& rows,
+                     const std::string& remark = "") {
   std::string out = absl::StrCat("\r\n", CsvLine({title}), CsvLine(header));
   for (const auto& row : rows) out += CsvLine(row);
+  if (!remark.empty()) out += CsvLine({remark});
   return out;
 }
 
@@ -103,9 +112,12 @@ std::string PageCss(ReportLang lang) {
 }
 
 std::string HtmlTable(const ReportModel& m, const Section& s, const char* heading_tag) {
-  std::string out = absl::StrCat("<", heading_tag, ">", HtmlEscape(s.title), " (", s.rows.size(),
+  std::string out = absl::StrCat("<", heading_tag, ">", HtmlEscape(s.title), " (", RecordCount(s),
                                  ")</", heading_tag, ">\n");
+  const std::string remark =
+      s.remark.empty() ? "" : absl::StrCat("<p class=\"note\">", HtmlEscape(s.remark), "</p>\n");
   if (s.rows.empty()) {
+    if (!remark.empty()) return out + remark;
     return absl::StrCat(out, "<p class=\"none\">", HtmlEscape(EmptyText(m, s)), "</p>\n");
   }
   out += "<table>\n<thead><tr>";
@@ -119,7 +131,7 @@ std::string HtmlTable(const ReportModel& m, const Section& s, const char* headin
     }
     out += "</tr>\n";
   }
-  return out + "</tbody>\n</table>\n";
+  return absl::StrCat(out, "</tbody>\n</table>\n", remark);
 }
 
 // Figures that, when not zero, need the leader's attention.
@@ -207,10 +219,10 @@ std::string RenderShiftReportCsv(const v1::ShiftReportResponse& report,
   for (const Figure& f : m.totals) totals.push_back({f.label, f.value});
   out += CsvBlock(Text(m.lang, Msg::kTotals),
                   {Text(m.lang, Msg::kFigure), Text(m.lang, Msg::kValue)}, totals);
-  for (const Section& s : m.exceptions) out += CsvBlock(s.title, Headings(s), s.rows);
+  for (const Section& s : m.exceptions) out += CsvBlock(s.title, Headings(s), s.rows, s.remark);
   for (const Section* s : RecordSections(m)) {
     if (s == &m.devices && !m.devices_known) continue;
-    out += CsvBlock(s->title, Headings(*s), s->rows);
+    out += CsvBlock(s->title, Headings(*s), s->rows, s->remark);
   }
   return out;
 }

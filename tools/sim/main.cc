@@ -343,23 +343,38 @@ class Sim {
       }
     }
     auto admin = v1::AdminService::NewStub(conn_.Channel(&conn_.operator_creds));
+    // Both lists come in pages (docs/protocol.md): every page is counted.
     v1::ListConflictsRequest conflicts_request;
     conflicts_request.set_include_resolved(true);
-    v1::ListConflictsResponse conflicts;
-    if (admin->ListConflicts(conn_.Context(conn_.admin_token).get(), conflicts_request, &conflicts)
-            .ok()) {
+    conflicts_request.set_page_size(1000);
+    for (;;) {
+      v1::ListConflictsResponse conflicts;
+      if (!admin
+               ->ListConflicts(conn_.Context(conn_.admin_token).get(), conflicts_request,
+                               &conflicts)
+               .ok()) {
+        break;
+      }
       for (const auto& c : conflicts.conflicts())
         counts_.conflicts += case_ids.count(c.loss().case_id());
+      if (conflicts.next_page_token().empty()) break;
+      conflicts_request.set_page_token(conflicts.next_page_token());
     }
     std::set<std::string> ours;
     for (const auto& d : devices_) ours.insert(d->device_id);
     v1::ListRejectedRequest rejected_request;
     rejected_request.set_include_dismissed(true);
-    v1::ListRejectedResponse rejected;
-    if (admin->ListRejected(conn_.Context(conn_.admin_token).get(), rejected_request, &rejected)
-            .ok()) {
+    rejected_request.set_page_size(1000);
+    for (;;) {
+      v1::ListRejectedResponse rejected;
+      if (!admin->ListRejected(conn_.Context(conn_.admin_token).get(), rejected_request, &rejected)
+               .ok()) {
+        break;
+      }
       for (const auto& r : rejected.rejected())
         counts_.rejected += ours.count(r.mutation().device_id());
+      if (rejected.next_page_token().empty()) break;
+      rejected_request.set_page_token(rejected.next_page_token());
     }
     durations_.verify_ms = SteadyMs() - t0;
   }
