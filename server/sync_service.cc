@@ -3,8 +3,11 @@
 // data and device status. The wire behaviour is described in
 // docs/protocol.md, "Sync protocol".
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <mutex>
+
+#include <google/protobuf/io/coded_stream.h>
 
 #include "absl/strings/str_cat.h"
 #include "palm/v1/sync.grpc.pb.h"
@@ -26,15 +29,17 @@ namespace palm::server {
 namespace {
 
 namespace v1 = palm::v1;
+namespace pb = google::protobuf;
 
 // A push batch carries at most this many mutations.
 constexpr int kMaxBatchMutations = 2000;
-// Pull pages: default and largest number of changes, and the byte budget of
-// one page (sync/limits.h; well under the 4 MiB a default gRPC client
-// accepts).
+// Pull pages: default and largest number of changes, and the largest byte
+// budget of one page (sync/limits.h; well under the 4 MiB a default gRPC
+// client accepts). A device may ask for less (PullRequest.max_page_bytes).
+// Answers of GetReferenceData in parts stay within the same budget.
 constexpr uint32_t kDefaultPageSize = 500;
 constexpr uint32_t kMaxPageSize = 2000;
-constexpr size_t kPageByteBudget = sync::kMaxPullPageBytes;
+constexpr size_t kMaxPageBytes = sync::kMaxPullPageBytes;
 // Ticket numbers granted per lease at most.
 constexpr uint32_t kMaxLeaseCount = 1000;
 
@@ -56,6 +61,74 @@ absl::StatusOr<Caller> DeviceCaller(grpc::CallbackServerContext* ctx, const Serv
   Caller caller = authority->device();
   caller.actor = authority->actor();
   return caller;
+}
+
+// The byte budget a request asks for (0: none) within the server's maximum.
+size_t ByteBudget(uint32_t asked) {
+  return asked == 0 ? kMaxPageBytes : std::min<size_t>(asked, kMaxPageBytes);
+}
+
+// GetReferenceData: the catalogue when newer than the device's, towns,
+// squads, the device town's officers. With max_response_bytes the answer
+// comes in parts of about that size (docs/protocol.md, "Bad links"): the
+// first part carries the roster and the catalogue's head, later parts only
+// matters; every part carries at least one matter, so a catalogue of any
+// size arrives over a link that carries little between two breaks.
+absl::Status ReadReferenceData(ReadTxn& txn, const Caller& caller,
+                               const v1::GetReferenceDataRequest& request,
+                               v1::GetReferenceDataResponse* response) {
+  auto catalog = txn.CurrentCatalog();
+  if (!catalog.ok()) return catalog.status();
+  const bool in_parts = request.max_response_bytes() > 0;
+  uint32_t offset = in_parts ? request.catalog_matter_offset() : 0;
+  // The catalogue changed while the device was putting its parts together:
+  // start it over with the current one.
+  if (offset > 0 && (!*catalog || (*catalog)->version() != request.catalog_part_version())) {
+    offset = 0;
+  }
+  if (offset == 0) {
+    auto towns = txn.ListTowns();
+    if (!towns.ok()) return towns.status();
+    for (auto& t : *towns) *response->add_towns() = std::move(t);
+    auto squads = txn.ListSquads("");
+    if (!squads.ok()) return squads.status();
+    for (auto& s : *squads) *response->add_squads() = std::move(s);
+    auto officers = txn.ListOfficers(caller.town_id, "");
+    if (!officers.ok()) return officers.status();
+    for (auto& o : *officers) *response->add_officers() = std::move(o);
+  }
+  response->set_server_time_ms(sync::SystemNowMs());
+  const bool newer = *catalog && (*catalog)->version() > request.catalog_version();
+  if (!in_parts) {
+    if (newer) *response->mutable_catalog() = std::move(**catalog);
+    return absl::OkStatus();
+  }
+  if (offset == 0 && !newer) return absl::OkStatus();
+  v1::Catalog& current = **catalog;
+  const int total = current.matters_size();
+  if (offset > 0 && static_cast<int64_t>(offset) >= total) {
+    return absl::OutOfRangeError(absl::StrCat("catalog_matter_offset ", offset, " is beyond the ",
+                                              total, " matters of catalogue version ",
+                                              current.version()));
+  }
+  v1::Catalog* part = response->mutable_catalog_part();
+  part->set_version(current.version());
+  part->set_label(current.label());
+  part->set_published_at_ms(current.published_at_ms());
+  if (offset == 0) *part->mutable_calendar() = std::move(*current.mutable_calendar());
+  const size_t budget = ByteBudget(request.max_response_bytes());
+  size_t bytes = response->ByteSizeLong();
+  for (int i = static_cast<int>(offset); i < total; ++i) {
+    // The matter, its tag and its length.
+    const size_t length = current.matters(i).ByteSizeLong();
+    const size_t size = 1 + pb::io::CodedOutputStream::VarintSize64(length) + length;
+    if (part->matters_size() > 0 && bytes + size > budget) break;
+    bytes += size;
+    *part->add_matters() = std::move(*current.mutable_matters(i));
+  }
+  response->set_catalog_matter_offset(offset);
+  response->set_catalog_matters_total(static_cast<uint32_t>(total));
+  return absl::OkStatus();
 }
 
 std::string ReplaceYear(const std::string& format, int year) {
@@ -201,6 +274,8 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
     epoch_ = context_->store->epoch();
     page_size_ =
         request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+    page_bytes_ = ByteBudget(request->max_page_bytes());
+    omit_catalog_ = request->omit_catalog();
     if (request->cursor().empty()) {
       snapshot_ = true;
     } else {
@@ -249,7 +324,13 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
     StartWrite(&response_);
   }
 
+  // The next page: from the changes read for an earlier page that did not
+  // fit its byte budget, else from one store read of up to page_size_.
   void ReadPage(bool first) {
+    if (!pending_.empty()) {
+      SendPage();
+      return;
+    }
     auto page = std::make_shared<std::vector<v1::Change>>();
     auto ahead = std::make_shared<bool>(false);
     context_->store->SubmitRead(
@@ -281,27 +362,36 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
                                 high_, "): the store was restored without a new epoch"));
             return;
           }
-          SendPage(std::move(*page));
+          read_full_ = page->size() >= page_size_;
+          pending_.assign(std::make_move_iterator(page->begin()),
+                          std::make_move_iterator(page->end()));
+          SendPage();
         });
   }
 
-  void SendPage(std::vector<v1::Change> changes) {
+  // Sends the next page out of pending_: changes up to the byte budget,
+  // and at least one.
+  void SendPage() {
     response_.Clear();
     v1::PullPage* page = response_.mutable_page();
-    const bool full = changes.size() >= page_size_;
     size_t bytes = 0;
-    bool cut = false;
-    for (auto& change : changes) {
-      bytes += change.ByteSizeLong();
-      if (bytes > kPageByteBudget && page->changes_size() > 0) {
-        cut = true;
-        break;
+    while (!pending_.empty()) {
+      v1::Change& change = pending_.front();
+      if (omit_catalog_ && change.has_catalog()) {
+        // The device takes the catalogue from GetReferenceData, in parts.
+        after_ = change.server_seq();
+        pending_.pop_front();
+        continue;
       }
+      const size_t size = change.ByteSizeLong();
+      if (page->changes_size() > 0 && bytes + size > page_bytes_) break;
+      bytes += size;
       after_ = change.server_seq();
       *page->add_changes() = std::move(change);
+      pending_.pop_front();
     }
     done_ += page->changes_size();
-    const bool last = !cut && (!full || after_ >= high_);
+    const bool last = pending_.empty() && (!read_full_ || after_ >= high_);
     if (last) {
       after_ = high_;
       total_ = done_;  // entities changed during the pull arrive with the next one
@@ -321,6 +411,8 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
   std::vector<std::string> scopes_;
   std::string epoch_;
   uint32_t page_size_ = kDefaultPageSize;
+  size_t page_bytes_ = kMaxPageBytes;
+  bool omit_catalog_ = false;
   bool snapshot_ = false;
   // Read and written on the store's reader thread and in reactions, never at
   // the same time: one page is in flight at a time.
@@ -328,6 +420,10 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
   uint64_t high_ = 0;
   uint64_t total_ = 0;
   uint64_t done_ = 0;
+  // Changes read and not yet sent (a page stopped at its byte budget), and
+  // whether the read that gave them hit page_size_ (more may follow).
+  std::deque<v1::Change> pending_;
+  bool read_full_ = false;
   bool finished_after_write_ = false;
   v1::PullResponse response_;
 };
@@ -440,23 +536,8 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     response->set_server_epoch(context_->store->epoch());
     return FinishAfterRead(ctx, context_->store,
-                           [caller = *caller, request, response](ReadTxn& txn) -> absl::Status {
-                             auto catalog = txn.CurrentCatalog();
-                             if (!catalog.ok()) return catalog.status();
-                             if (*catalog && (*catalog)->version() > request->catalog_version()) {
-                               *response->mutable_catalog() = **catalog;
-                             }
-                             auto towns = txn.ListTowns();
-                             if (!towns.ok()) return towns.status();
-                             for (auto& t : *towns) *response->add_towns() = std::move(t);
-                             auto squads = txn.ListSquads("");
-                             if (!squads.ok()) return squads.status();
-                             for (auto& s : *squads) *response->add_squads() = std::move(s);
-                             auto officers = txn.ListOfficers(caller.town_id, "");
-                             if (!officers.ok()) return officers.status();
-                             for (auto& o : *officers) *response->add_officers() = std::move(o);
-                             response->set_server_time_ms(sync::SystemNowMs());
-                             return absl::OkStatus();
+                           [caller = *caller, request, response](ReadTxn& txn) {
+                             return ReadReferenceData(txn, caller, *request, response);
                            });
   }
 

@@ -16,30 +16,6 @@ namespace {
 
 constexpr char kDeviceIdMetadata[] = "x-palm-device-id";
 
-// Retries for the unary calls that are safe to repeat (reading reference
-// data, overwriting the device's status report). gRPC retries them on
-// UNAVAILABLE — a connection that failed before the server saw the call, or
-// a server restarting — with exponential backoff and jitter, within the
-// call's deadline. LeaseTicketNumbers is deliberately absent: a retry after
-// a lost answer would lease a second block (harmless, never colliding, but
-// wasteful), so the sync decides itself. Push and Pull are streams and
-// resume through the outbox and the cursor instead.
-constexpr char kServiceConfig[] = R"json({
-  "methodConfig": [{
-    "name": [
-      {"service": "palm.v1.SyncService", "method": "GetReferenceData"},
-      {"service": "palm.v1.SyncService", "method": "ReportDeviceStatus"}
-    ],
-    "retryPolicy": {
-      "maxAttempts": 4,
-      "initialBackoff": "0.2s",
-      "maxBackoff": "5s",
-      "backoffMultiplier": 2,
-      "retryableStatusCodes": ["UNAVAILABLE"]
-    }
-  }]
-})json";
-
 absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -68,10 +44,12 @@ grpc::ChannelArguments ChannelArgs() {
   // Message size limits on both directions, matching the server's.
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
-  // Retries of idempotent unary calls (kServiceConfig); on by default in
-  // this gRPC, set so that it does not depend on the build.
+  // gRPC's transparent retries only (a call that never left this device);
+  // on by default in this gRPC, set so that it does not depend on the
+  // build. Every other retry is the sync's own (link.h: with backoff inside
+  // the sync's deadline, resuming from what was kept, counted in the
+  // report), so no service config retries a call a second time over.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
-  args.SetServiceConfigJSON(kServiceConfig);
   // Reconnection backoff: first retry after 0.5 s, then exponential up to
   // 10 s. A sync's own deadline bounds the wait; the defaults (1 s .. 120 s)
   // would let one bad moment eat a whole shift-end sync.

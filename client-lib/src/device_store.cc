@@ -1524,7 +1524,9 @@ nlohmann::json SyncReportJson(const SyncReport& r) {
           {"uploads_pending", r.uploads_pending},
           {"upload_error_code", r.upload_error_code},
           {"upload_error", r.upload_error},
-          {"pulls", r.pulls}};
+          {"pulls", r.pulls},
+          {"retries", r.retries},
+          {"link_budget_bytes", r.link_budget_bytes}};
 }
 
 absl::Status DeviceStore::SetLastSyncReport(const SyncReport& r) {
@@ -1568,6 +1570,8 @@ absl::StatusOr<SyncReport> DeviceStore::LastSyncReport() {
   r.upload_error_code = j.value("upload_error_code", std::string());
   r.upload_error = j.value("upload_error", std::string());
   r.pulls = j.value("pulls", uint64_t{0});
+  r.retries = j.value("retries", uint64_t{0});
+  r.link_budget_bytes = j.value("link_budget_bytes", uint64_t{0});
   return r;
 }
 

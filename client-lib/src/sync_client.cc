@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client-lib/src/channel.h"
+#include "client-lib/src/link.h"
 #include "client-lib/src/macros.h"
 #include "client-lib/src/sessions.h"
 #include "client-lib/src/status_internal.h"
@@ -81,7 +82,7 @@ namespace v1 = palm::v1;
 using Clock = std::chrono::system_clock;
 
 // Push batches stay well under the 8 MiB message limit, whatever the
-// configured count.
+// configured count (and within the link's budget, LinkBudget).
 constexpr size_t kPushBatchBytes = 2 * 1024 * 1024;
 // How often in a row the server may ask for a resend from the same place
 // before the sync gives up (a server that cannot take the mutation).
@@ -91,41 +92,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
 }
-
-// The one call in flight, so that a cancellation from another thread can
-// reach it. Thread-safe.
-class CallSlot {
- public:
-  void Cancel() {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled_ = true;
-    if (ctx_ != nullptr) ctx_->TryCancel();
-  }
-
-  // RAII: `ctx` is the call in flight for the scope's lifetime.
-  class Scope {
-   public:
-    Scope(CallSlot& slot, grpc::ClientContext* ctx) : slot_(slot) {
-      std::lock_guard<std::mutex> lock(slot_.mu_);
-      slot_.ctx_ = ctx;
-      if (slot_.cancelled_) ctx->TryCancel();
-    }
-    ~Scope() {
-      std::lock_guard<std::mutex> lock(slot_.mu_);
-      slot_.ctx_ = nullptr;
-    }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    CallSlot& slot_;
-  };
-
- private:
-  std::mutex mu_;
-  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
-  bool cancelled_ = false;              // guarded by mu_
-};
 
 // The server ends refusals of its rules with " [REASON_NAME]"
 // (docs/protocol.md, "Errors"); keep that reason machine-readable.
@@ -146,28 +112,37 @@ absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
 
 class SyncSession {
  public:
-  SyncSession(DeviceStore& store, const SyncOptions& options)
+  // `initial_budget`: the link budget the last sync ended with (0: none).
+  SyncSession(DeviceStore& store, const SyncOptions& options, size_t initial_budget)
       : store_(store),
         options_(options),
-        deadline_(options.timeout.count() > 0 ? Clock::now() + options.timeout
-                                              : Clock::time_point::max()) {}
+        link_(
+            options.timeout.count() > 0 ? Clock::now() + options.timeout : Clock::time_point::max(),
+            initial_budget) {}
 
   absl::Status Run(SyncReport* report) {
     report_ = report;
     PALM_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeSyncChannel(options_));
     stub_ = v1::SyncService::NewStub(channel);
     channel_ = channel;
-    const uint64_t cancel_id = CancelAccess::Register(options_.cancel, [this] { slot_.Cancel(); });
+    const uint64_t cancel_id =
+        CancelAccess::Register(options_.cancel, [this] { link_.slot.Cancel(); });
     absl::Status s = Steps();
     CancelAccess::Unregister(options_.cancel, cancel_id);
+    report_->retries = link_.retries;
+    report_->link_budget_bytes = link_.budget.bytes();
     return s;
   }
 
  private:
+  // Every step that calls the server retries on a broken link (link.h):
+  // each resumes from what the device kept — the reference data's parts,
+  // the outbox's acknowledged sequence, the pull cursor, the server's upload
+  // offset — so an attempt never redoes what an earlier one finished.
   absl::Status Steps() {
-    PALM_RETURN_IF_ERROR(Reference());
+    PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return Reference(p); }));
     PALM_RETURN_IF_ERROR(LeaseIfLow());
-    PALM_RETURN_IF_ERROR(Push());
+    PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return Push(p); }));
     PALM_RETURN_IF_ERROR(Upload());
     PALM_RETURN_IF_ERROR(Pull());
     // This sync's own writes (pushes, uploads, receipts) change entities on
@@ -177,6 +152,10 @@ class SyncSession {
     // incremental pull (an empty page when nothing moved) brings them, so
     // that the device ends equal to the server for its scope.
     if (wrote_) PALM_RETURN_IF_ERROR(Pull());
+    // A lease that failed is asked for once more only now: had the server
+    // granted it and the answer been lost, the pull brought the block down
+    // and the device is no longer low.
+    if (lease_failed_) PALM_RETURN_IF_ERROR(LeaseIfLow());
     return ReportStatus();
   }
 
@@ -185,23 +164,33 @@ class SyncSession {
   }
 
   // What a failed call means for the sync: a cancellation or a passed
-  // deadline of ours is said as such, anything else is the server's status.
+  // deadline of ours is said as such, anything else is the server's status,
+  // marked transient when another attempt may succeed.
   absl::Status CallFailed(const grpc::Status& s, absl::string_view what) {
-    if (options_.cancel.cancelled()) {
-      return absl::CancelledError(
-          "the sync was cancelled; what was done is kept and the next sync resumes");
-    }
-    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= deadline_) {
+    if (options_.cancel.cancelled()) return SyncCancelled();
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= link_.deadline) {
       return absl::DeadlineExceededError(
           absl::StrCat("the sync did not finish within ", options_.timeout.count(), " ms (during ",
                        what, "); what was done is kept and the next sync resumes"));
     }
-    return FromGrpc(s, what);
+    if (s.ok()) {
+      return absl::InternalError(
+          absl::StrCat(what, ": the server ended the call without answering"));
+    }
+    absl::Status failed = FromGrpc(s, what);
+    return IsTransientCall(s) ? MarkTransient(std::move(failed)) : failed;
+  }
+
+  // A call that carried a message sized by the link budget failed: when the
+  // link broke (not a refusal), that size did not get through.
+  absl::Status BudgetedCallFailed(const grpc::Status& s, size_t budget, absl::string_view what) {
+    if (IsTransientCall(s)) link_.budget.Cut(budget);
+    return CallFailed(s, what);
   }
 
   absl::Status CheckStop() {
-    if (options_.cancel.cancelled()) return CallFailed(grpc::Status::CANCELLED, "");
-    if (Clock::now() >= deadline_) {
+    if (options_.cancel.cancelled()) return SyncCancelled();
+    if (Clock::now() >= link_.deadline) {
       return CallFailed(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, ""), "the sync");
     }
     return absl::OkStatus();
@@ -212,12 +201,10 @@ class SyncSession {
   absl::Status Upload() {
     PALM_RETURN_IF_ERROR(CheckStop());
     UploadOptions upload;
-    upload.deadline = deadline_;
     upload.progress = [this](uint64_t done, uint64_t total) {
       Progress(SyncPhase::kUpload, done, total);
     };
-    absl::StatusOr<UploadOutcome> outcome =
-        UploadPendingEvidence(channel_, store_, upload, options_.cancel);
+    absl::StatusOr<UploadOutcome> outcome = UploadPendingEvidence(channel_, store_, upload, link_);
     if (!outcome.ok()) return outcome.status();
     for (std::string& note : outcome->notes) notes_.push_back(std::move(note));
     report_->uploads_done += outcome->files_uploaded;
@@ -230,31 +217,82 @@ class SyncSession {
     return absl::OkStatus();
   }
 
-  // Catalogue, towns, squads and officers.
-  absl::Status Reference() {
+  // Catalogue, towns, squads and officers. Asked for in parts of the link's
+  // budget: a newer catalogue comes a few matters at a time, and the parts
+  // that arrived stay in catalog_parts_ across attempts, so that a retry
+  // asks only for the rest. An older server answers in one piece.
+  absl::Status Reference(bool* progressed) {
     PALM_RETURN_IF_ERROR(CheckStop());
     Progress(SyncPhase::kReference, 0, 1);
     PALM_ASSIGN_OR_RETURN(int64_t version, store_.CatalogVersion());
-    v1::GetReferenceDataRequest request;
-    request.set_catalog_version(version);
-    v1::GetReferenceDataResponse response;
-    grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), deadline_);
-    grpc::Status s;
-    {
-      CallSlot::Scope scope(slot_, &ctx);
-      s = stub_->GetReferenceData(&ctx, request, &response);
+    for (bool done = false; !done;) {
+      v1::GetReferenceDataRequest request;
+      request.set_catalog_version(version);
+      const size_t budget = link_.budget.bytes();
+      request.set_max_response_bytes(static_cast<uint32_t>(budget));
+      request.set_catalog_matter_offset(static_cast<uint32_t>(catalog_parts_.matters_size()));
+      request.set_catalog_part_version(catalog_parts_.version());
+      v1::GetReferenceDataResponse response;
+      grpc::ClientContext ctx;
+      PrepareCall(&ctx, store_.device_id(), link_.deadline);
+      grpc::Status s;
+      {
+        CallSlot::Scope scope(link_.slot, &ctx);
+        s = stub_->GetReferenceData(&ctx, request, &response);
+      }
+      if (!s.ok()) return BudgetedCallFailed(s, budget, "reading reference data");
+      *progressed = true;
+      link_.budget.Delivered(budget, response.ByteSizeLong());
+      epoch_ = response.server_epoch();
+      PALM_ASSIGN_OR_RETURN(done, TakeReferencePart(response));
     }
-    if (!s.ok()) return CallFailed(s, "reading reference data");
-    epoch_ = response.server_epoch();
-    PALM_RETURN_IF_ERROR(store_.ApplyReferenceData(response));
     Progress(SyncPhase::kReference, 1, 1);
     return absl::OkStatus();
   }
 
-  // A new block of ticket numbers when the device runs low. A refusal is
-  // not fatal: the outbox must still go up.
+  // Keeps one answer of GetReferenceData; true when nothing more is to come.
+  absl::StatusOr<bool> TakeReferencePart(v1::GetReferenceDataResponse& response) {
+    if (!response.has_catalog_part()) {
+      // Up to date, or a server that answers in one piece (`catalog`).
+      PALM_RETURN_IF_ERROR(store_.ApplyReferenceData(response));
+      return true;
+    }
+    v1::Catalog& part = *response.mutable_catalog_part();
+    const int matters = part.matters_size();
+    if (response.catalog_matter_offset() == 0) {
+      // The first part (again, when the catalogue changed meanwhile): the
+      // roster comes with it.
+      PALM_RETURN_IF_ERROR(store_.ApplyReferenceData(response));
+      catalog_parts_ = std::move(part);
+    } else if (part.version() != catalog_parts_.version() ||
+               response.catalog_matter_offset() !=
+                   static_cast<uint32_t>(catalog_parts_.matters_size())) {
+      return absl::DataLossError(
+          absl::StrCat("the server sent matters from ", response.catalog_matter_offset(),
+                       " of catalogue version ", part.version(), " after matters up to ",
+                       catalog_parts_.matters_size(), " of version ", catalog_parts_.version()));
+    } else {
+      for (v1::Matter& m : *part.mutable_matters()) *catalog_parts_.add_matters() = std::move(m);
+    }
+    const int total = static_cast<int>(response.catalog_matters_total());
+    if (catalog_parts_.matters_size() < total) {
+      if (matters == 0) {
+        return absl::DataLossError(absl::StrCat("the server sent a part of catalogue version ",
+                                                catalog_parts_.version(), " without matters"));
+      }
+      return false;
+    }
+    PALM_RETURN_IF_ERROR(store_.ApplyCatalog(catalog_parts_));
+    catalog_parts_.Clear();
+    return true;
+  }
+
+  // A new block of ticket numbers when the device runs low. Asked for once:
+  // a retry after a lost answer would lease a second block (Steps asks
+  // again after the pull). A refusal is not fatal: the outbox must still
+  // go up.
   absl::Status LeaseIfLow() {
+    lease_failed_ = false;
     PALM_ASSIGN_OR_RETURN(int64_t left, store_.TicketNumbersLeft());
     if (left >= options_.ticket_numbers_low_water || options_.ticket_numbers_per_lease == 0) {
       return absl::OkStatus();
@@ -264,10 +302,10 @@ class SyncSession {
     request.set_count(options_.ticket_numbers_per_lease);
     v1::LeaseTicketNumbersResponse response;
     grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), deadline_);
+    PrepareCall(&ctx, store_.device_id(), link_.deadline);
     grpc::Status s;
     {
-      CallSlot::Scope scope(slot_, &ctx);
+      CallSlot::Scope scope(link_.slot, &ctx);
       s = stub_->LeaseTicketNumbers(&ctx, request, &response);
     }
     if (!s.ok()) {
@@ -276,6 +314,7 @@ class SyncSession {
       // A lost answer leaves a block on the server that the pull brings
       // down (it is in the device's scope), so nothing is wasted for long.
       notes_.push_back(std::string(failed.message()));
+      lease_failed_ = IsTransient(failed);
       return absl::OkStatus();
     }
     PALM_RETURN_IF_ERROR(store_.AddTicketLease(response.lease()));
@@ -285,29 +324,32 @@ class SyncSession {
   }
 
   // Reads the next batch from `from`: at most push_batch_size mutations and
-  // kPushBatchBytes bytes (at least one).
-  absl::StatusOr<v1::PushRequest> NextBatch(uint64_t from) {
+  // `max_bytes` bytes (at least one).
+  absl::StatusOr<v1::PushRequest> NextBatch(uint64_t from, size_t max_bytes) {
     const size_t limit = std::clamp<size_t>(options_.push_batch_size, 1, 2000);
     PALM_ASSIGN_OR_RETURN(std::vector<OutboxEntry> entries, store_.OutboxFrom(from, limit));
     v1::PushRequest request;
     size_t bytes = 0;
     for (OutboxEntry& e : entries) {
       bytes += e.mutation.ByteSizeLong();
-      if (bytes > kPushBatchBytes && request.mutations_size() > 0) break;
+      if (bytes > max_bytes && request.mutations_size() > 0) break;
       *request.add_mutations() = std::move(e.mutation);
     }
     return request;
   }
 
   // The outbox, in sequence order, one batch in flight; every result is
-  // recorded (and the outbox acknowledged) before the next batch goes.
+  // recorded (and the outbox acknowledged) before the next batch goes. An
+  // attempt after a broken stream starts again from the first mutation not
+  // acknowledged: the server answers a mutation it already has DUPLICATE
+  // with its first outcome, so resending is always safe.
   //
   // With nothing pending, the server is still asked for what it holds (an
   // empty batch) when its epoch is not the one the device last pulled from:
   // a server restored from a backup may have lost acknowledged mutations,
   // and only the device can send them again. The probe runs before the pull
   // stores the new epoch, so an interrupted sync probes again next time.
-  absl::Status Push() {
+  absl::Status Push(bool* progressed) {
     PALM_ASSIGN_OR_RETURN(uint64_t next, store_.FirstPendingSeq());
     PALM_ASSIGN_OR_RETURN(uint64_t last_seq, store_.LastDeviceSeq());
     PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
@@ -320,8 +362,8 @@ class SyncSession {
     Progress(SyncPhase::kPush, 0, total);
 
     grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), deadline_);
-    CallSlot::Scope scope(slot_, &ctx);
+    PrepareCall(&ctx, store_.device_id(), link_.deadline);
+    CallSlot::Scope scope(link_.slot, &ctx);
     std::unique_ptr<grpc::ClientReaderWriter<v1::PushRequest, v1::PushResponse>> stream =
         stub_->Push(&ctx);
     // Ends the call after a local failure, so that nothing is left running.
@@ -350,7 +392,8 @@ class SyncSession {
     uint64_t last_resend = 0;
     int resends = 0;
     for (;;) {
-      absl::StatusOr<v1::PushRequest> batch = NextBatch(next);
+      const size_t budget = link_.budget.bytes();
+      absl::StatusOr<v1::PushRequest> batch = NextBatch(next, std::min(budget, kPushBatchBytes));
       if (!batch.ok()) return abandon(batch.status());
       if (batch->mutations_size() == 0) break;
       if (batch->mutations(0).device_seq() != next) {
@@ -361,10 +404,12 @@ class SyncSession {
       const uint64_t batch_last = batch->mutations(batch->mutations_size() - 1).device_seq();
       v1::PushResponse response;
       if (!stream->Write(*batch) || !stream->Read(&response)) {
-        return CallFailed(stream->Finish(), "pushing the outbox");
+        return BudgetedCallFailed(stream->Finish(), budget, "pushing the outbox");
       }
       absl::StatusOr<PushRecorded> recorded = store_.RecordPushResults(response);
       if (!recorded.ok()) return abandon(recorded.status());
+      *progressed = true;
+      link_.budget.Delivered(budget, batch->ByteSizeLong());
       report_->pushed += response.results_size();
       wrote_ = wrote_ || response.results_size() > 0;
       report_->applied += recorded->applied;
@@ -399,22 +444,33 @@ class SyncSession {
     return absl::OkStatus();
   }
 
-  // Changes of the device's scope after the stored cursor, page by page;
-  // a "resync required" answer restarts it once as a snapshot.
+  // Changes of the device's scope after the stored cursor, page by page,
+  // each page applied with its cursor in one transaction (a checkpoint); a
+  // broken stream is pulled again from the last page applied.
   absl::Status Pull() {
     ++report_->pulls;
+    return RunWithRetries(link_, [this](bool* p) { return PullFromCursor(p); });
+  }
+
+  // One Pull call, pages of at most the link's budget; a "resync required"
+  // answer restarts it once as a snapshot.
+  absl::Status PullFromCursor(bool* progressed) {
     for (int attempt = 0;; ++attempt) {
       PALM_RETURN_IF_ERROR(CheckStop());
       PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
       const bool snapshot = stored.first.empty();
       report_->snapshot = report_->snapshot || snapshot;
+      const size_t budget = link_.budget.bytes();
       v1::PullRequest request;
       request.set_cursor(stored.first);
       request.set_page_size(options_.pull_page_size);
+      request.set_max_page_bytes(static_cast<uint32_t>(budget));
+      // The catalogue came with the reference data, in parts.
+      request.set_omit_catalog(true);
 
       grpc::ClientContext ctx;
-      PrepareCall(&ctx, store_.device_id(), deadline_);
-      CallSlot::Scope scope(slot_, &ctx);
+      PrepareCall(&ctx, store_.device_id(), link_.deadline);
+      CallSlot::Scope scope(link_.slot, &ctx);
       std::unique_ptr<grpc::ClientReader<v1::PullResponse>> reader = stub_->Pull(&ctx, request);
       v1::PullResponse response;
       bool first_page = true;
@@ -432,12 +488,14 @@ class SyncSession {
           (void)reader->Finish();
           return applied.status();
         }
+        *progressed = true;
+        link_.budget.Delivered(budget, page.ByteSizeLong());
         first_page = false;
         report_->pulled += page.changes_size();
         Progress(SyncPhase::kPull, page.done(), page.total());
       }
       grpc::Status s = reader->Finish();
-      if (!s.ok()) return CallFailed(s, "pulling changes");
+      if (!s.ok()) return BudgetedCallFailed(s, budget, "pulling changes");
       if (resync_reason.empty()) return absl::OkStatus();
       if (attempt > 0) {
         return absl::FailedPreconditionError(
@@ -461,18 +519,17 @@ class SyncSession {
     request.set_pending_mutations(pending.mutations);
     request.set_pending_uploads(pending.uploads);
     request.set_ticket_numbers_left(left);
-    v1::ReportDeviceStatusResponse response;
-    grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), deadline_);
-    grpc::Status s;
-    {
-      CallSlot::Scope scope(slot_, &ctx);
-      s = stub_->ReportDeviceStatus(&ctx, request, &response);
-    }
+    absl::Status s = RunWithRetries(link_, [&](bool*) {
+      v1::ReportDeviceStatusResponse response;
+      grpc::ClientContext ctx;
+      PrepareCall(&ctx, store_.device_id(), link_.deadline);
+      CallSlot::Scope scope(link_.slot, &ctx);
+      grpc::Status sent = stub_->ReportDeviceStatus(&ctx, request, &response);
+      return sent.ok() ? absl::OkStatus() : CallFailed(sent, "reporting device status");
+    });
     if (!s.ok()) {
-      absl::Status failed = CallFailed(s, "reporting device status");
-      if (absl::IsCancelled(failed) || absl::IsDeadlineExceeded(failed)) return failed;
-      notes_.push_back(std::string(failed.message()));
+      if (absl::IsCancelled(s) || absl::IsDeadlineExceeded(s)) return s;
+      notes_.push_back(std::string(s.message()));
     }
     return absl::OkStatus();
   }
@@ -484,12 +541,15 @@ class SyncSession {
  private:
   DeviceStore& store_;
   const SyncOptions& options_;
-  const Clock::time_point deadline_;
+  SyncLink link_;
   std::unique_ptr<v1::SyncService::Stub> stub_;
   std::shared_ptr<grpc::Channel> channel_;
-  CallSlot slot_;
   std::string epoch_;
   SyncReport* report_ = nullptr;
+  // The parts of a newer catalogue received so far in this sync.
+  v1::Catalog catalog_parts_;
+  // The lease asked for before the push failed on the link.
+  bool lease_failed_ = false;
   // This sync changed something on the server (pushed, uploaded, fetched a
   // receipt that a fresh tree head made).
   bool wrote_ = false;
@@ -502,7 +562,13 @@ Result<SyncReport> RunSync(DeviceStore& store, const SyncOptions& options) {
   SyncReport report;
   report.ever_synced = true;
   report.started_at_ms = NowMs();
-  SyncSession session(store, options);
+  // The link budget carries over from the last sync (its report keeps it):
+  // a device on a bad link does not learn it again from scratch.
+  size_t initial_budget = 0;
+  if (absl::StatusOr<SyncReport> last = store.LastSyncReport(); last.ok()) {
+    initial_budget = last->link_budget_bytes;
+  }
+  SyncSession session(store, options, initial_budget);
   absl::Status s = session.Run(&report);
   report.finished_at_ms = NowMs();
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

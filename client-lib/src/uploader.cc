@@ -1,12 +1,11 @@
 #include "client-lib/src/uploader.h"
 
+#include <algorithm>
 #include <fstream>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "client-lib/src/channel.h"
-#include "client-lib/src/sync_client.h"
 #include "palm/v1/evidence.grpc.pb.h"
 
 namespace palm::internal {
@@ -15,43 +14,14 @@ namespace {
 namespace v1 = palm::v1;
 using Clock = std::chrono::system_clock;
 
-// The call in flight, cancelled when the sync is.
-class InFlight {
- public:
-  explicit InFlight(const CancelToken& cancel) : cancel_(cancel) {
-    id_ = CancelAccess::Register(cancel_, [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-      if (ctx_ != nullptr) ctx_->TryCancel();
-    });
-  }
-  ~InFlight() { CancelAccess::Unregister(cancel_, id_); }
-  void Set(grpc::ClientContext* ctx) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ctx_ = ctx;
-    if (ctx_ != nullptr && cancelled_) ctx_->TryCancel();
-  }
-  bool cancelled() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return cancelled_;
-  }
-
- private:
-  const CancelToken& cancel_;
-  uint64_t id_ = 0;
-  std::mutex mu_;
-  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
-  bool cancelled_ = false;              // guarded by mu_
-};
-
 class Uploader {
  public:
   Uploader(const std::shared_ptr<grpc::Channel>& channel, DeviceStore& store,
-           const UploadOptions& options, const CancelToken& cancel)
+           const UploadOptions& options, SyncLink& link)
       : stub_(v1::EvidenceService::NewStub(channel)),
         store_(store),
         options_(options),
-        in_flight_(cancel) {}
+        link_(link) {}
 
   absl::StatusOr<UploadOutcome> Run() {
     auto pending = store_.PendingUploads();
@@ -79,11 +49,8 @@ class Uploader {
 
  private:
   absl::Status Stop() {
-    if (in_flight_.cancelled()) {
-      return absl::CancelledError(
-          "the sync was cancelled; uploaded bytes are kept and the next sync resumes");
-    }
-    if (Clock::now() >= options_.deadline) {
+    if (link_.slot.cancelled()) return SyncCancelled();
+    if (Clock::now() >= link_.deadline) {
       return absl::DeadlineExceededError(
           "the sync ran out of time while uploading evidence; the next sync resumes");
     }
@@ -96,66 +63,89 @@ class Uploader {
 
   absl::Status Failed(const grpc::Status& s, absl::string_view what) {
     if (absl::Status stop = Stop(); !stop.ok()) return stop;
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+    absl::Status failed(static_cast<absl::StatusCode>(s.error_code()),
                         absl::StrCat(what, ": ", s.error_message()));
-  }
-
-  static bool Retryable(grpc::StatusCode code) {
-    return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::ABORTED ||
-           code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-           code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN;
+    return IsTransientCall(s) ? MarkTransient(std::move(failed)) : failed;
   }
 
   // Asks the server how much of `sha256` it durably holds.
   absl::StatusOr<v1::GetUploadOffsetResponse> Offset(const std::string& sha256) {
     grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), options_.deadline);
-    in_flight_.Set(&ctx);
+    PrepareCall(&ctx, store_.device_id(), link_.deadline);
     v1::GetUploadOffsetRequest request;
     request.set_sha256(sha256);
     v1::GetUploadOffsetResponse response;
-    grpc::Status s = stub_->GetUploadOffset(&ctx, request, &response);
-    in_flight_.Set(nullptr);
+    grpc::Status s;
+    {
+      CallSlot::Scope scope(link_.slot, &ctx);
+      s = stub_->GetUploadOffset(&ctx, request, &response);
+    }
     if (!s.ok()) return Failed(s, "asking for the upload offset");
     return response;
   }
 
-  // Uploads one file, resuming after drops. OK once the server answered
-  // complete.
+  // Uploads one file, resuming after drops from the server's offset. OK
+  // once the server answered complete.
+  //
+  // On a link that never broke (the budget at its ceiling) the rest of the
+  // file goes in one stream. Once the link has broken, a stream carries at
+  // most the budget's bytes and is then closed: the server answers how much
+  // it holds, durably, and the next stream goes on from there. A stream
+  // the link breaks loses what the server had received but not yet taken
+  // (gRPC drops it with the call), so a stream must not be larger than what
+  // the link carries between two breaks, like a pull page.
   absl::Status UploadFile(const DeviceStore::PendingUpload& file) {
     const uint64_t base = done_;
-    absl::Status last;
-    for (int attempt = 0; attempt < std::max(1, options_.max_attempts); ++attempt) {
+    std::optional<uint64_t> held;
+    return RunWithRetries(link_, [&](bool* progressed) -> absl::Status {
       if (absl::Status s = Stop(); !s.ok()) return s;
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
       auto offset = Offset(file.sha256_hex);
-      if (!offset.ok()) {
-        last = offset.status();
-        if (absl::IsCancelled(last) || absl::IsDeadlineExceeded(last)) return last;
-        if (!Retryable(static_cast<grpc::StatusCode>(last.code()))) return last;
-        continue;
-      }
+      if (!offset.ok()) return offset.status();
+      // Bytes the server kept since the last attempt are progress.
+      *progressed = held.has_value() && offset->offset() > *held;
+      held = offset->offset();
       done_ = base + offset->offset();
       Progress();
       // One copy per hash: when the server has the content already, a first
       // chunk without data names this record and is answered complete.
-      grpc::Status s = Stream(file, offset->complete() ? 0 : offset->offset(), base,
-                              /*announce_only=*/offset->complete());
-      if (s.ok()) {
-        done_ = base + file.size_bytes;
-        Progress();
-        return absl::OkStatus();
+      const bool announce_only = offset->complete();
+      uint64_t from = announce_only ? 0 : offset->offset();
+      for (;;) {
+        const size_t budget = link_.budget.bytes();
+        const uint64_t segment = budget >= LinkBudget::kCeiling ? file.size_bytes - from : budget;
+        v1::UploadResponse answer;
+        grpc::Status s = Stream(file, from, base, announce_only,
+                                std::min<size_t>(options_.chunk_bytes, budget), segment, &answer);
+        if (!s.ok()) {
+          absl::Status failed = Failed(s, "uploading");
+          if (IsTransient(failed)) link_.budget.Cut(budget);
+          return failed;
+        }
+        if (answer.complete()) {
+          done_ = base + file.size_bytes;
+          Progress();
+          return absl::OkStatus();
+        }
+        // A segment answered: the server holds answer.size() bytes.
+        if (answer.size() <= from) {
+          return MarkTransient(absl::UnavailableError(
+              absl::StrCat("uploading: the server holds ", answer.size(), " bytes of ",
+                           file.evidence_id, " after a segment sent from ", from)));
+        }
+        link_.budget.Delivered(budget, answer.size() - from);
+        *progressed = true;
+        from = answer.size();
+        held = from;
       }
-      last = Failed(s, "uploading");
-      if (absl::IsCancelled(last) || absl::IsDeadlineExceeded(last)) return last;
-      if (!Retryable(s.error_code())) return last;
-    }
-    return last;
+    });
   }
 
-  // One Upload stream from `offset`; OK only with complete = true.
+  // One Upload stream of at most `segment` bytes from `offset` (the whole
+  // rest: complete = true expected), in chunks of `chunk_bytes`. OK with the
+  // server's answer in *answer.
   grpc::Status Stream(const DeviceStore::PendingUpload& file, uint64_t offset, uint64_t base,
-                      bool announce_only) {
+                      bool announce_only, size_t chunk_bytes, uint64_t segment,
+                      v1::UploadResponse* answer) {
     std::ifstream in(file.content_path, std::ios::binary);
     if (!in) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -163,28 +153,25 @@ class Uploader {
     }
     in.seekg(static_cast<std::streamoff>(offset));
     grpc::ClientContext ctx;
-    PrepareCall(&ctx, store_.device_id(), options_.deadline);
-    in_flight_.Set(&ctx);
-    v1::UploadResponse response;
-    auto writer = stub_->Upload(&ctx, &response);
+    PrepareCall(&ctx, store_.device_id(), link_.deadline);
+    CallSlot::Scope scope(link_.slot, &ctx);
+    auto writer = stub_->Upload(&ctx, answer);
     v1::UploadChunk chunk;
     chunk.set_evidence_id(file.evidence_id);
     chunk.set_sha256(file.sha256_hex);
     chunk.set_total_size(file.size_bytes);
     chunk.set_offset(offset);
-    std::string buffer(std::max<size_t>(1, options_.chunk_bytes), '\0');
+    std::string buffer(std::max<size_t>(1, chunk_bytes), '\0');
+    const uint64_t end = std::min<uint64_t>(file.size_bytes, offset + segment);
     uint64_t at = offset;
     bool first = true;
-    while (first || at < file.size_bytes) {
+    while (first || at < end) {
       const size_t want =
-          announce_only
-              ? 0
-              : static_cast<size_t>(std::min<uint64_t>(buffer.size(), file.size_bytes - at));
+          announce_only ? 0 : static_cast<size_t>(std::min<uint64_t>(buffer.size(), end - at));
       in.read(buffer.data(), static_cast<std::streamsize>(want));
       if (static_cast<size_t>(in.gcount()) != want) {
         ctx.TryCancel();
         writer->Finish();
-        in_flight_.Set(nullptr);
         return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                             absl::StrCat("the file ", file.content_path, " is shorter than its ",
                                          file.size_bytes, " recorded bytes"));
@@ -200,9 +187,8 @@ class Uploader {
     }
     writer->WritesDone();
     grpc::Status s = writer->Finish();
-    in_flight_.Set(nullptr);
     outcome_.bytes_sent += at - offset;
-    if (s.ok() && !response.complete()) {
+    if (s.ok() && !answer->complete() && end == file.size_bytes && !announce_only) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "the server kept the bytes but did not finish the file");
     }
@@ -213,22 +199,23 @@ class Uploader {
     auto ids = store_.EvidenceWithoutReceipt();
     if (!ids.ok()) return ids.status();
     for (const std::string& id : *ids) {
-      if (absl::Status s = Stop(); !s.ok()) return s;
-      grpc::ClientContext ctx;
-      PrepareCall(&ctx, store_.device_id(), options_.deadline);
-      in_flight_.Set(&ctx);
-      v1::GetReceiptRequest request;
-      request.set_evidence_id(id);
       v1::GetReceiptResponse response;
-      grpc::Status s = stub_->GetReceipt(&ctx, request, &response);
-      in_flight_.Set(nullptr);
-      if (!s.ok()) {
-        absl::Status failed = Failed(s, "fetching the receipt");
-        if (absl::IsCancelled(failed) || absl::IsDeadlineExceeded(failed)) return failed;
+      absl::Status fetched = RunWithRetries(link_, [&](bool*) -> absl::Status {
+        if (absl::Status s = Stop(); !s.ok()) return s;
+        grpc::ClientContext ctx;
+        PrepareCall(&ctx, store_.device_id(), link_.deadline);
+        CallSlot::Scope scope(link_.slot, &ctx);
+        v1::GetReceiptRequest request;
+        request.set_evidence_id(id);
+        grpc::Status s = stub_->GetReceipt(&ctx, request, &response);
+        return s.ok() ? absl::OkStatus() : Failed(s, "fetching the receipt");
+      });
+      if (!fetched.ok()) {
+        if (absl::IsCancelled(fetched) || absl::IsDeadlineExceeded(fetched)) return fetched;
         // NOT_FOUND: the record is not on the server (not yet pushed, or
         // rejected); the next sync asks again.
         outcome_.notes.push_back(
-            absl::StrCat("no receipt for evidence ", id, " yet: ", s.error_message()));
+            absl::StrCat("no receipt for evidence ", id, " yet: ", fetched.message()));
         continue;
       }
       if (absl::Status stored = store_.StoreEvidenceReceipt(response.receipt()); !stored.ok()) {
@@ -242,7 +229,7 @@ class Uploader {
   std::unique_ptr<v1::EvidenceService::Stub> stub_;
   DeviceStore& store_;
   const UploadOptions& options_;
-  InFlight in_flight_;
+  SyncLink& link_;
   uint64_t total_ = 0;
   uint64_t done_ = 0;
   UploadOutcome outcome_;
@@ -252,9 +239,8 @@ class Uploader {
 
 absl::StatusOr<UploadOutcome> UploadPendingEvidence(const std::shared_ptr<grpc::Channel>& channel,
                                                     DeviceStore& store,
-                                                    const UploadOptions& options,
-                                                    const CancelToken& cancel) {
-  Uploader uploader(channel, store, options, cancel);
+                                                    const UploadOptions& options, SyncLink& link) {
+  Uploader uploader(channel, store, options, link);
   return uploader.Run();
 }
 

@@ -5,7 +5,6 @@
 #ifndef PALM_CLIENT_UPLOADER_H_
 #define PALM_CLIENT_UPLOADER_H_
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,18 +15,15 @@
 
 #include "absl/status/statusor.h"
 #include "client-lib/src/device_store.h"
+#include "client-lib/src/link.h"
 #include "palm/client.h"
 
 namespace palm::internal {
 
 struct UploadOptions {
-  // Bytes per UploadChunk (the server takes at most 1 MiB).
+  // Most bytes per UploadChunk (the server takes at most 1 MiB); a chunk is
+  // also no larger than the link's budget (link.h).
   size_t chunk_bytes = 1024 * 1024;
-  // Attempts per file after a dropped stream, each resuming from the
-  // server's GetUploadOffset.
-  int max_attempts = 5;
-  // No call goes on past this point (max(): none).
-  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
   // Called with bytes done and total bytes of this run's files.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
@@ -43,18 +39,22 @@ struct UploadOutcome {
   std::vector<std::string> notes;
 };
 
-// Uploads every evidence file of `store` the server has not acknowledged,
-// in chunks, each resumed from the offset the server reports; marks a file
-// uploaded only once the server answered complete (it verified the SHA-256).
-// Then fetches and keeps the receipt of each of this device's evidence
-// records that has none. A file or receipt that fails is noted and left for
-// the next sync; the run fails only when `cancel` is cancelled (CANCELLED),
-// the deadline passes (DEADLINE_EXCEEDED) or the store fails. Blocks; the
-// memory used is one chunk whatever the file size.
+// Uploads every evidence file of `store` the server has not acknowledged:
+// in one stream per file on a link that has not broken, else in streams of
+// the link's budget, each answered with what the server holds; a stream
+// the link broke is resumed from the offset the server reports
+// (GetUploadOffset), with the retries of RunWithRetries inside
+// link.deadline. Marks a file uploaded only once the
+// server answered complete (it verified the SHA-256). Then fetches and keeps
+// the receipt of each of this device's evidence records that has none. A
+// file or receipt that fails is noted and left for the next sync; the run
+// fails only when the sync is cancelled (CANCELLED), link.deadline passes
+// (DEADLINE_EXCEEDED) or the store fails. Blocks; the memory used is one
+// chunk whatever the file size. `link` is the sync's and must outlive the
+// call.
 absl::StatusOr<UploadOutcome> UploadPendingEvidence(const std::shared_ptr<grpc::Channel>& channel,
                                                     DeviceStore& store,
-                                                    const UploadOptions& options,
-                                                    const CancelToken& cancel);
+                                                    const UploadOptions& options, SyncLink& link);
 
 }  // namespace palm::internal
 

@@ -1,4 +1,4 @@
-// The sync report's upload fields (issue 18) are kept with the last report
+// The sync report's upload and link fields are kept with the last report
 // and carried by its JSON form (palm_sync, palm_last_sync_report) under the
 // names docs/protocol.md gives.
 #include <catch2/catch.hpp>
@@ -9,7 +9,9 @@
 namespace palm::testing {
 namespace {
 
-TEST_CASE("the last sync report keeps the pending uploads and why they failed") {
+TEST_CASE(
+    "the last sync report keeps the pending uploads, why they failed, retries and the link "
+    "budget") {
   Device d;
   SyncReport r;
   r.ok = false;
@@ -20,6 +22,8 @@ TEST_CASE("the last sync report keeps the pending uploads and why they failed") 
   r.upload_error_code = "RESOURCE_EXHAUSTED";
   r.upload_error = "the server's disk is full";
   r.pulls = 2;
+  r.retries = 17;
+  r.link_budget_bytes = 32768;
   REQUIRE(d.store().SetLastSyncReport(r).ok());
   Result<SyncReport> back = d.client->LastSyncReport();
   REQUIRE(back.ok());
@@ -31,6 +35,8 @@ TEST_CASE("the last sync report keeps the pending uploads and why they failed") 
   CHECK(back->upload_error_code == "RESOURCE_EXHAUSTED");
   CHECK(back->upload_error == "the server's disk is full");
   CHECK(back->pulls == 2);
+  CHECK(back->retries == 17);
+  CHECK(back->link_budget_bytes == 32768);
 
   const nlohmann::json j = internal::SyncReportJson(r);
   CHECK(j.at("uploads_done") == 2);
@@ -39,6 +45,8 @@ TEST_CASE("the last sync report keeps the pending uploads and why they failed") 
   CHECK(j.at("upload_error_code") == "RESOURCE_EXHAUSTED");
   CHECK(j.at("upload_error") == "the server's disk is full");
   CHECK(j.at("pulls") == 2);
+  CHECK(j.at("retries") == 17);
+  CHECK(j.at("link_budget_bytes") == 32768);
 }
 
 }  // namespace

@@ -364,6 +364,12 @@ class PALM_EXPORT Client {
   //
   // A sync interrupted anywhere (connection lost, cancelled, deadline, app
   // killed) loses nothing and duplicates nothing: the next call resumes.
+  // Within one call, a call the link broke (or a server briefly
+  // unavailable) is tried again with backoff inside options.timeout,
+  // resuming from what was kept, with pull pages, push batches, upload
+  // chunks and reference-data parts sized to what the link carries
+  // (report.retries, report.link_budget_bytes; docs/protocol.md, "Bad
+  // links"). A refusal is never retried.
   // If the server answers "resync required" the device drops its copy of the
   // scope and its cursor — never its outbox — and takes a fresh snapshot.
   //

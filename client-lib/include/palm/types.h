@@ -387,6 +387,13 @@ struct SyncReport {
   // Pulls this sync ran: 2 when its own pushes and uploads changed entities
   // after the first pull began, so that the device ends equal to the server.
   uint64_t pulls = 0;
+  // Calls made again after the link broke or the server was briefly
+  // unavailable (docs/protocol.md, "Bad links"); each resumed from what
+  // was already kept.
+  uint64_t retries = 0;
+  // The byte budget of pull pages, push batches, upload chunks and
+  // reference-data parts when the sync ended; the next sync starts from it.
+  uint64_t link_budget_bytes = 0;
 };
 
 // What a sync is doing, for progress callbacks.
