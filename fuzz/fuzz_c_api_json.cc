@@ -19,6 +19,7 @@
 #include "client-lib/src/client_internal.h"
 #include "client-lib/src/device_store.h"
 #include "fuzz/fuzz_env.h"
+#include "fuzz/fuzz_quiet.h"
 #include "palm/client.h"
 #include "palm/palm.h"
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "client-lib/src/catalog_json.h"
+#include "fuzz/fuzz_quiet.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto catalog =

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "fuzz/fuzz_quiet.h"
 #include "palm/v1/case.pb.h"
 #include "sync/ed25519.h"
 #include "sync/evidence_entry.h"

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_env.h"
+#include "fuzz/fuzz_quiet.h"
 #include "palm/v1/sync.pb.h"
 #include "server/apply.h"
 

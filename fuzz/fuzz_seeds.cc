@@ -81,8 +81,10 @@ int main(int argc, char** argv) {
       {"p1", palm::PartyKind::kCitizen, "张三", "330483199001011234", "13800000000", "桐乡市"});
   auto case_id = (*client)->RecordCase(input);
   if (!case_id.ok()) return Fail(case_id.status().ToString());
-  (void)(*client)->UpdateCaseFields(*case_id,
-                                    {{palm::CaseField::kDescription, "占道经营（复核）"}});
+  palm::CaseFieldChange description;
+  description.field = palm::CaseField::kDescription;
+  description.value = "占道经营（复核）";
+  (void)(*client)->UpdateCaseFields(*case_id, {description});
   (void)(*client)->AppendCaseEvent({*case_id, palm::CaseEventKind::kNote, "现场已拍照", 0, 0});
   palm::EvidenceInput evidence;
   evidence.case_id = *case_id;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz/fuzz_quiet.h"
 #include "server/auth_token.h"
 #include "sync/ed25519.h"
 

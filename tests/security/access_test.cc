@@ -39,7 +39,6 @@ using namespace palm::testing;  // officer ids, towns and mutation builders
 
 constexpr char kAdmin[] = "admin";
 constexpr char kAdminSecret[] = "admin-pass-1";
-constexpr char kLeaderA[] = "leader-a";
 constexpr char kReviewer[] = "reviewer";
 constexpr char kAuditor[] = "auditor";
 constexpr char kAuxA4[] = "aux-a4";
