@@ -1,6 +1,7 @@
 #include "sync/operations.h"
 
 #include <set>
+#include "sync/quote.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sync/lifecycle.h"
+#include "sync/quote.h"
 #include "sync/rules.h"
 #include "sync/status.h"
 
@@ -76,7 +78,7 @@ absl::StatusOr<std::string> CanonicalFieldValue(const v1::CaseFieldChange& chang
                                                 absl::string_view where) {
   const std::string& value = change.value();
   auto bad = [&](absl::string_view what) {
-    return Malformed(absl::StrCat(where, ".value \"", value, "\" is not ", what));
+    return Malformed(absl::StrCat(where, ".value \"", QuotePrefix(value), "\" is not ", what));
   };
   if (IsPartyField(change.field()) && change.party_id().empty()) {
     return Malformed(absl::StrCat(where, " changes a party field but names no party_id"));

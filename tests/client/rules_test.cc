@@ -458,6 +458,12 @@ TEST_CASE("case fields are corrected and parties added through one mutation") {
                  StatusCode::kInvalidArgument, "invalid_argument",
                  "update_case_fields.changes[0].value \"north\" is not \"lat,lng[,accuracy]\" "
                  "with a valid position and accuracy >= 0");
+  // A long malformed value is quoted by its first 64 bytes only.
+  RequireRefused(
+      d.client->UpdateCaseFields(case_id, {{CaseField::kLocation, std::string(4000, 'n'), ""}}),
+      StatusCode::kInvalidArgument, "invalid_argument",
+      "update_case_fields.changes[0].value \"" + std::string(64, 'n') +
+          "\u2026\" is not \"lat,lng[,accuracy]\" with a valid position and accuracy >= 0");
   RequireRefused(d.client->UpdateCaseFields(case_id, {{CaseField::kMatterCode, "XX-1", ""}}),
                  StatusCode::kInvalidArgument, "unknown_matter",
                  "matter code XX-1 is not in the catalogue");
