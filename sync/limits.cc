@@ -1,7 +1,9 @@
 #include "sync/limits.h"
 
 #include <string>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 
 namespace palm::sync {
@@ -44,7 +46,9 @@ const std::vector<FieldLimit>& FieldLimits() {
   return *table;
 }
 
-size_t MaxBytes(const pb::FieldDescriptor* field) {
+namespace {
+
+size_t ComputeMaxBytes(const pb::FieldDescriptor* field) {
   if (const FieldLimit* limit = Find(field->full_name());
       limit != nullptr && !field->is_repeated()) {
     return limit->max;
@@ -56,9 +60,27 @@ size_t MaxBytes(const pb::FieldDescriptor* field) {
   return Default(field->type() == pb::FieldDescriptor::TYPE_BYTES ? "bytes" : "string");
 }
 
-size_t MaxCount(const pb::FieldDescriptor* field) {
+size_t ComputeMaxCount(const pb::FieldDescriptor* field) {
   if (const FieldLimit* limit = Find(field->full_name()); limit != nullptr) return limit->max;
   return Default("repeated");
 }
+
+// Both limits of `field`, looked up by name once per thread and field: the
+// request check asks for them on every field of every mutation, on the push
+// path, and a descriptor never changes.
+const std::pair<size_t, size_t>& Limits(const pb::FieldDescriptor* field) {
+  thread_local absl::flat_hash_map<const pb::FieldDescriptor*, std::pair<size_t, size_t>> cache;
+  auto it = cache.find(field);
+  if (it == cache.end()) {
+    it = cache.emplace(field, std::make_pair(ComputeMaxBytes(field), ComputeMaxCount(field))).first;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+size_t MaxBytes(const pb::FieldDescriptor* field) { return Limits(field).first; }
+
+size_t MaxCount(const pb::FieldDescriptor* field) { return Limits(field).second; }
 
 }  // namespace palm::sync

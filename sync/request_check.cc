@@ -38,42 +38,60 @@ bool IsContractString(const pb::FieldDescriptor* field) {
 // the field of bytes the parser refused).
 enum class Mode { kAll, kUtf8Only };
 
-absl::Status CheckValue(const pb::Message& m, const pb::FieldDescriptor* f, int index,
-                        const std::string& path, Mode mode);
+// Where the walk is, as a chain from the innermost field outwards. The path
+// string is rendered only for a refusal: the walk runs on every mutation of
+// every push, and almost every one passes.
+struct PathNode {
+  const PathNode* parent;
+  const pb::FieldDescriptor* field;
+  int index;  // -1 for a singular field
+};
 
-absl::Status Walk(const pb::Message& m, const std::string& prefix, Mode mode) {
+std::string Render(const PathNode* node) {
+  if (node == nullptr) return "";
+  std::string out = Render(node->parent);
+  if (!out.empty()) out += ".";
+  out += node->field->name();
+  if (node->index >= 0) absl::StrAppend(&out, "[", node->index, "]");
+  return out;
+}
+
+absl::Status CheckValue(const pb::Message& m, const PathNode& at, Mode mode);
+
+absl::Status Walk(const pb::Message& m, const PathNode* parent, Mode mode) {
   const pb::Reflection* r = m.GetReflection();
   std::vector<const pb::FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const pb::FieldDescriptor* f : fields) {
-    const std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
     if (f->is_repeated()) {
       const int n = r->FieldSize(m, f);
       if (mode == Mode::kAll && static_cast<size_t>(n) > MaxCount(f)) {
+        const PathNode at{parent, f, -1};
         return absl::InvalidArgumentError(
-            absl::StrCat(path, ": at most ", MaxCount(f), " elements, this one has ", n));
+            absl::StrCat(Render(&at), ": at most ", MaxCount(f), " elements, this one has ", n));
       }
       for (int i = 0; i < n; ++i) {
-        absl::Status s = CheckValue(m, f, i, absl::StrCat(path, "[", i, "]"), mode);
+        absl::Status s = CheckValue(m, PathNode{parent, f, i}, mode);
         if (!s.ok()) return s;
       }
     } else {
-      absl::Status s = CheckValue(m, f, -1, path, mode);
+      absl::Status s = CheckValue(m, PathNode{parent, f, -1}, mode);
       if (!s.ok()) return s;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(const pb::Message& m, const pb::FieldDescriptor* f, int index,
-                        const std::string& path, Mode mode) {
+absl::Status CheckValue(const pb::Message& m, const PathNode& at, Mode mode) {
   const pb::Reflection* r = m.GetReflection();
+  const pb::FieldDescriptor* f = at.field;
+  const int index = at.index;
   switch (f->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_ENUM: {
       if (mode != Mode::kAll) return absl::OkStatus();
       const int value = index < 0 ? r->GetEnumValue(m, f) : r->GetRepeatedEnumValue(m, f, index);
       if (f->enum_type()->FindValueByNumber(value) == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": unknown enum value ", value,
+        return absl::InvalidArgumentError(absl::StrCat(Render(&at), ": unknown enum value ", value,
                                                        " for ", f->enum_type()->full_name()));
       }
       return absl::OkStatus();
@@ -86,16 +104,15 @@ absl::Status CheckValue(const pb::Message& m, const pb::FieldDescriptor* f, int 
       if (mode == Mode::kAll && value.size() > MaxBytes(f)) {
         // A short prefix only: the value may be megabytes, or not text.
         return absl::InvalidArgumentError(absl::StrCat(
-            path, ": at most ", MaxBytes(f), " bytes, this one has ", value.size(),
+            Render(&at), ": at most ", MaxBytes(f), " bytes, this one has ", value.size(),
             is_string ? absl::StrCat(" (\"", QuotePrefix(value, kLimitQuoteBytes), "\")") : ""));
       }
       if (!is_string) return absl::OkStatus();
-      if (!IsUtf8(value))
-        return absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
+      if (!IsUtf8(value)) return absl::InvalidArgumentError(absl::StrCat(Render(&at), ": not valid UTF-8"));
       return absl::OkStatus();
     }
     case pb::FieldDescriptor::CPPTYPE_MESSAGE:
-      return Walk(index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index), path, mode);
+      return Walk(index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index), &at, mode);
     default:
       return absl::OkStatus();
   }
@@ -123,7 +140,7 @@ class LenientContract {
     if (lenient == nullptr) return "";
     std::unique_ptr<pb::Message> message(factory_.GetPrototype(lenient)->New());
     if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return "";
-    const absl::Status s = Walk(*message, "", Mode::kUtf8Only);
+    const absl::Status s = Walk(*message, nullptr, Mode::kUtf8Only);
     if (s.ok()) return "";
     const std::string text(s.message());
     const size_t colon = text.find(": not valid UTF-8");
@@ -192,7 +209,7 @@ absl::Status CheckChangedEntity(const google::protobuf::Message& entity, absl::s
 }
 
 absl::Status CheckMessage(const google::protobuf::Message& message) {
-  return Walk(message, "", Mode::kAll);
+  return Walk(message, nullptr, Mode::kAll);
 }
 
 absl::Status CheckMutation(const palm::v1::Mutation& mutation) {
