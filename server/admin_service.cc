@@ -28,6 +28,7 @@
 #include "server/shift_report.h"
 #include "sync/calendar.h"
 #include "sync/hlc.h"
+#include "sync/lifecycle.h"
 #include "sync/operations.h"
 #include "sync/quote.h"
 #include "sync/uuid.h"
@@ -894,10 +895,14 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       return FinishNow(ctx, absl::InvalidArgumentError(
                                 "reason is missing: a review decision states its reason"));
     }
+    // Without a session (only the test harness, where sessions are not
+    // required) no reviewer is identified, and the checks of who reviews
+    // cannot run; with sessions required every review names its reviewer.
     const std::string reviewer = authority.session ? authority.session->officer_id : "";
     return FinishAfterWrite(
         ctx, store(),
-        [request, response, reviewer, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+        [request, response, reviewer, actor = authority.actor(),
+         matters = context_->matters](WriteTxn& txn) -> absl::Status {
           ASSIGN_OR_RETURN(auto record, txn.GetCase(request->case_id()));
           if (!record) {
             return absl::NotFoundError(
@@ -911,6 +916,26 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                              ", not CASE_STATE_LEGAL_REVIEW; only a case under legal review "
                              "can be approved or sent back"));
           }
+          // The reviewer is qualified and did not work on the case (Art. 58).
+          std::optional<v1::Officer> who;
+          if (!reviewer.empty()) {
+            ASSIGN_OR_RETURN(who, txn.GetOfficer(reviewer));
+          }
+          if (!reviewer.empty() && (!who || !who->legal_reviewer() || !who->active())) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "officer ", reviewer,
+                " is not an active qualified legal reviewer (legal_reviewer on the roster); only "
+                "one may review a decision (Art. 58)"));
+          }
+          const bool on_case =
+              !reviewer.empty() && (c.created_by_officer() == reviewer ||
+              std::find(c.officer_ids().begin(), c.officer_ids().end(), reviewer) !=
+                  c.officer_ids().end());
+          if (on_case) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "officer ", reviewer, " works on case ", label,
+                " and may not review its decision; another qualified reviewer must (Art. 58)"));
+          }
           const int64_t now = sync::SystemNowMs();
           v1::CaseEvent event;
           event.set_event_id(sync::NewUuidV7(now));
@@ -919,12 +944,21 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           event.set_at_ms(now);
           event.set_officer_id(reviewer);
           if (request->approve()) {
+            // The approval is bound to the decision reviewed: the matter, its
+            // basis, the fine and the facts (sync::DecisionDigest).
+            ASSIGN_OR_RETURN(const v1::Matter* matter, matters->Find(txn, c.matter_code()));
+            v1::ReviewApproval* approval = c.mutable_review_approval();
+            approval->set_reviewer_id(reviewer);
+            approval->set_approved_at_ms(now);
+            approval->set_decision_digest(sync::DecisionDigest(c, matter));
+            approval->set_proposed_fine_fen(c.proposed_fine_fen());
+            approval->set_matter_code(c.matter_code());
             c.set_review_approved(true);
             event.set_text(
                 absl::StrCat("legal review approved by ", reviewer, ": ", request->reason()));
           } else {
+            sync::EnterState(&c, v1::CASE_STATE_INVESTIGATING);
             c.set_review_approved(false);
-            c.set_state(v1::CASE_STATE_INVESTIGATING);
             *c.mutable_state_hlc() = sync::HlcStamp{now, 0}.ToProto();
             event.set_from_state(v1::CASE_STATE_LEGAL_REVIEW);
             event.set_to_state(v1::CASE_STATE_INVESTIGATING);

@@ -263,9 +263,13 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
                         a.matters.Find(a.txn, record.value.matter_code()));
   record.value.set_review_required(record.value.review_required() ||
                                    sync::IsMajorCase(record.value, matter));
+  // An approval is for the decision reviewed (Art. 58): a changed fine,
+  // basis or fact spends it.
+  const bool lapsed = sync::LapseStaleReview(&record.value, matter);
   PALM_RETURN_IF_ERROR(EscalateIfMajor(a, record.value));
   const std::string case_id = record.value.case_id();
-  const std::string scope = TownScope(record.value.town_id());
+  const std::string town_id = record.value.town_id();
+  const std::string scope = TownScope(town_id);
   PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
   PALM_RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, scope));
   for (const v1::ConflictRecord& conflict : conflicts) {
@@ -273,6 +277,11 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
     *a.result->add_conflicts() = conflict.loss();
   }
   if (!conflicts.empty()) a.result->set_outcome(v1::OUTCOME_APPLIED_WITH_CONFLICT);
+  if (lapsed) {
+    PALM_RETURN_IF_ERROR(a.SystemEvent(
+        case_id, town_id, v1::CASE_EVENT_KIND_REVIEW,
+        "legal review approval lapsed: the decision it approved changed (Art. 58)"));
+  }
   return absl::OkStatus();
 }
 
@@ -283,10 +292,13 @@ absl::Status ApplyTransitionCase(Apply& a) {
   PALM_ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(op.case_id()));
   v1::Case& c = record.value;
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, c.matter_code()));
-  PALM_RETURN_IF_ERROR(sync::CheckTransitionCase(c, matter, op, CaseLabel(c)));
+  // The acting officer decides whether a DECIDED is theirs to make.
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> actor, a.txn.GetOfficer(a.m().officer_id()));
+  PALM_RETURN_IF_ERROR(
+      sync::CheckTransitionCase(c, matter, op, CaseLabel(c), actor ? &*actor : nullptr));
 
   const v1::CaseState from = c.state();
-  c.set_state(op.to_state());
+  sync::EnterState(&c, op.to_state());
   *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
   switch (op.to_state()) {
     case v1::CASE_STATE_FILED:

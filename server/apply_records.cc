@@ -169,7 +169,10 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   // records it: the move is checked before anything is written.
   const v1::CaseState from = c.state();
   const bool moves = sync::NoPenaltyMovesCase(c);
-  if (moves) PALM_RETURN_IF_ERROR(sync::CheckCaseTransition(c, matter, v1::CASE_STATE_NO_PENALTY));
+  if (moves) {
+    PALM_RETURN_IF_ERROR(
+        sync::CheckCaseTransition(c, matter, v1::CASE_STATE_NO_PENALTY, /*actor=*/nullptr));
+  }
   PALM_ASSIGN_OR_RETURN(std::optional<v1::NoPenaltyDecision> existing,
                         a.txn.GetNoPenalty(d.decision_id()));
   if (existing) return sync::DecisionAlreadyRecorded(d.decision_id());

@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "sync/sha256.h"
 #include "sync/status.h"
 
 namespace palm::sync {
@@ -34,16 +36,21 @@ std::vector<v1::CaseState> OrdinaryNext(v1::CaseState from) {
               v1::CASE_STATE_NO_PENALTY};
     case v1::CASE_STATE_FILED:
       return {v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_TRANSFERRED, v1::CASE_STATE_NO_PENALTY};
+    // Legal review comes after the notice and any hearing, right before the
+    // decision (Art. 58): INVESTIGATING no longer moves to LEGAL_REVIEW.
     case v1::CASE_STATE_INVESTIGATING:
-      return {v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_NO_PENALTY,
-              v1::CASE_STATE_TRANSFERRED};
-    case v1::CASE_STATE_LEGAL_REVIEW:
-      // INVESTIGATING: the reviewer sent the case back.
-      return {v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_INVESTIGATING};
+      return {v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_NO_PENALTY, v1::CASE_STATE_TRANSFERRED};
     case v1::CASE_STATE_NOTIFIED:
-      return {v1::CASE_STATE_HEARING, v1::CASE_STATE_DECIDED};
+      // DECIDED directly only when no review is needed (CheckCaseTransition).
+      return {v1::CASE_STATE_HEARING, v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_DECIDED};
     case v1::CASE_STATE_HEARING:
-      return {v1::CASE_STATE_DECIDED};
+      // A heard case is always reviewed (Art. 58 class 2).
+      return {v1::CASE_STATE_LEGAL_REVIEW};
+    case v1::CASE_STATE_LEGAL_REVIEW:
+      // INVESTIGATING: the reviewer sent the case back. NOTIFIED: a case
+      // reviewed before its notice under the older order (before this
+      // version) goes on to its notice; the approval lapses on the way.
+      return {v1::CASE_STATE_DECIDED, v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED};
     case v1::CASE_STATE_DECIDED:
       return {v1::CASE_STATE_SERVED};
     case v1::CASE_STATE_SERVED:
@@ -125,18 +132,100 @@ bool IsMajorCase(const v1::Case& c, const v1::Matter* matter) {
          c.proposed_fine_fen() > matter->major_fine_threshold_fen();
 }
 
-absl::Status CheckCaseTransition(const v1::Case& c, const v1::Matter* matter, v1::CaseState to) {
+bool NeedsLegalReview(const v1::Case& c, const v1::Matter* matter) {
+  return c.heard() || IsMajorCase(c, matter);
+}
+
+std::string DecisionDigest(const v1::Case& c, const v1::Matter* matter) {
+  // Each value length-prefixed, so that no two different decisions feed the
+  // same bytes.
+  Sha256 hash;
+  auto put = [&hash](absl::string_view value) {
+    hash.Update(absl::StrCat(value.size(), ":"));
+    hash.Update(value);
+  };
+  put("palm decision v1");
+  put(c.matter_code());
+  put(matter == nullptr ? "" : matter->penalty_basis());
+  put(absl::StrCat(c.proposed_fine_fen()));
+  put(c.description());
+  put(absl::StrCat(c.occurred_at_ms()));
+  put(c.place().address());
+  put(absl::StrFormat("%.7f,%.7f", c.place().location().latitude(),
+                      c.place().location().longitude()));
+  std::vector<const v1::Party*> parties;
+  for (const v1::Party& p : c.parties()) parties.push_back(&p);
+  std::sort(parties.begin(), parties.end(),
+            [](const v1::Party* a, const v1::Party* b) { return a->party_id() < b->party_id(); });
+  put(absl::StrCat(parties.size()));
+  for (const v1::Party* p : parties) {
+    put(p->party_id());
+    put(absl::StrCat(static_cast<int>(p->kind())));
+    put(p->name());
+    put(p->id_number());
+    put(p->address());
+  }
+  return HexEncode(hash.Final());
+}
+
+bool HasDecisionAuthority(const v1::Officer& officer) {
+  return officer.role() == v1::ROLE_SQUAD_LEADER && officer.sworn() && officer.active();
+}
+
+absl::Status CheckCaseTransition(const v1::Case& c, const v1::Matter* matter, v1::CaseState to,
+                                 const v1::Officer* actor) {
   if (absl::Status status = CheckTransition(c.procedure(), c.state(), to); !status.ok()) {
     return status;
   }
-  if (to == v1::CASE_STATE_DECIDED && !c.review_approved() && IsMajorCase(c, matter)) {
+  if (to != v1::CASE_STATE_DECIDED) return absl::OkStatus();
+  if (actor == nullptr || !HasDecisionAuthority(*actor)) {
+    return Refuse(
+        absl::StatusCode::kPermissionDenied, v1::REASON_PERMISSION_DENIED,
+        absl::StrCat(actor == nullptr ? "the acting officer"
+                                      : absl::StrCat("officer ", actor->officer_id(), " (",
+                                                     v1::Role_Name(actor->role()), ")"),
+                     " may not decide case ", CaseLabel(c),
+                     ": a decision is made by an active, sworn squad leader (ROLE_SQUAD_LEADER)"));
+  }
+  if (!NeedsLegalReview(c, matter)) return absl::OkStatus();
+  const std::string why = c.heard() && !IsMajorCase(c, matter) ? "has had a hearing" : "is a major case";
+  if (!c.has_review_approval()) {
     return FailedPrecondition(
         v1::REASON_REVIEW_REQUIRED,
-        absl::StrCat("case ", CaseLabel(c),
-                     " is a major case and needs legal review approval (Art. 58) before a "
-                     "decision"));
+        absl::StrCat("case ", CaseLabel(c), " ", why,
+                     " and needs legal review approval (Art. 58) before a decision"));
+  }
+  if (c.review_approval().decision_digest() != DecisionDigest(c, matter)) {
+    const v1::ReviewApproval& r = c.review_approval();
+    return FailedPrecondition(
+        v1::REASON_REVIEW_REQUIRED,
+        absl::StrCat("case ", CaseLabel(c), ": the legal review by ", r.reviewer_id(),
+                     " approved another decision (matter ", r.matter_code(), ", fine ",
+                     r.proposed_fine_fen(), " fen); the decision now proposed (matter ",
+                     c.matter_code(), ", fine ", c.proposed_fine_fen(),
+                     " fen, or changed facts or basis) needs a fresh review (Art. 58)"));
   }
   return absl::OkStatus();
+}
+
+bool EnterState(v1::Case* c, v1::CaseState to) {
+  c->set_state(to);
+  if (to == v1::CASE_STATE_HEARING) c->set_heard(true);
+  const bool before_decision = to == v1::CASE_STATE_INVESTIGATING ||
+                               to == v1::CASE_STATE_NOTIFIED || to == v1::CASE_STATE_HEARING ||
+                               to == v1::CASE_STATE_LEGAL_REVIEW;
+  if (!before_decision || !c->has_review_approval()) return false;
+  c->clear_review_approval();
+  c->set_review_approved(false);
+  return true;
+}
+
+bool LapseStaleReview(v1::Case* c, const v1::Matter* matter) {
+  if (!c->has_review_approval()) return false;
+  if (c->review_approval().decision_digest() == DecisionDigest(*c, matter)) return false;
+  c->clear_review_approval();
+  c->set_review_approved(false);
+  return true;
 }
 
 }  // namespace palm::sync

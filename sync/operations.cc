@@ -410,7 +410,8 @@ absl::Status DecisionAlreadyRecorded(const std::string& decision_id) {
 bool NoPenaltyMovesCase(const v1::Case& c) { return c.state() != v1::CASE_STATE_NO_PENALTY; }
 
 absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
-                                 const v1::TransitionCase& op, absl::string_view case_label) {
+                                 const v1::TransitionCase& op, absl::string_view case_label,
+                                 const v1::Officer* actor) {
   if (c.state() != op.from_state()) {
     return FailedPrecondition(
         v1::REASON_STALE_TRANSITION,
@@ -424,7 +425,7 @@ absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
         "a case reaches NO_PENALTY only through a no-penalty decision (record_no_penalty), "
         "which carries the Art. 33 checks");
   }
-  return CheckCaseTransition(c, matter, op.to_state());
+  return CheckCaseTransition(c, matter, op.to_state(), actor);
 }
 
 absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {

@@ -216,8 +216,11 @@ std::optional<palm::v1::PriorViolation> PriorViolationOf(const palm::v1::Case& c
 //                       there only through record_no_penalty, which carries
 //                       the Art. 33 checks;
 //   then CheckCaseTransition (sync/lifecycle.h).
+// `actor` is the acting officer (null when not on the roster); `c` must
+// carry its parties.
 absl::Status CheckTransitionCase(const palm::v1::Case& c, const palm::v1::Matter* matter,
-                                 const palm::v1::TransitionCase& op, absl::string_view case_label);
+                                 const palm::v1::TransitionCase& op, absl::string_view case_label,
+                                 const palm::v1::Officer* actor);
 
 // --- AppendCaseEvent. --------------------------------------------------------
 

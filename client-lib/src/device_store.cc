@@ -682,13 +682,19 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       }
       PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, mp, prior, prior_case_number));
       if (!sync::NoPenaltyMovesCase(c)) return absl::OkStatus();
-      return sync::CheckCaseTransition(c, mp, v1::CASE_STATE_NO_PENALTY);
+      return sync::CheckCaseTransition(c, mp, v1::CASE_STATE_NO_PENALTY, /*actor=*/nullptr);
     }
     case v1::Mutation::kTransitionCase: {
       const v1::TransitionCase& t = m.transition_case();
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
+      // The decision's checks read the parties (the reviewed facts) and the
+      // acting officer (decision authority), as the server's do.
+      PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
+      for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
-      return sync::CheckTransitionCase(c, matter ? &*matter : nullptr, t, c.case_id());
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, std::vector<std::string>{m.officer_id()}));
+      return sync::CheckTransitionCase(c, matter ? &*matter : nullptr, t, c.case_id(),
+                                       roster.Lookup()(m.officer_id()));
     }
     case v1::Mutation::kAppendCaseEvent: {
       const v1::CaseEvent& e = m.append_case_event().event();
@@ -727,6 +733,18 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(m.update_case_fields().case_id()));
       for (const v1::CaseFieldChange& change : m.update_case_fields().changes()) {
         PALM_RETURN_IF_ERROR(ApplyFieldChangeLocked(&c, change));
+      }
+      if (c.has_review_approval()) {
+        // A changed fine, basis or fact spends the approval (Art. 58), as on
+        // the server; the digest reads the parties as the changes left them.
+        v1::Case whole = c;
+        PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
+        for (v1::Party& p : parties) *whole.add_parties() = std::move(p);
+        PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
+        if (sync::LapseStaleReview(&whole, matter ? &*matter : nullptr)) {
+          c.clear_review_approval();
+          c.set_review_approved(false);
+        }
       }
       return PutCaseLocked(c, /*with_parties=*/false);
     }
@@ -858,7 +876,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       v1::CaseEvent e = derived_event(c.case_id(), v1::CASE_EVENT_KIND_TRANSITION, t.reason());
       e.set_from_state(c.state());
       e.set_to_state(t.to_state());
-      c.set_state(t.to_state());
+      sync::EnterState(&c, t.to_state());
       *c.mutable_state_hlc() = m.hlc();
       PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
       if (t.to_state() == v1::CASE_STATE_DECIDED) {

@@ -2,6 +2,8 @@
 // refused case, with the exact code, reason and message.
 #include "tests/client/client_test_util.h"
 
+#include "sync/lifecycle.h"
+
 namespace palm::testing {
 namespace {
 
@@ -403,19 +405,55 @@ TEST_CASE("a case moves only along its lifecycle") {
 
 TEST_CASE("a major case cannot be decided before legal review approves it (Art. 58)") {
   Device d;
+  v1::Officer leader = MakeOfficer("leader-1", true);
+  leader.set_role(v1::ROLE_SQUAD_LEADER);
+  REQUIRE(d.store().UpsertOfficers({leader}).ok());
   std::string case_id = RecordOrDie(*d.client, OrdinaryCase(kMajor));
-  for (CaseState s : {CaseState::kFiled, CaseState::kInvestigating, CaseState::kLegalReview,
-                      CaseState::kNotified}) {
+  // Review follows the notice, right before the decision.
+  REQUIRE(d.client->TransitionCase(case_id, CaseState::kFiled, "").ok());
+  REQUIRE(d.client->TransitionCase(case_id, CaseState::kInvestigating, "").ok());
+  RequireRefused(d.client->TransitionCase(case_id, CaseState::kLegalReview, ""),
+                 StatusCode::kFailedPrecondition, "illegal_transition",
+                 "a case in state INVESTIGATING cannot move to LEGAL_REVIEW; next allowed: "
+                 "NOTIFIED, NO_PENALTY, TRANSFERRED");
+  for (CaseState s : {CaseState::kNotified, CaseState::kLegalReview}) {
     REQUIRE(d.client->TransitionCase(case_id, s, "").ok());
   }
+  // The patrol officer has no decision authority; the squad leader has.
+  RequireRefused(d.client->TransitionCase(case_id, CaseState::kDecided, ""),
+                 StatusCode::kPermissionDenied, "permission_denied",
+                 "officer " + std::string(kSworn) + " (ROLE_OFFICER) may not decide case " +
+                     case_id +
+                     ": a decision is made by an active, sworn squad leader (ROLE_SQUAD_LEADER)");
+  REQUIRE(d.client->SetActingOfficer("leader-1").ok());
   RequireRefused(d.client->TransitionCase(case_id, CaseState::kDecided, ""),
                  StatusCode::kFailedPrecondition, "review_required");
 
-  // The approval arrives from the server (legal reviewers work there).
+  // The approval arrives from the server (legal reviewers work there). The
+  // older flag alone names no decision and is not enough.
   absl::StatusOr<internal::CaseBundle> b = d.store().GetCase(case_id);
   REQUIRE(b.ok());
   b->kase.set_review_approved(true);
   REQUIRE(d.store().UpsertServerCase(b->kase).ok());
+  RequireRefused(d.client->TransitionCase(case_id, CaseState::kDecided, ""),
+                 StatusCode::kFailedPrecondition, "review_required");
+  const v1::Catalog catalog = SampleCatalog();
+  const v1::Matter* matter = nullptr;
+  for (const v1::Matter& m : catalog.matters()) {
+    if (m.code() == kMajor) matter = &m;
+  }
+  REQUIRE(matter != nullptr);
+  b->kase.mutable_review_approval()->set_reviewer_id("reviewer");
+  b->kase.mutable_review_approval()->set_decision_digest(sync::DecisionDigest(b->kase, matter));
+  REQUIRE(d.store().UpsertServerCase(b->kase).ok());
+
+  // An edit of the reviewed fine spends the approval on the device too.
+  v1::Case approved = b->kase;
+  REQUIRE(d.client->UpdateCaseFields(case_id, {{CaseField::kProposedFine, "80000", ""}}).ok());
+  RequireRefused(d.client->TransitionCase(case_id, CaseState::kDecided, ""),
+                 StatusCode::kFailedPrecondition, "review_required");
+  CHECK_FALSE(d.client->GetCase(case_id)->record.review_approved);
+  REQUIRE(d.store().UpsertServerCase(approved).ok());
   CHECK(d.client->TransitionCase(case_id, CaseState::kDecided, "").ok());
 }
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +42,7 @@ constexpr char kAdmin[] = "admin";
 constexpr char kAdminSecret[] = "admin-pass-1";
 constexpr char kReviewer[] = "reviewer";
 constexpr char kAuditor[] = "auditor";
+constexpr char kLeader[] = "leader-a";
 constexpr char kAuxA4[] = "aux-a4";
 
 std::string SecretOf(const std::string& officer) { return "pin-" + officer; }
@@ -174,13 +176,16 @@ struct SecureCounty {
     return std::make_unique<Endpoint>(server->address(), ca_pem(), device_creds.at(device));
   }
 
+  // A legal reviewer is a qualified one (legal_reviewer) unless `qualified`
+  // says otherwise.
   void AddOfficer(const std::string& id, const std::string& town, const std::string& squad,
-                  v1::Role role, bool sworn) {
+                  v1::Role role, bool sworn, std::optional<bool> qualified = std::nullopt) {
     v1::AddOfficerRequest request;
     v1::Officer* o = request.mutable_officer();
     o->set_officer_id(id);
     o->set_name(id);
     o->set_role(role);
+    o->set_legal_reviewer(qualified.value_or(role == v1::ROLE_LEGAL_REVIEWER));
     o->set_sworn(sworn);
     if (sworn) o->set_certificate_number("ZJ-" + id);
     o->set_town_id(town);
@@ -478,18 +483,22 @@ TEST_CASE("a device cannot push another device's mutation") {
 TEST_CASE("a major case cannot be decided before legal review, and can after approval") {
   SecureCounty county;
   county.SetUp();
+  county.AddOfficer(kLeader, kTownA, kSquadA, v1::ROLE_SQUAD_LEADER, true);
   auto dev = county.Device("dev-a1");
   const std::string token = dev->Token(kOfficerA1, SecretOf(kOfficerA1));
+  const std::string leader = dev->Token(kLeader, SecretOf(kLeader));
   std::string case_id;
   uint64_t seq = 0;
   auto record = dev->PushOne(token, RecordCase("dev-a1", ++seq, &case_id, kOfficerA1, kTownA,
                                                v1::PROCEDURE_ORDINARY, kMajorMatter));
   REQUIRE_APPLIED(record);
   const std::string number = record.case_number();
+  // Review comes after the notice, right before the decision (Art. 58).
   const std::vector<std::pair<v1::CaseState, v1::CaseState>> path = {
       {v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED},
       {v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING},
-      {v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_LEGAL_REVIEW}};
+      {v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED},
+      {v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_LEGAL_REVIEW}};
   for (const auto& [from, to] : path) {
     REQUIRE_APPLIED(dev->PushOne(token, Transition("dev-a1", ++seq, case_id, from, to)));
   }
@@ -501,63 +510,131 @@ TEST_CASE("a major case cannot be decided before legal review, and can after app
   REQUIRE(queue.cases_size() == 1);
   CHECK(queue.cases(0).case_id() == case_id);
 
-  REQUIRE_APPLIED(dev->PushOne(
-      token,
-      Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_NOTIFIED)));
+  auto decide = [&](const std::string& officer) {
+    v1::Mutation m = Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_LEGAL_REVIEW,
+                                v1::CASE_STATE_DECIDED);
+    m.set_officer_id(officer);
+    return dev->PushOne(officer == kLeader ? leader : token, m);
+  };
   const v1::CaseDetail before = county.GetCase(case_id);
-  REQUIRE_REJECTED(dev->PushOne(token, Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_NOTIFIED,
-                                                  v1::CASE_STATE_DECIDED)),
-                   v1::REASON_REVIEW_REQUIRED,
+  REQUIRE_REJECTED(decide(kLeader), v1::REASON_REVIEW_REQUIRED,
                    absl::StrCat("case ", number,
                                 " is a major case and needs legal review approval (Art. 58) "
                                 "before a decision"));
   CHECK(county.GetCase(case_id).SerializeAsString() == before.SerializeAsString());
 
-  // Only a legal reviewer decides, on a case under review, with a reason.
+  // Only a legal reviewer reviews, with a reason.
   v1::ReviewDecisionRequest decision;
   decision.set_case_id(case_id);
   decision.set_approve(true);
-  decision.set_reason("facts and basis verified");
   v1::ReviewDecisionResponse decided;
-  REQUIRE_STATUS(dev->admin->ReviewDecision(Ctx(token).get(), decision, &decided),
-                 grpc::StatusCode::PERMISSION_DENIED,
-                 "officer officer-a1 (ROLE_OFFICER) may not call AdminService.ReviewDecision "
-                 "(allowed: ROLE_LEGAL_REVIEWER)");
-  REQUIRE_STATUS(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided),
-                 grpc::StatusCode::FAILED_PRECONDITION,
-                 absl::StrCat("case ", number,
-                              " is in state CASE_STATE_NOTIFIED, not CASE_STATE_LEGAL_REVIEW; only "
-                              "a case under legal review can be approved or sent back"));
-
-  // Start again through review: back to investigation is the reviewer's
-  // "send back"; here the officer re-enters review before NOTIFIED.
-  std::string case2;
-  REQUIRE_APPLIED(dev->PushOne(token, RecordCase("dev-a1", ++seq, &case2, kOfficerA1, kTownA,
-                                                 v1::PROCEDURE_ORDINARY, kMajorMatter)));
-  for (const auto& [from, to] : path) {
-    REQUIRE_APPLIED(dev->PushOne(token, Transition("dev-a1", ++seq, case2, from, to)));
-  }
-  decision.set_case_id(case2);
-  decision.clear_reason();
   REQUIRE_STATUS(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided),
                  grpc::StatusCode::INVALID_ARGUMENT,
                  "reason is missing: a review decision states its reason");
   decision.set_reason("facts and basis verified");
+  REQUIRE_STATUS(dev->admin->ReviewDecision(Ctx(token).get(), decision, &decided),
+                 grpc::StatusCode::PERMISSION_DENIED,
+                 "officer officer-a1 (ROLE_OFFICER) may not call AdminService.ReviewDecision "
+                 "(allowed: ROLE_LEGAL_REVIEWER)");
   REQUIRE_OK(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided));
   CHECK(decided.case_().review_approved());
-  REQUIRE_APPLIED(dev->PushOne(
-      token,
-      Transition("dev-a1", ++seq, case2, v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_NOTIFIED)));
-  REQUIRE_APPLIED(dev->PushOne(
-      token, Transition("dev-a1", ++seq, case2, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_DECIDED)));
+  CHECK(decided.case_().review_approval().reviewer_id() == kReviewer);
+  CHECK(decided.case_().review_approval().matter_code() == kMajorMatter);
+
+  // An officer without decision authority may not decide, approved or not.
+  REQUIRE_REJECTED(decide(kOfficerA1), v1::REASON_PERMISSION_DENIED,
+                   absl::StrCat("officer officer-a1 (ROLE_OFFICER) may not decide case ", number,
+                                ": a decision is made by an active, sworn squad leader "
+                                "(ROLE_SQUAD_LEADER)"));
+  REQUIRE_APPLIED(decide(kLeader));
   bool review_event = false;
-  const v1::CaseDetail decided_case = county.GetCase(case2);
+  const v1::CaseDetail decided_case = county.GetCase(case_id);
+  CHECK(decided_case.case_().state() == v1::CASE_STATE_DECIDED);
   for (const v1::CaseEvent& e : decided_case.timeline()) {
     review_event =
         review_event || (e.kind() == v1::CASE_EVENT_KIND_REVIEW && e.officer_id() == kReviewer &&
                          e.text() == "legal review approved by reviewer: facts and basis verified");
   }
   CHECK(review_event);
+}
+
+TEST_CASE("an approval lapses when the reviewed fine changes, and is refused to the unqualified "
+          "and to an officer on the case") {
+  SecureCounty county;
+  county.SetUp();
+  county.AddOfficer(kLeader, kTownA, kSquadA, v1::ROLE_SQUAD_LEADER, true);
+  // A qualified reviewer of town A who works on the case, and a reviewer
+  // whose qualification is not on the roster.
+  county.AddOfficer("reviewer-a", kTownA, kSquadA, v1::ROLE_LEGAL_REVIEWER, true);
+  county.AddOfficer("reviewer-u", "county", "", v1::ROLE_LEGAL_REVIEWER, true, false);
+  auto dev = county.Device("dev-a1");
+  const std::string token = dev->Token(kOfficerA1, SecretOf(kOfficerA1));
+  const std::string leader = dev->Token(kLeader, SecretOf(kLeader));
+  std::string case_id;
+  uint64_t seq = 0;
+  v1::Mutation record = RecordCase("dev-a1", ++seq, &case_id, kOfficerA1, kTownA,
+                                   v1::PROCEDURE_ORDINARY, kMajorMatter);
+  record.mutable_record_case()->mutable_case_()->add_officer_ids("reviewer-a");
+  record.mutable_record_case()->mutable_case_()->set_proposed_fine_fen(500000);
+  auto recorded = dev->PushOne(token, record);
+  REQUIRE_APPLIED(recorded);
+  const std::string number = recorded.case_number();
+  for (const auto& [from, to] : std::vector<std::pair<v1::CaseState, v1::CaseState>>{
+           {v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED},
+           {v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING},
+           {v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED},
+           {v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_LEGAL_REVIEW}}) {
+    REQUIRE_APPLIED(dev->PushOne(token, Transition("dev-a1", ++seq, case_id, from, to)));
+  }
+  v1::ReviewDecisionRequest decision;
+  decision.set_case_id(case_id);
+  decision.set_approve(true);
+  decision.set_reason("facts and basis verified");
+  v1::ReviewDecisionResponse decided;
+  REQUIRE_STATUS(county.op->admin->ReviewDecision(
+                     Ctx(county.op->Token("reviewer-u", SecretOf("reviewer-u"))).get(), decision,
+                     &decided),
+                 grpc::StatusCode::PERMISSION_DENIED,
+                 "officer reviewer-u is not an active qualified legal reviewer (legal_reviewer on "
+                 "the roster); only one may review a decision (Art. 58)");
+  REQUIRE_STATUS(county.op->admin->ReviewDecision(
+                     Ctx(county.op->Token("reviewer-a", SecretOf("reviewer-a"))).get(), decision,
+                     &decided),
+                 grpc::StatusCode::FAILED_PRECONDITION,
+                 absl::StrCat("officer reviewer-a works on case ", number,
+                              " and may not review its decision; another qualified reviewer must "
+                              "(Art. 58)"));
+  const std::string reviewer = county.op->Token(kReviewer, SecretOf(kReviewer));
+  REQUIRE_OK(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided));
+  REQUIRE(decided.case_().review_approved());
+
+  // The fine is raised after the approval: the approval is spent.
+  REQUIRE_APPLIED(dev->PushOne(token, UpdateField("dev-a1", ++seq, case_id,
+                                                  v1::CASE_FIELD_PROPOSED_FINE, "800000")));
+  const v1::CaseDetail raised = county.GetCase(case_id);
+  CHECK_FALSE(raised.case_().review_approved());
+  CHECK_FALSE(raised.case_().has_review_approval());
+  bool lapsed_event = false;
+  for (const v1::CaseEvent& e : raised.timeline()) {
+    lapsed_event = lapsed_event ||
+                   (e.kind() == v1::CASE_EVENT_KIND_REVIEW &&
+                    e.text() == "legal review approval lapsed: the decision it approved changed "
+                                "(Art. 58)");
+  }
+  CHECK(lapsed_event);
+  v1::Mutation decide = Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_LEGAL_REVIEW,
+                                   v1::CASE_STATE_DECIDED);
+  decide.set_officer_id(kLeader);
+  REQUIRE_REJECTED(dev->PushOne(leader, decide), v1::REASON_REVIEW_REQUIRED,
+                   absl::StrCat("case ", number,
+                                " is a major case and needs legal review approval (Art. 58) "
+                                "before a decision"));
+  // A fresh review of the decision now proposed lets it through.
+  REQUIRE_OK(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided));
+  decide = Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_LEGAL_REVIEW,
+                      v1::CASE_STATE_DECIDED);
+  decide.set_officer_id(kLeader);
+  REQUIRE_APPLIED(dev->PushOne(leader, decide));
 }
 
 TEST_CASE("repeated wrong secrets lock an officer and every attempt is audited") {

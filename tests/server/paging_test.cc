@@ -318,8 +318,10 @@ TEST_CASE("every admin list takes page_size and hands out each row once, in orde
              Transition("dev-a1", ++seq, id, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
              Transition("dev-a1", ++seq, id, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
              Transition("dev-a1", ++seq, id, v1::CASE_STATE_INVESTIGATING,
+                        v1::CASE_STATE_NOTIFIED),
+             Transition("dev-a1", ++seq, id, v1::CASE_STATE_NOTIFIED,
                         v1::CASE_STATE_LEGAL_REVIEW)}),
-        4);
+        5);
     under_review.push_back(id);
   }
   v1::ReviewQueueRequest queue;

@@ -161,19 +161,66 @@ TEST_CASE("a crafted ticket stating 180 days for litigation is rejected (6 month
 
 TEST_CASE("a major case cannot be decided without legal review (Art. 58)") {
   CaseFixture f;
+  f.client.AddOfficer("leader-a", kTownA, kSquadA, true, v1::ROLE_SQUAD_LEADER);
   std::string major;
   uint64_t seq = 2;
   std::vector<v1::Mutation> batch = {RecordCase("dev-a1", seq++, &major, kOfficerA1, kTownA,
                                                 v1::PROCEDURE_ORDINARY, kMajorMatter)};
   const v1::CaseState path[] = {v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED,
+                                v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED};
+  for (int i = 0; i + 1 < 4; ++i) {
+    batch.push_back(Transition("dev-a1", seq++, major, path[i], path[i + 1]));
+  }
+  v1::Mutation decide = Transition("dev-a1", seq++, major, v1::CASE_STATE_NOTIFIED,
+                                   v1::CASE_STATE_DECIDED);
+  decide.set_officer_id("leader-a");
+  batch.push_back(decide);
+  auto r = f.client.PushBatch("dev-a1", batch);
+  for (int i = 0; i < 4; ++i) REQUIRE_APPLIED(r.results(i));
+  REQUIRE_REJECTED(r.results(4), v1::REASON_REVIEW_REQUIRED,
+                   absl::StrCat("case ", r.results(0).case_number(),
+                                " is a major case and needs legal review approval (Art. 58) "
+                                "before a decision"));
+  CHECK(f.client.GetCase(major).case_().state() == v1::CASE_STATE_NOTIFIED);
+}
+
+TEST_CASE("a crafted push deciding a case by an officer without decision authority is rejected") {
+  CaseFixture f;
+  std::string ordinary;
+  uint64_t seq = 2;
+  std::vector<v1::Mutation> batch = {
+      RecordCase("dev-a1", seq++, &ordinary, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY)};
+  const v1::CaseState path[] = {v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED,
                                 v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED,
                                 v1::CASE_STATE_DECIDED};
   for (int i = 0; i + 1 < 5; ++i) {
-    batch.push_back(Transition("dev-a1", seq++, major, path[i], path[i + 1]));
+    batch.push_back(Transition("dev-a1", seq++, ordinary, path[i], path[i + 1]));
   }
   auto r = f.client.PushBatch("dev-a1", batch);
   for (int i = 0; i < 4; ++i) REQUIRE_APPLIED(r.results(i));
-  REQUIRE(r.results(4).reason() == v1::REASON_REVIEW_REQUIRED);
+  REQUIRE_REJECTED(r.results(4), v1::REASON_PERMISSION_DENIED,
+                   absl::StrCat("officer ", kOfficerA1, " (ROLE_OFFICER) may not decide case ",
+                                r.results(0).case_number(),
+                                ": a decision is made by an active, sworn squad leader "
+                                "(ROLE_SQUAD_LEADER)"));
+  CHECK(f.client.GetCase(ordinary).case_().state() == v1::CASE_STATE_NOTIFIED);
+}
+
+TEST_CASE("a case under investigation no longer goes to legal review before its notice") {
+  CaseFixture f;
+  std::string ordinary;
+  uint64_t seq = 2;
+  std::vector<v1::Mutation> batch = {
+      RecordCase("dev-a1", seq++, &ordinary, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY),
+      Transition("dev-a1", seq++, ordinary, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
+      Transition("dev-a1", seq++, ordinary, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
+      Transition("dev-a1", seq++, ordinary, v1::CASE_STATE_INVESTIGATING,
+                 v1::CASE_STATE_LEGAL_REVIEW)};
+  auto r = f.client.PushBatch("dev-a1", batch);
+  for (int i = 0; i < 3; ++i) REQUIRE_APPLIED(r.results(i));
+  REQUIRE_REJECTED(r.results(3), v1::REASON_ILLEGAL_TRANSITION,
+                   "a case in state INVESTIGATING cannot move to LEGAL_REVIEW; next allowed: "
+                   "NOTIFIED, NO_PENALTY, TRANSFERRED");
 }
 
 TEST_CASE("a no-penalty decision for a party with a prior violation is refused") {

@@ -158,14 +158,18 @@ struct Client {
     REQUIRE(s.ok());
   }
 
+  // A sworn officer is ROLE_OFFICER and an auxiliary ROLE_AUXILIARY unless
+  // `role` says otherwise; `legal_reviewer` marks a qualified reviewer.
   void AddOfficer(const std::string& id, const std::string& town, const std::string& squad,
-                  bool sworn) {
+                  bool sworn, v1::Role role = v1::ROLE_UNSPECIFIED, bool legal_reviewer = false) {
     grpc::ClientContext ctx;
     v1::AddOfficerRequest request;
     v1::Officer* o = request.mutable_officer();
     o->set_officer_id(id);
     o->set_name(id);
-    o->set_role(sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
+    o->set_role(role != v1::ROLE_UNSPECIFIED ? role
+                                             : sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
+    o->set_legal_reviewer(legal_reviewer);
     o->set_sworn(sworn);
     if (sworn) o->set_certificate_number("ZJ-" + id);
     o->set_town_id(town);

@@ -207,7 +207,8 @@ class Squad {
   }
 
   // Records an ordinary-procedure case on dev-a3 from sequence `seq` and
-  // takes it to legal review (four mutations). Returns its case number.
+  // takes it through its notice to legal review (five mutations). Returns
+  // its case number.
   std::string CaseUnderReview(uint64_t seq) {
     std::string id;
     auto results =
@@ -216,8 +217,10 @@ class Squad {
               Transition("dev-a3", seq + 1, id, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
               Transition("dev-a3", seq + 2, id, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
               Transition("dev-a3", seq + 3, id, v1::CASE_STATE_INVESTIGATING,
+                         v1::CASE_STATE_NOTIFIED),
+              Transition("dev-a3", seq + 4, id, v1::CASE_STATE_NOTIFIED,
                          v1::CASE_STATE_LEGAL_REVIEW)});
-    REQUIRE(results.size() == 4);
+    REQUIRE(results.size() == 5);
     for (const auto& r : results) {
       INFO(r.ShortDebugString());
       REQUIRE(r.outcome() == v1::OUTCOME_APPLIED);
@@ -663,7 +666,7 @@ TEST_CASE("palmctl review queue lists cases under legal review; approve and reje
   squad.SetUp();
   CHECK(squad.Must({"review", "queue"}) == "no cases await legal review\n");
   const std::string first = squad.CaseUnderReview(1);
-  const std::string second = squad.CaseUnderReview(5);
+  const std::string second = squad.CaseUnderReview(6);
 
   const std::string queue = squad.Must({"review", "queue"});
   INFO(queue);
