@@ -185,17 +185,32 @@ PreparedMutation PrepareMutation(const Caller& caller, v1::Mutation m, int64_t n
   return p;
 }
 
-absl::StatusOr<const v1::Matter*> MatterCache::Find(ReadTxn& txn, const std::string& code) {
-  if (!loaded_) {
-    PALM_ASSIGN_OR_RETURN(std::optional<v1::Catalog> catalog, txn.CurrentCatalog());
-    matters_.clear();
-    if (catalog) {
-      for (const v1::Matter& matter : catalog->matters()) matters_[matter.code()] = matter;
+absl::Status MatterCache::Load(ReadTxn& txn) {
+  if (loaded_) return absl::OkStatus();
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::Catalog> catalog, txn.CurrentCatalog());
+  matters_.clear();
+  calendar_.reset();
+  if (catalog) {
+    for (const v1::Matter& matter : catalog->matters()) matters_[matter.code()] = matter;
+    if (catalog->calendar_size() > 0) {
+      // LoadCatalog checked it; a stored calendar that does not build is a
+      // storage fault, reported rather than counted with.
+      PALM_ASSIGN_OR_RETURN(calendar_, sync::WorkingDayCalendar::From(catalog->calendar()));
     }
-    loaded_ = true;
   }
+  loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const v1::Matter*> MatterCache::Find(ReadTxn& txn, const std::string& code) {
+  PALM_RETURN_IF_ERROR(Load(txn));
   auto it = matters_.find(code);
   return it == matters_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<const sync::WorkingDayCalendar*> MatterCache::Calendar(ReadTxn& txn) {
+  PALM_RETURN_IF_ERROR(Load(txn));
+  return calendar_ ? &*calendar_ : nullptr;
 }
 
 absl::Status ApplyBatch(WriteTxn& txn, MatterCache& matters, const Caller& caller,

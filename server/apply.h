@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/sync.pb.h"
 #include "server/store.h"
+#include "sync/calendar.h"
 #include "sync/hlc.h"
 
 namespace palm::server {
@@ -62,12 +64,18 @@ class MatterCache {
  public:
   // The matter `code` of the newest catalogue in `txn`, or null.
   absl::StatusOr<const palm::v1::Matter*> Find(ReadTxn& txn, const std::string& code);
+  // The working-day calendar of the newest catalogue in `txn`, or null when
+  // it has none (Art. 85).
+  absl::StatusOr<const sync::WorkingDayCalendar*> Calendar(ReadTxn& txn);
   // Forgets the cache (a new catalogue was committed).
   void Invalidate() { loaded_ = false; }
 
  private:
+  absl::Status Load(ReadTxn& txn);
+
   bool loaded_ = false;
   std::map<std::string, palm::v1::Matter> matters_;
+  std::optional<sync::WorkingDayCalendar> calendar_;
 };
 
 // What one push batch got.

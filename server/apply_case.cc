@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/apply_internal.h"
 #include "sync/lifecycle.h"
+#include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/request_check.h"
 #include "sync/rules.h"
@@ -294,11 +295,16 @@ absl::Status ApplyTransitionCase(Apply& a) {
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, c.matter_code()));
   // The acting officer decides whether a DECIDED is theirs to make.
   PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> actor, a.txn.GetOfficer(a.m().officer_id()));
-  PALM_RETURN_IF_ERROR(
-      sync::CheckTransitionCase(c, matter, op, CaseLabel(c), actor ? &*actor : nullptr));
+  PALM_ASSIGN_OR_RETURN(const sync::WorkingDayCalendar* calendar, a.matters.Calendar(a.txn));
+  PALM_RETURN_IF_ERROR(sync::CheckTransitionCase(c, matter, op, CaseLabel(c),
+                                                 actor ? &*actor : nullptr, calendar,
+                                                 a.prepared.hlc.wall_ms));
 
   const v1::CaseState from = c.state();
   sync::EnterState(&c, op.to_state());
+  if (op.to_state() == v1::CASE_STATE_NOTIFIED) {
+    sync::RecordNotice(&c, op, a.prepared.hlc.wall_ms);
+  }
   *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
   switch (op.to_state()) {
     case v1::CASE_STATE_FILED:

@@ -9,6 +9,7 @@
 #include "server/apply_internal.h"
 #include "server/evidence_log.h"
 #include "sync/lifecycle.h"
+#include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/rules.h"
 
@@ -207,6 +208,16 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
   if (existing) return sync::EventAlreadyRecorded(e.event_id());
   if (e.at_ms() <= 0) e.set_at_ms(a.prepared.hlc.wall_ms);
   if (e.officer_id().empty()) e.set_officer_id(a.m().officer_id());
+  if (sync::IsStatementKind(e.kind())) {
+    // The party's answer to the notice is part of the case's notice record
+    // (Art. 45), as on the device.
+    PALM_ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(e.case_id()));
+    PALM_RETURN_IF_ERROR(sync::CheckStatementEvent(record.value, e));
+    sync::RecordStatement(&record.value, e);
+    const std::string case_id = record.value.case_id();
+    PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
+    PALM_RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, TownScope(brief.town_id)));
+  }
   PALM_RETURN_IF_ERROR(a.txn.PutEvent(e));
   return a.Changed(EntityKind::kEvent, e.event_id(), TownScope(brief.town_id));
 }

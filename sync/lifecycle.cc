@@ -42,7 +42,10 @@ std::vector<v1::CaseState> OrdinaryNext(v1::CaseState from) {
       return {v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_NO_PENALTY, v1::CASE_STATE_TRANSFERRED};
     case v1::CASE_STATE_NOTIFIED:
       // DECIDED directly only when no review is needed (CheckCaseTransition).
-      return {v1::CASE_STATE_HEARING, v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_DECIDED};
+      // INVESTIGATING: further investigation after the party's statement,
+      // and the way to a fresh notice (sync/notice.h).
+      return {v1::CASE_STATE_HEARING, v1::CASE_STATE_LEGAL_REVIEW, v1::CASE_STATE_DECIDED,
+              v1::CASE_STATE_INVESTIGATING};
     case v1::CASE_STATE_HEARING:
       // A heard case is always reviewed (Art. 58 class 2).
       return {v1::CASE_STATE_LEGAL_REVIEW};

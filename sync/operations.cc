@@ -1,7 +1,6 @@
 #include "sync/operations.h"
 
 #include <set>
-#include "sync/quote.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -10,9 +9,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sync/lifecycle.h"
+#include "sync/notice.h"
 #include "sync/quote.h"
 #include "sync/rules.h"
 #include "sync/status.h"
+#include "sync/status_macros.h"
 
 namespace palm::sync {
 namespace {
@@ -411,7 +412,8 @@ bool NoPenaltyMovesCase(const v1::Case& c) { return c.state() != v1::CASE_STATE_
 
 absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
                                  const v1::TransitionCase& op, absl::string_view case_label,
-                                 const v1::Officer* actor) {
+                                 const v1::Officer* actor, const WorkingDayCalendar* calendar,
+                                 int64_t at_ms) {
   if (c.state() != op.from_state()) {
     return FailedPrecondition(
         v1::REASON_STALE_TRANSITION,
@@ -425,7 +427,10 @@ absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
         "a case reaches NO_PENALTY only through a no-penalty decision (record_no_penalty), "
         "which carries the Art. 33 checks");
   }
-  return CheckCaseTransition(c, matter, op.to_state(), actor);
+  PALM_RETURN_IF_ERROR(CheckNoticeMove(op));
+  PALM_RETURN_IF_ERROR(CheckCaseTransition(c, matter, op.to_state(), actor));
+  if (op.to_state() != v1::CASE_STATE_DECIDED) return absl::OkStatus();
+  return CheckDecisionAfterNotice(c, calendar, at_ms);
 }
 
 absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
@@ -433,6 +438,8 @@ absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
     case v1::CASE_EVENT_KIND_NOTE:
     case v1::CASE_EVENT_KIND_NOTIFICATION:
     case v1::CASE_EVENT_KIND_SERVICE:
+    case v1::CASE_EVENT_KIND_STATEMENT:
+    case v1::CASE_EVENT_KIND_STATEMENT_WAIVED:
       if (e.text().empty()) {
         return Malformed(absl::StrCat("append_case_event.event: a ",
                                       v1::CaseEventKind_Name(e.kind()), " event needs text"));
@@ -448,7 +455,8 @@ absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
           "append_case_event.event.kind ",
           v1::CaseEventKind_IsValid(e.kind()) ? v1::CaseEventKind_Name(e.kind())
                                               : absl::StrCat(static_cast<int>(e.kind())),
-          " is not one an officer appends (notes, notifications, services, payments); the "
+          " is not one an officer appends (notes, notifications, services, payments, the party's "
+          "statement or waiver); the "
           "system writes the others from the matching mutation"));
   }
 }

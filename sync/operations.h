@@ -27,6 +27,7 @@
 #include "palm/v1/catalog.pb.h"
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/org.pb.h"
+#include "sync/calendar.h"
 
 namespace palm::sync {
 
@@ -216,11 +217,15 @@ std::optional<palm::v1::PriorViolation> PriorViolationOf(const palm::v1::Case& c
 //                       there only through record_no_penalty, which carries
 //                       the Art. 33 checks;
 //   then CheckCaseTransition (sync/lifecycle.h).
+//   CheckNoticeMove (sync/notice.h); then CheckCaseTransition
+//   (sync/lifecycle.h); then, for a move to DECIDED made at `at_ms`,
+//   CheckDecisionAfterNotice against `calendar` (null when none is on record).
 // `actor` is the acting officer (null when not on the roster); `c` must
 // carry its parties.
 absl::Status CheckTransitionCase(const palm::v1::Case& c, const palm::v1::Matter* matter,
                                  const palm::v1::TransitionCase& op, absl::string_view case_label,
-                                 const palm::v1::Officer* actor);
+                                 const palm::v1::Officer* actor,
+                                 const WorkingDayCalendar* calendar, int64_t at_ms);
 
 // --- AppendCaseEvent. --------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #include "client-lib/src/schema.h"
 #include "nlohmann/json.hpp"
 #include "sync/lifecycle.h"
+#include "sync/notice.h"
 #include "sync/mutation.h"
 #include "sync/operations.h"
 #include "sync/request_check.h"
@@ -693,13 +694,17 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, std::vector<std::string>{m.officer_id()}));
+      PALM_ASSIGN_OR_RETURN(sync::WorkingDayCalendar calendar, CalendarLocked());
       return sync::CheckTransitionCase(c, matter ? &*matter : nullptr, t, c.case_id(),
-                                       roster.Lookup()(m.officer_id()));
+                                       roster.Lookup()(m.officer_id()), &calendar,
+                                       m.hlc().wall_ms());
     }
     case v1::Mutation::kAppendCaseEvent: {
       const v1::CaseEvent& e = m.append_case_event().event();
       PALM_RETURN_IF_ERROR(sync::CheckAppendCaseEvent(e));
-      return RequireCaseLocked(e.case_id()).status();
+      PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
+      if (!sync::IsStatementKind(e.kind())) return absl::OkStatus();
+      return sync::CheckStatementEvent(c, e);
     }
     default:
       return absl::OkStatus();
@@ -877,6 +882,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       e.set_from_state(c.state());
       e.set_to_state(t.to_state());
       sync::EnterState(&c, t.to_state());
+      if (t.to_state() == v1::CASE_STATE_NOTIFIED) sync::RecordNotice(&c, t, m.hlc().wall_ms());
       *c.mutable_state_hlc() = m.hlc();
       PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
       if (t.to_state() == v1::CASE_STATE_DECIDED) {
@@ -890,6 +896,12 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       PALM_ASSIGN_OR_RETURN(std::optional<v1::CaseEvent> existing,
                             LoadRecord<v1::CaseEvent>(*db_, kSelectEvent, e.event_id()));
       if (existing) return sync::EventAlreadyRecorded(e.event_id());
+      if (sync::IsStatementKind(e.kind())) {
+        // The party's answer belongs to the case's notice record (Art. 45).
+        PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
+        sync::RecordStatement(&c, e);
+        PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
+      }
       return PutEventLocked(e);
     }
     default:
@@ -1115,6 +1127,10 @@ absl::Status UpsertAll(Db& db, const char* sql, const std::vector<Message>& rows
 
 absl::StatusOr<sync::WorkingDayCalendar> DeviceStore::Calendar() {
   std::lock_guard<std::mutex> lock(mutex_);
+  return CalendarLocked();
+}
+
+absl::StatusOr<sync::WorkingDayCalendar> DeviceStore::CalendarLocked() {
   google::protobuf::RepeatedPtrField<v1::CalendarYear> years;
   PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSelectCalendar));
   while (true) {

@@ -292,6 +292,7 @@ class DeviceStore {
   // Write path steps (mutex_ held, transaction open).
   absl::Status PrepareLocked(v1::Mutation* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status CheckRulesLocked(const v1::Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<sync::WorkingDayCalendar> CalendarLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Applies `m` to the local tables: the single place a mutation's effect is
   // defined, for new writes and for re-applying pending ones.
   absl::Status ApplyMutationLocked(const v1::Mutation& m, const std::string& evidence_path)

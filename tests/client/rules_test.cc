@@ -454,6 +454,24 @@ TEST_CASE("a major case cannot be decided before legal review approves it (Art. 
                  StatusCode::kFailedPrecondition, "review_required");
   CHECK_FALSE(d.client->GetCase(case_id)->record.review_approved);
   REQUIRE(d.store().UpsertServerCase(approved).ok());
+  // The notice's period still runs, counted on the synced working-day
+  // calendar (the device's clock stands at the day of the notice, a
+  // holiday): the party's waiver lets the decision through (Art. 45).
+  v1::Catalog with_calendar = SampleCatalog();
+  with_calendar.set_version(with_calendar.version() + 1);
+  absl::StatusOr<v1::Catalog> calendar = internal::LoadCatalogFile(
+      std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
+  REQUIRE(calendar.ok());
+  *with_calendar.mutable_calendar() = calendar->calendar();
+  REQUIRE(d.store().ApplyCatalog(with_calendar).ok());
+  RequireRefused(d.client->TransitionCase(case_id, CaseState::kDecided, ""),
+                 StatusCode::kFailedPrecondition, "notice_period_running",
+                 "case " + case_id +
+                     ": the party's period to state and defend runs to 2026-01-06 (3 working days "
+                     "from the notice of 2026-01-01, Art. 44-45); decide after it, or record the "
+                     "party's waiver");
+  CaseEventInput waiver{case_id, CaseEventKind::kStatementWaived, "当事人放弃陈述、申辩", 0, 0};
+  REQUIRE(d.client->AppendCaseEvent(waiver).ok());
   CHECK(d.client->TransitionCase(case_id, CaseState::kDecided, "").ok());
 }
 
@@ -468,8 +486,8 @@ TEST_CASE("officers append notes and payments; system events are not theirs to w
   RequireRefused(d.client->AppendCaseEvent(forged).status(), StatusCode::kInvalidArgument,
                  "invalid_argument",
                  "append_case_event.event.kind CASE_EVENT_KIND_TRANSITION is not one an officer "
-                 "appends (notes, notifications, services, payments); the system writes the "
-                 "others from the matching mutation");
+                 "appends (notes, notifications, services, payments, the party's statement or "
+                 "waiver); the system writes the others from the matching mutation");
   CaseEventInput unpaid{case_id, CaseEventKind::kPayment, "", 0, 0};
   RequireRefused(d.client->AppendCaseEvent(unpaid).status(), StatusCode::kInvalidArgument,
                  "invalid_argument",

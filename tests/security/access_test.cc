@@ -546,6 +546,9 @@ TEST_CASE("a major case cannot be decided before legal review, and can after app
                    absl::StrCat("officer officer-a1 (ROLE_OFFICER) may not decide case ", number,
                                 ": a decision is made by an active, sworn squad leader "
                                 "(ROLE_SQUAD_LEADER)"));
+  // The notice's period to state and defend still runs: the decision waits
+  // unless the party waives it (Art. 44-45).
+  REQUIRE_APPLIED(dev->PushOne(token, Waiver("dev-a1", ++seq, case_id)));
   REQUIRE_APPLIED(decide(kLeader));
   bool review_event = false;
   const v1::CaseDetail decided_case = county.GetCase(case_id);
@@ -608,9 +611,10 @@ TEST_CASE("an approval lapses when the reviewed fine changes, and is refused to 
   REQUIRE_OK(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided));
   REQUIRE(decided.case_().review_approved());
 
-  // The fine is raised after the approval: the approval is spent.
+  // The fine is changed after the approval (lowered here: a raised one would
+  // need a fresh notice as well): the approval is spent.
   REQUIRE_APPLIED(dev->PushOne(token, UpdateField("dev-a1", ++seq, case_id,
-                                                  v1::CASE_FIELD_PROPOSED_FINE, "800000")));
+                                                  v1::CASE_FIELD_PROPOSED_FINE, "300000")));
   const v1::CaseDetail raised = county.GetCase(case_id);
   CHECK_FALSE(raised.case_().review_approved());
   CHECK_FALSE(raised.case_().has_review_approval());
@@ -629,8 +633,10 @@ TEST_CASE("an approval lapses when the reviewed fine changes, and is refused to 
                    absl::StrCat("case ", number,
                                 " is a major case and needs legal review approval (Art. 58) "
                                 "before a decision"));
-  // A fresh review of the decision now proposed lets it through.
+  // A fresh review of the decision now proposed lets it through, once the
+  // party has waived the rest of the notice's period.
   REQUIRE_OK(county.op->admin->ReviewDecision(Ctx(reviewer).get(), decision, &decided));
+  REQUIRE_APPLIED(dev->PushOne(token, Waiver("dev-a1", ++seq, case_id)));
   decide = Transition("dev-a1", ++seq, case_id, v1::CASE_STATE_LEGAL_REVIEW,
                       v1::CASE_STATE_DECIDED);
   decide.set_officer_id(kLeader);

@@ -2,6 +2,8 @@
 // state, each refusal with its exact reason and message.
 #include "absl/strings/str_format.h"
 #include "sync_util.h"
+#include "sync/calendar.h"
+#include "sync/notice.h"
 
 using namespace palm::testing;
 namespace v1 = palm::v1;
@@ -221,6 +223,75 @@ TEST_CASE("a case under investigation no longer goes to legal review before its 
   REQUIRE_REJECTED(r.results(3), v1::REASON_ILLEGAL_TRANSITION,
                    "a case in state INVESTIGATING cannot move to LEGAL_REVIEW; next allowed: "
                    "NOTIFIED, NO_PENALTY, TRANSFERRED");
+}
+
+TEST_CASE("a decision heavier than its notice, or inside the notice's period, is rejected "
+          "through the server (Art. 44-45)") {
+  CaseFixture f;
+  f.client.AddOfficer("leader-a", kTownA, kSquadA, true, v1::ROLE_SQUAD_LEADER);
+  // A catalogue with a working-day calendar (weekdays only, a test's) for
+  // this year and the next, so the period can be counted.
+  v1::Catalog catalog = SampleCatalog(2);
+  const absl::CivilDay today = palm::sync::ShanghaiDay(palm::sync::SystemNowMs());
+  for (int64_t year : {today.year(), today.year() + 1}) {
+    catalog.add_calendar()->set_year(static_cast<int32_t>(year));
+  }
+  f.client.LoadCatalog(catalog);
+  std::string id;
+  uint64_t seq = 2;
+  v1::Mutation record = RecordCase("dev-a1", seq++, &id, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY);
+  record.mutable_record_case()->mutable_case_()->set_proposed_fine_fen(10000);
+  auto r = f.client.PushBatch(
+      "dev-a1",
+      {record, Transition("dev-a1", seq++, id, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
+       Transition("dev-a1", seq++, id, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
+       Transition("dev-a1", seq++, id, v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED)});
+  for (int i = 0; i < 4; ++i) REQUIRE_APPLIED(r.results(i));
+  const std::string number = r.results(0).case_number();
+  const v1::Case noticed = f.client.GetCase(id).case_();
+  REQUIRE(noticed.notice().noticed_fine_fen() == 10000);
+  REQUIRE(noticed.notice().period_working_days() == 3);
+  auto decide = [&] {
+    v1::Mutation m = Transition("dev-a1", seq++, id, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_DECIDED);
+    m.set_officer_id("leader-a");
+    return f.PushOne(m);
+  };
+
+  // The fine is raised after the notice: a crafted push cannot decide it.
+  REQUIRE_APPLIED(
+      f.PushOne(UpdateField("dev-a1", seq++, id, v1::CASE_FIELD_PROPOSED_FINE, "15000")));
+  REQUIRE_REJECTED(decide(), v1::REASON_HEAVIER_THAN_NOTICED,
+                   absl::StrCat("case ", number,
+                                ": the fine now proposed (150 yuan) is heavier than the 100 yuan "
+                                "the notice stated; a heavier penalty needs a fresh notice (Art. "
+                                "44-45)"));
+  REQUIRE_APPLIED(
+      f.PushOne(UpdateField("dev-a1", seq++, id, v1::CASE_FIELD_PROPOSED_FINE, "10000")));
+
+  // The party's three working days have not run out.
+  absl::StatusOr<palm::sync::WorkingDayCalendar> calendar =
+      palm::sync::WorkingDayCalendar::From(catalog.calendar());
+  REQUIRE(calendar.ok());
+  absl::StatusOr<absl::CivilDay> last = palm::sync::NoticePeriodLastDay(noticed.notice(), *calendar);
+  REQUIRE(last.ok());
+  REQUIRE_REJECTED(
+      decide(), v1::REASON_NOTICE_PERIOD_RUNNING,
+      absl::StrCat("case ", number, ": the party's period to state and defend runs to ",
+                   palm::sync::FormatCivilDay(*last), " (3 working days from the notice of ",
+                   palm::sync::FormatCivilDay(palm::sync::ShanghaiDay(noticed.notice().notified_at_ms())),
+                   ", Art. 44-45); decide after it, or record the party's waiver"));
+  // The party waives it; the decision goes through; a statement after the
+  // decision is refused.
+  REQUIRE_APPLIED(f.PushOne(Waiver("dev-a1", seq++, id)));
+  CHECK(f.client.GetCase(id).case_().notice().waived());
+  REQUIRE_APPLIED(decide());
+  v1::Mutation late = Waiver("dev-a1", seq++, id);
+  late.mutable_append_case_event()->mutable_event()->set_kind(v1::CASE_EVENT_KIND_STATEMENT);
+  REQUIRE_REJECTED(f.PushOne(late), v1::REASON_ILLEGAL_TRANSITION,
+                   absl::StrCat("case ", number,
+                                " is in state DECIDED: the party's statement or waiver is recorded "
+                                "after the notice and before the decision (NOTIFIED, HEARING or "
+                                "LEGAL_REVIEW)"));
 }
 
 TEST_CASE("a no-penalty decision for a party with a prior violation is refused") {

@@ -406,6 +406,14 @@ inline v1::Mutation AppendNote(const std::string& device, uint64_t seq, const st
   return m;
 }
 
+// The party waives statement and defence after the notice (Art. 45), so a
+// decision need not wait for the notice's period.
+inline v1::Mutation Waiver(const std::string& device, uint64_t seq, const std::string& case_id) {
+  v1::Mutation m = AppendNote(device, seq, case_id, "当事人当场表示放弃陈述、申辩，笔录在卷");
+  m.mutable_append_case_event()->mutable_event()->set_kind(v1::CASE_EVENT_KIND_STATEMENT_WAIVED);
+  return m;
+}
+
 // A complete, lawful on-the-spot ticket (Art. 51–52) for party-1 of
 // `case_id`, fine `fine_fen`, numbered `number`.
 inline v1::Mutation IssueTicket(const std::string& device, uint64_t seq, const std::string& case_id,

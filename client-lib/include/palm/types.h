@@ -67,6 +67,8 @@ enum class CaseEventKind : int {
   kEvidenceWithdrawn = 7,
   kTicketVoided = 8,
   kCreated = 9,
+  kStatement = 10,        // the party's statement or defence after the notice (Art. 45)
+  kStatementWaived = 11,  // the party waived statement and defence
 };
 
 // Case fields that can be added or corrected after recording, numbered as
@@ -270,7 +272,8 @@ struct NoPenaltyDecision {
 };
 
 // An entry an officer adds to a case's timeline: kNote, kNotification,
-// kService or kPayment (the other kinds are written by the library).
+// kService, kPayment, or the party's kStatement / kStatementWaived after the
+// notice (the other kinds are written by the library).
 struct CaseEventInput {
   std::string case_id;
   CaseEventKind kind = CaseEventKind::kUnspecified;
