@@ -1,11 +1,9 @@
 #include "sync/calendar.h"
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
-#include "google/protobuf/util/json_util.h"
 #include "tests/sync/refusal.h"
+#include "tests/sync/sample_calendar.h"
 
 namespace palm::sync {
 namespace {
@@ -14,22 +12,9 @@ namespace v1 = palm::v1;
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 
 // The sample calendar the repository ships (tools/data/sample-calendar.json).
-v1::Catalog SampleCalendar() {
-  std::ifstream in(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::Catalog catalog;
-  REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &catalog).ok());
-  return catalog;
-}
+v1::Catalog SampleCalendar() { return testing::SampleCalendarCatalog(); }
 
-WorkingDayCalendar Sample() {
-  absl::StatusOr<WorkingDayCalendar> calendar =
-      WorkingDayCalendar::From(SampleCalendar().calendar());
-  INFO(calendar.status());
-  REQUIRE(calendar.ok());
-  return *calendar;
-}
+WorkingDayCalendar Sample() { return testing::SampleWorkingDays(); }
 
 absl::CivilDay Day(int y, int m, int d) { return absl::CivilDay(y, m, d); }
 

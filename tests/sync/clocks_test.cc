@@ -5,26 +5,15 @@
 #include "sync/clocks.h"
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
-#include "google/protobuf/util/json_util.h"
+#include "tests/sync/sample_calendar.h"
 
 namespace palm::sync {
 namespace {
 
 namespace v1 = palm::v1;
 
-WorkingDayCalendar Sample() {
-  std::ifstream in(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::Catalog catalog;
-  REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &catalog).ok());
-  absl::StatusOr<WorkingDayCalendar> calendar = WorkingDayCalendar::From(catalog.calendar());
-  REQUIRE(calendar.ok());
-  return *calendar;
-}
+WorkingDayCalendar Sample() { return testing::SampleWorkingDays(); }
 
 absl::CivilDay Day(int y, int m, int d) { return absl::CivilDay(y, m, d); }
 

@@ -3,11 +3,9 @@
 #include "sync/notice.h"
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
-#include "google/protobuf/util/json_util.h"
 #include "tests/sync/refusal.h"
+#include "tests/sync/sample_calendar.h"
 
 namespace palm::sync {
 namespace {
@@ -15,16 +13,7 @@ namespace {
 namespace v1 = palm::v1;
 constexpr absl::StatusCode kPrecondition = absl::StatusCode::kFailedPrecondition;
 
-WorkingDayCalendar Sample() {
-  std::ifstream in(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::Catalog catalog;
-  REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &catalog).ok());
-  absl::StatusOr<WorkingDayCalendar> calendar = WorkingDayCalendar::From(catalog.calendar());
-  REQUIRE(calendar.ok());
-  return *calendar;
-}
+WorkingDayCalendar Sample() { return testing::SampleWorkingDays(); }
 
 int64_t At(const char* day, int hour = 10) {
   absl::StatusOr<absl::CivilDay> d = ParseCivilDay(day, "test");
