@@ -35,6 +35,7 @@ enum class Rpc {
   kPull,
   kLeaseTicketNumbers,
   kReturnTicketLease,
+  kRestoreTicketLeases,
   kGetReferenceData,
   kReportDeviceStatus,
   // AuthService (SignIn needs no session)

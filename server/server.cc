@@ -22,7 +22,9 @@
 #include "server/log.h"
 #include "server/request_log.h"
 #include "server/services.h"
+#include "server/ticket_numbering.h"
 #include "sync/hlc.h"
+#include "sync/status_macros.h"
 
 namespace palm::server {
 namespace {
@@ -190,6 +192,36 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                           {"replaced_store_kept_in", restored->replaced_dir}});
     });
     if (!audited.ok()) return audited;
+  }
+  // The ticket-number fence, before anything can lease (issue 18).
+  {
+    int64_t store_highest = 0;
+    absl::Status read = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
+      PALM_ASSIGN_OR_RETURN(store_highest, txn.HighestLeasedNumber());
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+    sync::UniqueEvpPkey lease_key;
+    if (auto key = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); key.ok()) {
+      lease_key = std::move(*key);
+    } else {
+      Log(LogLevel::kError, {{"event", "lease_key_unusable"}, {"detail", key.status().ToString()}});
+    }
+    auto numbering = TicketNumbering::Open({.data_dir = config.data_dir,
+                                            .store_highest = store_highest,
+                                            .after_restore = config.new_epoch || restored,
+                                            .floor = config.ticket_number_floor},
+                                           std::move(lease_key));
+    if (!numbering.ok()) return numbering.status();
+    impl->context.numbering = std::move(*numbering);
+    // Numbers leased that the store does not know: a restore, or a lease
+    // that failed after its fence was written.
+    if (impl->context.numbering->Highest() > store_highest) {
+      Log(LogLevel::kWarn, {{"event", "ticket_fence_above_store"},
+                            {"highest_leased", impl->context.numbering->Highest()},
+                            {"store_highest_leased", store_highest},
+                            {"detail", "new leases start above the fence"}});
+    }
   }
   impl->context.config = &impl->config;
   impl->context.store = impl->store.get();

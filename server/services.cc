@@ -129,6 +129,7 @@ std::unique_ptr<CheckedService> Sync(ServiceContext* context) {
   ServerStreaming(s, "Pull", &S::Pull);
   Unary(s, "LeaseTicketNumbers", &S::LeaseTicketNumbers);
   Unary(s, "ReturnTicketLease", &S::ReturnTicketLease);
+  Unary(s, "RestoreTicketLeases", &S::RestoreTicketLeases);
   Unary(s, "GetReferenceData", &S::GetReferenceData);
   Unary(s, "ReportDeviceStatus", &S::ReportDeviceStatus);
   return service;

@@ -23,6 +23,7 @@
 #include "server/auth_token.h"
 #include "server/config.h"
 #include "server/store.h"
+#include "server/ticket_numbering.h"
 
 namespace palm::server {
 
@@ -50,6 +51,9 @@ struct ServiceContext {
   std::string client_ca_pem;
   // Signs audit checkpoints (issue 18); null when the key is unusable.
   std::shared_ptr<AuditCheckpointer> audit;
+  // The ticket-number fence and lease signatures (issue 18); server.cc
+  // opens it from the data dir. Null in harnesses that lease nothing.
+  std::shared_ptr<TicketNumbering> numbering;
 };
 
 // A request message as read off the wire. gRPC's own parse failure answers

@@ -337,6 +337,9 @@ constexpr const char* kGetLease = "SELECT body FROM ticket_leases WHERE lease_id
 constexpr const char* kListLeases =
     "SELECT body FROM ticket_leases WHERE device_id = ?1 ORDER BY first_number";
 constexpr const char* kHighestLeased = "SELECT coalesce(max(last_number), 0) FROM ticket_leases";
+constexpr const char* kLeaseOverlapping =
+    "SELECT body FROM ticket_leases WHERE last_number >= ?1 AND first_number <= ?2"
+    " ORDER BY first_number LIMIT 1";
 constexpr const char* kHighestUsedTicket =
     "SELECT coalesce(max(ticket_number), 0) FROM tickets WHERE ticket_number BETWEEN ?1 AND ?2";
 constexpr const char* kPutLease =
@@ -980,6 +983,12 @@ class SqliteTxn : public WriteTxn {
     return ReadByKey<v1::TicketLease>(kListLeases, device_id, "ticket lease");
   }
   absl::StatusOr<int64_t> HighestLeasedNumber() override { return QueryInt(kHighestLeased); }
+  absl::StatusOr<std::optional<v1::TicketLease>> LeaseOverlapping(int64_t first,
+                                                                  int64_t last) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLeaseOverlapping));
+    stmt->Int(1, first).Int(2, last);
+    return ReadFirst<v1::TicketLease>(*stmt, "ticket lease");
+  }
   absl::StatusOr<int64_t> HighestUsedTicketNumber(int64_t first, int64_t last) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kHighestUsedTicket));
     stmt->Int(1, first).Int(2, last);

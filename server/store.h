@@ -331,6 +331,9 @@ class ReadTxn {
       const std::string& device_id) = 0;
   // Highest ticket number ever leased to anyone (0 if none).
   virtual absl::StatusOr<int64_t> HighestLeasedNumber() = 0;
+  // A lease holding a number of [first, last], the lowest such, if any.
+  virtual absl::StatusOr<std::optional<palm::v1::TicketLease>> LeaseOverlapping(int64_t first,
+                                                                                int64_t last) = 0;
   // Highest number in [first, last] carried by a ticket (0 if none).
   virtual absl::StatusOr<int64_t> HighestUsedTicketNumber(int64_t first, int64_t last) = 0;
 

@@ -23,6 +23,7 @@
 #include "sync/limits.h"
 #include "sync/request_check.h"
 #include "sync/status.h"
+#include "sync/status_macros.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
@@ -428,6 +429,52 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
   v1::PullResponse response_;
 };
 
+// One lease of RestoreTicketLeases: answers it in `response` when the
+// server holds it (now or already), or returns why it does not.
+absl::StatusOr<std::optional<std::string>> RestoreLease(WriteTxn& txn, TicketNumbering& numbering,
+                                                        const Caller& caller,
+                                                        const v1::TicketLease& presented,
+                                                        v1::RestoreTicketLeasesResponse* response) {
+  const std::string name = absl::StrCat("ticket lease ", presented.lease_id());
+  if (presented.device_id() != caller.device_id) {
+    return absl::StrCat(name, " was granted to device ", presented.device_id(), ", not to ",
+                        caller.device_id);
+  }
+  if (presented.server_signature().empty()) {
+    return absl::StrCat(name, " carries no server signature (granted by an older server)");
+  }
+  if (!numbering.SignatureValid(presented)) {
+    return absl::StrCat(name, " carries a signature that does not verify under this server's key");
+  }
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::TicketLease> held, txn.GetLease(presented.lease_id()));
+  if (held) {
+    *response->add_leases() = *held;
+    return std::nullopt;
+  }
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::TicketLease> overlap,
+                        txn.LeaseOverlapping(presented.first_number(), presented.last_number()));
+  if (overlap) {
+    return absl::StrCat(name, " (numbers ", presented.first_number(), " to ",
+                        presented.last_number(), ") overlaps lease ", overlap->lease_id(),
+                        " of device ", overlap->device_id(), " (numbers ", overlap->first_number(),
+                        " to ", overlap->last_number(), ")");
+  }
+  v1::TicketLease lease = presented;
+  PALM_RETURN_IF_ERROR(numbering.Raise(lease.last_number()));
+  PALM_RETURN_IF_ERROR(txn.PutLease(lease));
+  PALM_RETURN_IF_ERROR(
+      txn.AppendChange(EntityKind::kTicketLease, lease.lease_id(), DeviceScope(caller.device_id))
+          .status());
+  PALM_RETURN_IF_ERROR(AppendAudit(txn, sync::SystemNowMs(), caller.actor, "lease.restored",
+                                   lease.lease_id(),
+                                   {{"device", caller.device_id},
+                                    {"first", lease.first_number()},
+                                    {"last", lease.last_number()},
+                                    {"leased_at_ms", lease.leased_at_ms()}}));
+  *response->add_leases() = lease;
+  return std::nullopt;
+}
+
 class SyncServiceImpl final : public v1::SyncService::CallbackService {
  public:
   explicit SyncServiceImpl(ServiceContext* context) : context_(context) {}
@@ -451,16 +498,26 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
         ReplaceYear(context_->config->ticket_prefix_format, BureauYear(now_ms));
     return FinishAfterWrite(
         ctx, context_->store,
-        [caller = *caller, count, now_ms, prefix, response](WriteTxn& txn) -> absl::Status {
+        [caller = *caller, count, now_ms, prefix, response,
+         numbering = context_->numbering.get()](WriteTxn& txn) -> absl::Status {
           auto highest = txn.HighestLeasedNumber();
           if (!highest.ok()) return highest.status();
+          // Above every number ever leased, also those a restore made the
+          // store forget (the fence is outside the store).
+          const int64_t after =
+              numbering == nullptr ? *highest : std::max(*highest, numbering->Highest());
           v1::TicketLease lease;
           lease.set_lease_id(sync::NewUuidV7(now_ms));
           lease.set_device_id(caller.device_id);
-          lease.set_first_number(*highest + 1);
-          lease.set_last_number(*highest + count);
+          lease.set_first_number(after + 1);
+          lease.set_last_number(after + count);
           lease.set_prefix(prefix);
           lease.set_leased_at_ms(now_ms);
+          if (numbering != nullptr) {
+            // Fence first: a lease that fails to commit only leaves a gap.
+            if (auto s = numbering->Raise(lease.last_number()); !s.ok()) return s;
+            if (auto s = numbering->Sign(&lease); !s.ok()) return s;
+          }
           if (auto s = txn.PutLease(lease); !s.ok()) return s;
           auto seq = txn.AppendChange(EntityKind::kTicketLease, lease.lease_id(),
                                       DeviceScope(caller.device_id));
@@ -473,6 +530,36 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
             return s;
           }
           *response->mutable_lease() = lease;
+          return absl::OkStatus();
+        });
+  }
+
+  // Takes back the presented leases this server does not hold (a restore
+  // made it forget them) when their signature is its own, they are the
+  // caller's and their numbers overlap no lease on record.
+  grpc::ServerUnaryReactor* RestoreTicketLeases(
+      grpc::CallbackServerContext* ctx, const v1::RestoreTicketLeasesRequest* request,
+      v1::RestoreTicketLeasesResponse* response) override {
+    auto caller = DeviceCaller(ctx, *context_, Rpc::kRestoreTicketLeases);
+    if (!caller.ok()) return FinishNow(ctx, caller.status());
+    TicketNumbering* numbering = context_->numbering.get();
+    if (numbering == nullptr) {
+      return FinishNow(ctx,
+                       absl::FailedPreconditionError(
+                           "this server keeps no ticket-number fence; it takes back no lease"));
+    }
+    return FinishAfterWrite(
+        ctx, context_->store,
+        [caller = *caller, request, response, numbering](WriteTxn& txn) -> absl::Status {
+          for (const v1::TicketLease& presented : request->leases()) {
+            PALM_ASSIGN_OR_RETURN(std::optional<std::string> refusal,
+                                  RestoreLease(txn, *numbering, caller, presented, response));
+            if (refusal) {
+              v1::LeaseRefusal* r = response->add_refused();
+              r->set_lease_id(presented.lease_id());
+              r->set_message(*refusal);
+            }
+          }
           return absl::OkStatus();
         });
   }

@@ -30,6 +30,7 @@ const std::vector<FieldLimit>& FieldLimits() {
       {"palm.v1.PushRequest.mutations", 2000},
       {"palm.v1.UploadChunk.data", 1024 * 1024},
       {"palm.v1.Catalog.matters", 10000},
+      {"palm.v1.RestoreTicketLeasesRequest.leases", 1000},
       {"palm.v1.Case.parties", 20},
       {"palm.v1.Case.officer_ids", 20},
       {"palm.v1.Ticket.officer_ids", 20},

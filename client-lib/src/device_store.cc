@@ -106,6 +106,7 @@ constexpr char kConsumeTicketNumber[] =
 constexpr char kNumbersLeft[] =
     "SELECT coalesce(sum(last_number - next_number + 1), 0) FROM ticket_leases "
     "WHERE next_number <= last_number";
+constexpr char kSignedLeases[] = "SELECT proto FROM ticket_leases ORDER BY first_number";
 constexpr char kInsertLease[] =
     "INSERT INTO ticket_leases (lease_id, first_number, last_number, next_number, prefix, proto) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (lease_id) DO UPDATE SET "
@@ -1553,6 +1554,8 @@ nlohmann::json SyncReportJson(const SyncReport& r) {
           {"snapshot", r.snapshot},
           {"duration_ms", r.duration_ms},
           {"ticket_numbers_leased", r.ticket_numbers_leased},
+          {"ticket_leases_restored", r.ticket_leases_restored},
+          {"ticket_leases_refused", r.ticket_leases_refused},
           {"uploads_done", r.uploads_done},
           {"uploads_failed", r.uploads_failed},
           {"uploads_pending", r.uploads_pending},
@@ -1598,6 +1601,8 @@ absl::StatusOr<SyncReport> DeviceStore::LastSyncReport() {
   r.snapshot = j.value("snapshot", false);
   r.duration_ms = j.value("duration_ms", int64_t{0});
   r.ticket_numbers_leased = j.value("ticket_numbers_leased", int64_t{0});
+  r.ticket_leases_restored = j.value("ticket_leases_restored", uint64_t{0});
+  r.ticket_leases_refused = j.value("ticket_leases_refused", uint64_t{0});
   r.uploads_done = j.value("uploads_done", uint64_t{0});
   r.uploads_failed = j.value("uploads_failed", uint64_t{0});
   r.uploads_pending = j.value("uploads_pending", uint64_t{0});
@@ -1716,6 +1721,20 @@ absl::StatusOr<int64_t> DeviceStore::TicketNumbersLeft() {
   PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kNumbersLeft));
   PALM_ASSIGN_OR_RETURN(bool row, select.Step());
   return row ? select.Int(0) : 0;
+}
+
+absl::StatusOr<std::vector<v1::TicketLease>> DeviceStore::SignedTicketLeases() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(kSignedLeases));
+  std::vector<v1::TicketLease> leases;
+  for (;;) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(v1::TicketLease lease,
+                          Parse<v1::TicketLease>(select.Blob(0), "ticket lease"));
+    if (!lease.server_signature().empty()) leases.push_back(std::move(lease));
+  }
+  return leases;
 }
 
 absl::StatusOr<PendingSyncCounts> DeviceStore::PendingCounts() {

@@ -238,6 +238,9 @@ class DeviceStore {
   absl::StatusOr<v1::Matter> GetMatter(const std::string& code);
   absl::StatusOr<int64_t> CatalogVersion();
   absl::StatusOr<int64_t> TicketNumbersLeft();
+  // The ticket leases that carry the server's signature, lowest numbers
+  // first (presented to a restored server: SyncService.RestoreTicketLeases).
+  absl::StatusOr<std::vector<v1::TicketLease>> SignedTicketLeases();
   absl::StatusOr<PendingSyncCounts> PendingCounts();
   // The outbox in sequence order, decrypted (for the push code and tests).
   absl::StatusOr<std::vector<OutboxEntry>> Outbox();

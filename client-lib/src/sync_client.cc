@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client-lib/src/channel.h"
 #include "client-lib/src/link.h"
 #include "client-lib/src/macros.h"
@@ -87,6 +88,8 @@ constexpr size_t kPushBatchBytes = 2 * 1024 * 1024;
 // How often in a row the server may ask for a resend from the same place
 // before the sync gives up (a server that cannot take the mutation).
 constexpr int kMaxResendsWithoutProgress = 3;
+// Leases per RestoreTicketLeases call (the request's limit, sync/limits.cc).
+constexpr size_t kLeasesPerRestore = 1000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -141,6 +144,7 @@ class SyncSession {
   // offset — so an attempt never redoes what an earlier one finished.
   absl::Status Steps() {
     PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return Reference(p); }));
+    PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return RestoreLeases(p); }));
     PALM_RETURN_IF_ERROR(LeaseIfLow());
     PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return Push(p); }));
     PALM_RETURN_IF_ERROR(Upload());
@@ -320,6 +324,51 @@ class SyncSession {
     PALM_RETURN_IF_ERROR(store_.AddTicketLease(response.lease()));
     report_->ticket_numbers_leased +=
         response.lease().last_number() - response.lease().first_number() + 1;
+    return absl::OkStatus();
+  }
+
+  // After the server's epoch changed (a restore from a backup), before
+  // anything is pushed or leased: the device presents its signed leases, so
+  // that a restored server that forgot some takes them back and accepts the
+  // tickets numbered from them. Runs again on the next sync until the pull
+  // stores the new epoch; presenting a lease twice is harmless.
+  absl::Status RestoreLeases(bool* progressed) {
+    PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
+    if (stored.second.empty() || stored.second == epoch_ || epoch_.empty()) {
+      return absl::OkStatus();
+    }
+    PALM_ASSIGN_OR_RETURN(std::vector<v1::TicketLease> leases, store_.SignedTicketLeases());
+    uint64_t restored = 0;
+    std::vector<std::string> refused;
+    for (size_t from = 0; from < leases.size(); from += kLeasesPerRestore) {
+      PALM_RETURN_IF_ERROR(CheckStop());
+      v1::RestoreTicketLeasesRequest request;
+      for (size_t i = from; i < std::min(leases.size(), from + kLeasesPerRestore); ++i) {
+        *request.add_leases() = leases[i];
+      }
+      v1::RestoreTicketLeasesResponse response;
+      grpc::ClientContext ctx;
+      PrepareCall(&ctx, store_.device_id(), link_.deadline);
+      grpc::Status s;
+      {
+        CallSlot::Scope scope(link_.slot, &ctx);
+        s = stub_->RestoreTicketLeases(&ctx, request, &response);
+      }
+      if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) return absl::OkStatus();
+      if (!s.ok()) return CallFailed(s, "presenting ticket leases to the restored server");
+      *progressed = true;
+      for (const v1::TicketLease& lease : response.leases()) {
+        PALM_RETURN_IF_ERROR(store_.AddTicketLease(lease));
+      }
+      restored += response.leases_size();
+      for (const v1::LeaseRefusal& r : response.refused()) refused.push_back(r.message());
+    }
+    report_->ticket_leases_restored = restored;
+    report_->ticket_leases_refused = refused.size();
+    if (!refused.empty()) {
+      notes_.push_back(absl::StrCat("the restored server refused ", refused.size(),
+                                    " ticket lease(s): ", absl::StrJoin(refused, "; ")));
+    }
     return absl::OkStatus();
   }
 

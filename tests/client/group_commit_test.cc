@@ -219,7 +219,7 @@ TEST_CASE("WalDurability needs a WAL opened through the gathering VFS") {
   sqlite3_close(db);
 }
 
-TEST_CASE("a durable write returns synced; a kNormal write is synced before a push reads it") {
+TEST_CASE("a durable write returns synced, a kNormal write is synced before a push reads it") {
   Device d;
   internal::DeviceStore& store = d.store();
   Result<std::string> case_id = d.client->RecordCase(SummaryCase());

@@ -20,7 +20,7 @@ uint64_t OutboxSize(Device& d) {
   return outbox->size();
 }
 
-TEST_CASE("a case under a catalogued matter is recorded; an unknown matter is refused") {
+TEST_CASE("a case under a catalogued matter is recorded, an unknown matter is refused") {
   Device d;
   CHECK(d.client->RecordCase(SummaryCase()).ok());
   RequireRefused(d.client->RecordCase(SummaryCase("XX-9999")).status(),
@@ -257,7 +257,7 @@ TEST_CASE("an exhausted ticket block refuses before anything is written") {
   CHECK(t->ticket_number == 5001);
 }
 
-TEST_CASE("an issued ticket is immutable; voiding needs a reason and happens once") {
+TEST_CASE("an issued ticket is immutable, voiding needs a reason and happens once") {
   Device d;
   std::string case_id = RecordOrDie(*d.client, SummaryCase());
   Result<Ticket> t = d.client->IssueTicket(ValidTicket(case_id));
@@ -475,7 +475,7 @@ TEST_CASE("a major case cannot be decided before legal review approves it (Art. 
   CHECK(d.client->TransitionCase(case_id, CaseState::kDecided, "").ok());
 }
 
-TEST_CASE("officers append notes and payments; system events are not theirs to write") {
+TEST_CASE("officers append notes and payments, system events are not theirs to write") {
   Device d;
   std::string case_id = RecordOrDie(*d.client, SummaryCase());
   CaseEventInput note{case_id, CaseEventKind::kNote, "当事人情绪稳定", 0, 0};

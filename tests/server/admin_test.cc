@@ -128,7 +128,7 @@ TEST_CASE("a catalogue's working-day calendar is checked on load and served with
   CHECK(response.catalog().calendar(0).adjusted_working_days(0) == "2026-10-10");
 }
 
-TEST_CASE("enrolment and officers: a squad belongs to one town; lists filter by town") {
+TEST_CASE("enrolment and officers: a squad belongs to one town, lists filter by town") {
   TestServer server;
   Client client(server.address());
   client.SetUpOrganisation();

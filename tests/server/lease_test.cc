@@ -1,6 +1,10 @@
 // Ticket-number leases and the rest of the reference data a device needs.
+#include <sqlite3.h>
+
+#include <filesystem>
 #include <thread>
 
+#include "server/ticket_numbering.h"
 #include "sync_util.h"
 
 using namespace palm::testing;
@@ -77,7 +81,7 @@ TEST_CASE("a lease grants at most 1000 numbers and needs a count") {
   REQUIRE(s.error_message() == "count must be at least 1");
 }
 
-TEST_CASE("an unused block can be handed back; its returned numbers are no longer valid") {
+TEST_CASE("an unused block can be handed back, its returned numbers are no longer valid") {
   TestServer server;
   Client client(server.address());
   client.SetUpOrganisation();
@@ -176,4 +180,174 @@ TEST_CASE("device status reports show in squad status") {
       REQUIRE(d.state() == v1::DEVICE_SYNC_STATE_NEVER_SYNCED);
     }
   }
+}
+
+namespace {
+
+v1::RestoreTicketLeasesResponse Restore(Client& client, const std::string& device,
+                                        const std::vector<v1::TicketLease>& leases) {
+  auto ctx = DeviceContext(device);
+  v1::RestoreTicketLeasesRequest request;
+  for (const v1::TicketLease& l : leases) *request.add_leases() = l;
+  v1::RestoreTicketLeasesResponse response;
+  grpc::Status s = client.sync->RestoreTicketLeases(ctx.get(), request, &response);
+  INFO(s.error_code() << " " << s.error_message());
+  REQUIRE(s.ok());
+  return response;
+}
+
+// Audit entries of `action` on `subject`, read from the live store.
+int AuditCount(const std::string& db_path, const std::string& action, const std::string& subject) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM audit_log WHERE action = ?1 AND subject = ?2",
+                             -1, &stmt, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, action.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt, 2, subject.c_str(), -1, SQLITE_TRANSIENT);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int n = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
+// The store files of a data directory, copied to or from `dir` (the server
+// stopped): what a restore of palm.db from a backup puts back. The fence
+// beside them is left where it is unless `with_fence`.
+void CopyStore(const std::string& from, const std::string& to, bool with_fence = false) {
+  namespace fs = std::filesystem;
+  fs::create_directories(to);
+  for (const char* name : {"palm.db", "palm.db-wal", "palm.db-shm"}) {
+    fs::remove(to + "/" + name);
+    if (fs::exists(from + "/" + name)) fs::copy_file(from + "/" + name, to + "/" + name);
+  }
+  if (with_fence) {
+    fs::copy_file(from + "/" + palm::server::kTicketFenceFile,
+                  to + "/" + palm::server::kTicketFenceFile, fs::copy_options::overwrite_existing);
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "every lease is signed, and only this server's signed leases of the calling device are held") {
+  TestServer server;
+  Client client(server.address());
+  client.SetUpOrganisation();
+  const v1::TicketLease lease = client.Lease("dev-a1", 20);
+  REQUIRE(lease.server_signature().size() == 64);
+
+  // Presented to the server that holds it: answered as held, nothing new.
+  v1::RestoreTicketLeasesResponse held = Restore(client, "dev-a1", {lease});
+  REQUIRE(held.leases_size() == 1);
+  CHECK(held.leases(0).SerializeAsString() == lease.SerializeAsString());
+  CHECK(held.refused_size() == 0);
+
+  v1::TicketLease forged = lease;
+  forged.set_last_number(lease.last_number() + 500);
+  v1::TicketLease unsigned_lease = lease;
+  unsigned_lease.clear_server_signature();
+  v1::RestoreTicketLeasesResponse refused = Restore(client, "dev-a1", {forged, unsigned_lease});
+  CHECK(refused.leases_size() == 0);
+  REQUIRE(refused.refused_size() == 2);
+  CHECK(refused.refused(0).lease_id() == lease.lease_id());
+  CHECK(refused.refused(0).message() ==
+        "ticket lease " + lease.lease_id() +
+            " carries a signature that does not verify under this server's key");
+  CHECK(refused.refused(1).message() ==
+        "ticket lease " + lease.lease_id() +
+            " carries no server signature (granted by an older server)");
+  v1::RestoreTicketLeasesResponse other = Restore(client, "dev-a2", {lease});
+  REQUIRE(other.refused_size() == 1);
+  CHECK(other.refused(0).message() ==
+        "ticket lease " + lease.lease_id() + " was granted to device dev-a1, not to dev-a2");
+  // The forged range was not taken: the next lease follows the real one.
+  CHECK(client.Lease("dev-a2", 5).first_number() == lease.last_number() + 1);
+
+  // More than 1000 leases in one call: INVALID_ARGUMENT, naming the field.
+  auto ctx = DeviceContext("dev-a1");
+  v1::RestoreTicketLeasesRequest big;
+  for (int i = 0; i < 1001; ++i) *big.add_leases() = lease;
+  v1::RestoreTicketLeasesResponse big_response;
+  grpc::Status s = client.sync->RestoreTicketLeases(ctx.get(), big, &big_response);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message() ==
+        "SyncService.RestoreTicketLeases: leases: at most 1000 elements, this one has 1001");
+}
+
+TEST_CASE("a restored store leases no number twice and takes back the lease it forgot") {
+  TempDir data;
+  TempDir backup;
+  const std::string dir = data.File("data");
+  std::string case_id;
+  {
+    TestServer server(dir);
+    Client client(server.address());
+    client.SetUpOrganisation();
+    client.PushBatch("dev-a1", {RecordCase("dev-a1", 1, &case_id)});
+    client.Lease("dev-a1", 10);
+  }
+  CopyStore(dir, backup.path().string());  // the backup
+  v1::TicketLease forgotten;
+  {
+    TestServer server(dir);
+    Client client(server.address());
+    forgotten = client.Lease("dev-a1", 10);  // after the backup
+  }
+  CopyStore(backup.path().string(), dir);  // the restore, fence kept
+
+  TestServer server(dir, -1, /*new_epoch=*/true);
+  Client client(server.address());
+  // The restored store forgot the block, the fence did not.
+  v1::TicketLease next = client.Lease("dev-a2", 10);
+  CHECK(next.first_number() == forgotten.last_number() + 1);
+  // A ticket numbered from the forgotten block is refused until the device
+  // presents the lease, then accepted.
+  auto before =
+      client.PushBatch("dev-a1", {IssueTicket("dev-a1", 2, case_id, forgotten.first_number())});
+  CHECK(before.results(0).reason() == v1::REASON_TICKET_NUMBER_NOT_LEASED);
+  v1::RestoreTicketLeasesResponse restored = Restore(client, "dev-a1", {forgotten});
+  REQUIRE(restored.refused_size() == 0);
+  REQUIRE(restored.leases_size() == 1);
+  CHECK(restored.leases(0).lease_id() == forgotten.lease_id());
+  auto after =
+      client.PushBatch("dev-a1", {IssueTicket("dev-a1", 3, case_id, forgotten.first_number() + 1)});
+  REQUIRE_APPLIED(after.results(0));
+  // Taking it back is audited, with the block.
+  CHECK(AuditCount(dir + "/palm.db", "lease.restored", forgotten.lease_id()) == 1);
+}
+
+TEST_CASE("a store restored together with an old fence cannot take back a lease it re-issued") {
+  TempDir data;
+  TempDir backup;
+  const std::string dir = data.File("data");
+  {
+    TestServer server(dir);
+    Client client(server.address());
+    client.SetUpOrganisation();
+  }
+  CopyStore(dir, backup.path().string(), /*with_fence=*/true);
+  v1::TicketLease forgotten;
+  {
+    TestServer server(dir);
+    Client client(server.address());
+    forgotten = client.Lease("dev-a1", 10);
+  }
+  // Copied back by hand, fence and all: the numbers are leased again.
+  CopyStore(backup.path().string(), dir, /*with_fence=*/true);
+  TestServer server(dir, -1, /*new_epoch=*/true);
+  Client client(server.address());
+  v1::TicketLease again = client.Lease("dev-a2", 10);
+  REQUIRE(again.first_number() == forgotten.first_number());
+  // The device's lease is then refused, by name, not silently merged.
+  v1::RestoreTicketLeasesResponse r = Restore(client, "dev-a1", {forgotten});
+  REQUIRE(r.refused_size() == 1);
+  CHECK(r.refused(0).message() ==
+        "ticket lease " + forgotten.lease_id() + " (numbers " +
+            std::to_string(forgotten.first_number()) + " to " +
+            std::to_string(forgotten.last_number()) + ") overlaps lease " + again.lease_id() +
+            " of device dev-a2 (numbers " + std::to_string(again.first_number()) + " to " +
+            std::to_string(again.last_number()) + ")");
 }

@@ -226,7 +226,7 @@ TEST_CASE("an unenrolled or unnamed device is UNAUTHENTICATED") {
   REQUIRE(lease.error_message() == "the call names no device (metadata x-palm-device-id)");
 }
 
-TEST_CASE("malformed mutations are rejected naming the field; nothing stored changes") {
+TEST_CASE("malformed mutations are rejected naming the field, nothing stored changes") {
   TestServer server;
   Client client(server.address());
   client.SetUpOrganisation();

@@ -251,7 +251,7 @@ TEST_CASE("a rejected mutation is dismissed with a note, once") {
                                  " was already closed by operator:loopback: duplicate of 0123");
 }
 
-TEST_CASE("a resubmitted mutation applies once what blocked it is fixed; its seq stays consumed") {
+TEST_CASE("a resubmitted mutation applies once what blocked it is fixed, its seq stays consumed") {
   TestServer server;
   Client client(server.address());
   client.SetUpOrganisation();

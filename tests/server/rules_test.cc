@@ -129,7 +129,7 @@ TEST_CASE("a stale transition is refused REASON_STALE_TRANSITION naming the curr
   REQUIRE(detail.timeline(1).to_state() == v1::CASE_STATE_FILED);
 }
 
-TEST_CASE("reporting a ticket to the agency is tracked with no deadline; filing starts 90 days") {
+TEST_CASE("reporting a ticket to the agency is tracked with no deadline, filing starts 90 days") {
   CaseFixture f;
   REQUIRE_APPLIED(
       f.PushOne(Transition("dev-a1", 2, f.case_id, v1::CASE_STATE_ISSUED, v1::CASE_STATE_FILED)));

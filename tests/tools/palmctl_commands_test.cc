@@ -375,7 +375,7 @@ TEST_CASE("palmctl conflicts list and show the losing value, and resolve restore
                          "value: the older value was right\n");
 }
 
-TEST_CASE("palmctl rejected list and show what the server refused; resubmit and dismiss close it",
+TEST_CASE("palmctl rejected list and show what the server refused, resubmit and dismiss close it",
           "[palmctl]") {
   Squad squad;
   squad.SetUp();
@@ -660,7 +660,7 @@ TEST_CASE("palmctl officer add and list, with the secret from a file", "[palmctl
   CHECK(empty.err == "palmctl: stdin holds no secret\n");
 }
 
-TEST_CASE("palmctl review queue lists cases under legal review; approve and reject by number",
+TEST_CASE("palmctl review queue lists cases under legal review, approve and reject by number",
           "[palmctl]") {
   Squad squad;
   squad.SetUp();

@@ -214,7 +214,7 @@ TEST_CASE("a bad line in the config file exits 2 naming file and line") {
   RequireOneLine(missing, "config file " + dir.File("missing.conf") + " cannot be read");
 }
 
-TEST_CASE("SIGTERM drains, closes the store and exits 0; each RPC is logged") {
+TEST_CASE("SIGTERM drains, closes the store and exits 0, each RPC is logged") {
   TempDir dir;
   ServerProcess server(dir.File("data"));
   {

@@ -374,6 +374,13 @@ struct SyncReport {
   int64_t duration_ms = 0;
   // Ticket numbers leased during this sync.
   int64_t ticket_numbers_leased = 0;
+  // After a restore of the server (its epoch changed): the device's ticket
+  // leases the server holds again (taken back, or never forgotten), and
+  // those it refused (the message says which and why; tickets numbered from
+  // a refused lease come back rejected). docs/protocol.md, "Ticket numbers
+  // across a restore".
+  uint64_t ticket_leases_restored = 0;
+  uint64_t ticket_leases_refused = 0;
   // Evidence files (issue 18): uploaded by this sync, tried by it and
   // failed, and still waiting when it ended (the device's whole queue, also
   // files recorded while it ran). When uploads_failed > 0 the sync returns
