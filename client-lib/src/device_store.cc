@@ -165,12 +165,15 @@ constexpr char kOutboxFrom[] =
 constexpr char kOutboxCaseOf[] =
     "SELECT case_id FROM outbox WHERE device_seq = ?1 AND mutation_id = ?2";
 constexpr char kClearCursor[] = "UPDATE device_state SET sync_cursor = NULL WHERE id = 1";
-// What a snapshot replaces. Evidence waiting for upload keeps its row (and
-// the path of its content); the snapshot's version replaces the rest of it.
+// What a snapshot replaces. Evidence whose content this device holds keeps
+// its row and the path of its file, uploaded or not; the snapshot's version
+// replaces the rest of the row, and its `uploaded` decides whether the file
+// goes up (again): a server restored from a backup may hold the record but
+// not the content (issue 18).
 constexpr char kDropScope[] =
     "DELETE FROM cases; DELETE FROM parties; DELETE FROM tickets; "
     "DELETE FROM no_penalty_decisions; DELETE FROM case_events; DELETE FROM prior_violations; "
-    "DELETE FROM evidence WHERE uploaded = 1 OR content_path = '';";
+    "DELETE FROM evidence WHERE content_path = '';";
 constexpr char kInsertIssue[] =
     "INSERT OR IGNORE INTO sync_issues (issue_id, kind, mutation_id, device_seq, case_id, "
     "recorded_at_ms, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";

@@ -149,6 +149,13 @@ class SyncSession {
     PALM_RETURN_IF_ERROR(RunWithRetries(link_, [this](bool* p) { return Push(p); }));
     PALM_RETURN_IF_ERROR(Upload());
     PALM_RETURN_IF_ERROR(Pull());
+    // A snapshot may say that the server lacks the content of evidence this
+    // device holds (a server restored from a backup): those files are
+    // pending again, and go up in this same sync.
+    if (report_->snapshot) {
+      PALM_ASSIGN_OR_RETURN(PendingSyncCounts pending, store_.PendingCounts());
+      if (pending.uploads > 0) PALM_RETURN_IF_ERROR(Upload());
+    }
     // This sync's own writes (pushes, uploads, receipts) change entities on
     // the server also after they are answered — a tree head signed on the
     // server's schedule publishes receipts of the pushed evidence, say — and

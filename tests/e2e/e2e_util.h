@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -265,6 +267,15 @@ inline CaseInput NewCase(const Town& town, Procedure procedure, const std::strin
   p.phone = "13800001111";
   c.parties = {p};
   return c;
+}
+
+// Writes `size` pseudo-random bytes (from `seed`) to `path`; returns them.
+inline std::string WriteRandomFile(const std::string& path, size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string content(size, '\0');
+  for (auto& c : content) c = static_cast<char>(rng() & 0xff);
+  std::ofstream(path, std::ios::binary) << content;
+  return content;
 }
 
 inline TicketInput NewTicket(const Town& town, const std::string& case_id) {

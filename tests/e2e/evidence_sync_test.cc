@@ -14,14 +14,6 @@
 namespace palm::e2e {
 namespace {
 
-std::string WriteRandomFile(const std::string& path, size_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string content(size, '\0');
-  for (auto& c : content) c = static_cast<char>(rng() & 0xff);
-  std::ofstream(path, std::ios::binary) << content;
-  return content;
-}
-
 TEST_CASE("a sync uploads attached evidence files and brings back receipts that verify offline") {
   TempDir data;
   ServerProcess server(data.path().string());
