@@ -597,8 +597,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (request->conflict_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("conflict_id is missing"));
     }
-    const ApplyOptions options{.case_number_format = context_->config->case_number_format,
-                               .max_clock_skew_ms = context_->config->max_clock_skew_ms};
+    const ApplyOptions options = OptionsOf(*context_);
     return FinishAfterWrite(
         ctx, store(),
         [authority, request, response, options, matters = context_->matters,
@@ -678,8 +677,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (request->mutation_id().empty()) {
       return FinishNow(ctx, absl::InvalidArgumentError("mutation_id is missing"));
     }
-    const ApplyOptions options{.case_number_format = context_->config->case_number_format,
-                               .max_clock_skew_ms = context_->config->max_clock_skew_ms};
+    const ApplyOptions options = OptionsOf(*context_);
     return FinishAfterWrite(
         ctx, store(),
         [authority, request, response, options, matters = context_->matters,

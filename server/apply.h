@@ -16,6 +16,7 @@
 #include "palm/v1/catalog.pb.h"
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/sync.pb.h"
+#include "server/numbering.h"
 #include "server/store.h"
 #include "sync/calendar.h"
 #include "sync/hlc.h"
@@ -38,6 +39,9 @@ struct ApplyOptions {
   std::string case_number_format;
   // ServerConfig::max_clock_skew_ms.
   int64_t max_clock_skew_ms = 0;
+  // Reserves and seals case numbers (server/numbering.h); null in harnesses
+  // that need neither.
+  Numbering* numbering = nullptr;
 };
 
 // A mutation after the checks that need no stored state. Made on any thread
@@ -52,6 +56,9 @@ struct PreparedMutation {
   // The HLC stamp used for merges: the received one, clamped.
   sync::HlcStamp hlc;
   bool hlc_clamped = false;
+  // For a record_case after a restore: the number the old server gave the
+  // case, its seal verified (PushRequest.case_number_claims).
+  std::optional<palm::v1::CaseNumberClaim> case_number_claim;
 };
 
 // Prepares `m` pushed by `caller` at server time `now_ms`.

@@ -103,6 +103,36 @@ absl::Status Apply::SystemEvent(const std::string& case_id, const std::string& t
   return Changed(EntityKind::kEvent, event.event_id(), TownScope(town_id));
 }
 
+namespace {
+
+// Gives `c` its official number: the one the old server gave it when the
+// device presented that number sealed, after a restore (issue 18), else the
+// next of the bureau year, reserved in the fence before it is given. The
+// number is sealed so that a later restore can give it back.
+absl::Status NumberCase(Apply& a, v1::Case& c) {
+  const std::optional<v1::CaseNumberClaim>& claim = a.prepared.case_number_claim;
+  if (claim && claim->case_id() == c.case_id()) {
+    PALM_ASSIGN_OR_RETURN(std::optional<CaseRecord> holder,
+                          a.txn.GetCaseByNumber(claim->case_number()));
+    if (!holder) {
+      c.set_case_number(claim->case_number());
+      *c.mutable_case_number_seal() = claim->seal();
+      return absl::OkStatus();
+    }
+  }
+  const int year = BureauYear(a.now_ms);
+  PALM_ASSIGN_OR_RETURN(int64_t seq, a.txn.NextCaseNumber(year));
+  if (a.options.numbering != nullptr) {
+    PALM_RETURN_IF_ERROR(a.options.numbering->ReserveCaseNumber(year, seq));
+  }
+  c.set_case_number(FormatCaseNumber(a.options.case_number_format, year, seq));
+  c.clear_case_number_seal();
+  if (a.options.numbering != nullptr) a.options.numbering->SealCaseNumber(&c, year, seq);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Apply::PriorViolation(const v1::Case& c, const v1::Party& party,
                                    const std::string& matter_code, int64_t at_ms) {
   std::optional<v1::PriorViolation> v = sync::PriorViolationOf(c, party, matter_code, at_ms);
@@ -152,9 +182,7 @@ absl::Status ApplyRecordCase(Apply& a) {
   if (c.squad_id().empty()) c.set_squad_id(a.caller.squad_id);
 
   // Server-owned fields: whatever the device sent is replaced.
-  const int year = BureauYear(a.now_ms);
-  PALM_ASSIGN_OR_RETURN(int64_t seq, a.txn.NextCaseNumber(year));
-  c.set_case_number(FormatCaseNumber(a.options.case_number_format, year, seq));
+  PALM_RETURN_IF_ERROR(NumberCase(a, c));
   c.set_created_by_device(a.caller.device_id);
   c.set_created_by_officer(a.m().officer_id());
   if (c.created_at_ms() <= 0) c.set_created_at_ms(a.prepared.hlc.wall_ms);

@@ -112,7 +112,10 @@ std::unique_ptr<CLI::App> MakeCli(ServerConfig* c) {
        "manifest; the replaced store is kept beside it) and give it a new epoch");
   count("--ticket-number-floor", &c->ticket_number_floor,
         "Lease no ticket number at or below N (a restore into a data directory that lost its "
-        "ticket-numbers.fence: N at least the highest ticket number any device may hold)");
+        "numbers.fence: N at least the highest ticket number any device may hold)");
+  count("--case-number-floor", &c->case_number_floor,
+        "Give no case number of this year at or below N (with --ticket-number-floor, for a "
+        "restore into a data directory that lost its numbers.fence)");
   count("--session-ttl-ms", &c->session_ttl_ms, "Lifetime of officer session tokens (12 h)");
   app->add_flag("--require-session", c->require_session,
                 "Require session tokens also with --insecure-loopback");

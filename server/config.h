@@ -42,10 +42,11 @@ struct ServerConfig {
   // (server/backup.h: checked against its manifest; the store it replaces is
   // kept beside it) and give it a new epoch.
   std::string restore_from;
-  // Raise the ticket-number fence (server/ticket_numbering.h) to at least
-  // this before serving: what a restore into a directory that lost its
-  // fence needs (0: not given).
+  // Raise the number fence (server/numbering.h) to at least these before
+  // serving: what a restore into a data directory that lost its fence needs
+  // (0: not given). The case-number floor is for the current year.
   int64_t ticket_number_floor = 0;
+  int64_t case_number_floor = 0;
 
   std::string effective_backup_dir() const {
     return backup_dir.empty() ? data_dir + "/backups" : backup_dir;

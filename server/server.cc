@@ -20,9 +20,9 @@
 #include "server/backup.h"
 #include "server/evidence_log.h"
 #include "server/log.h"
+#include "server/numbering.h"
 #include "server/request_log.h"
 #include "server/services.h"
-#include "server/ticket_numbering.h"
 #include "sync/hlc.h"
 #include "sync/status_macros.h"
 
@@ -193,34 +193,63 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
     });
     if (!audited.ok()) return audited;
   }
-  // The ticket-number fence, before anything can lease (issue 18).
+  // The number fence, before anything can lease or number (issue 18).
   {
     int64_t store_highest = 0;
+    std::map<int32_t, int64_t> counters;
     absl::Status read = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
       PALM_ASSIGN_OR_RETURN(store_highest, txn.HighestLeasedNumber());
+      PALM_ASSIGN_OR_RETURN(counters, txn.CaseNumberCounters());
       return absl::OkStatus();
     });
     if (!read.ok()) return read;
-    sync::UniqueEvpPkey lease_key;
-    if (auto key = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); key.ok()) {
-      lease_key = std::move(*key);
+    sync::UniqueEvpPkey key;
+    if (auto loaded = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); loaded.ok()) {
+      key = std::move(*loaded);
     } else {
-      Log(LogLevel::kError, {{"event", "lease_key_unusable"}, {"detail", key.status().ToString()}});
+      Log(LogLevel::kError,
+          {{"event", "numbering_key_unusable"}, {"detail", loaded.status().ToString()}});
     }
-    auto numbering = TicketNumbering::Open({.data_dir = config.data_dir,
-                                            .store_highest = store_highest,
-                                            .after_restore = config.new_epoch || restored,
-                                            .floor = config.ticket_number_floor},
-                                           std::move(lease_key));
+    const bool after_restore = config.new_epoch || restored.has_value();
+    auto numbering = Numbering::Open({.data_dir = config.data_dir,
+                                      .store_highest = store_highest,
+                                      .store_case_counters = counters,
+                                      .after_restore = after_restore,
+                                      .ticket_floor = config.ticket_number_floor,
+                                      .case_floor = config.case_number_floor,
+                                      .floor_year = BureauYear(sync::SystemNowMs())},
+                                     std::move(key));
     if (!numbering.ok()) return numbering.status();
     impl->context.numbering = std::move(*numbering);
-    // Numbers leased that the store does not know: a restore, or a lease
-    // that failed after its fence was written.
-    if (impl->context.numbering->Highest() > store_highest) {
+    // Numbers given that the store does not know (a restore, or a write that
+    // failed after its fence): leases start above the fence; after a restore
+    // case numbers resume above the reservation.
+    const int64_t fence = impl->context.numbering->Highest();
+    if (fence > store_highest) {
       Log(LogLevel::kWarn, {{"event", "ticket_fence_above_store"},
-                            {"highest_leased", impl->context.numbering->Highest()},
+                            {"highest_leased", fence},
                             {"store_highest_leased", store_highest},
                             {"detail", "new leases start above the fence"}});
+    }
+    if (after_restore) {
+      const std::map<int32_t, int64_t> reserved = impl->context.numbering->CaseReservations();
+      absl::Status raised = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
+        for (const auto& [year, last] : reserved) {
+          PALM_RETURN_IF_ERROR(txn.RaiseCaseNumberCounter(year, last));
+        }
+        return absl::OkStatus();
+      });
+      if (!raised.ok()) return raised;
+      for (const auto& [year, last] : reserved) {
+        const auto it = counters.find(year);
+        const int64_t had = it == counters.end() ? 0 : it->second;
+        if (last > had) {
+          Log(LogLevel::kWarn, {{"event", "case_numbers_resume_above_fence"},
+                                {"year", year},
+                                {"store_last", had},
+                                {"resume_after", last}});
+        }
+      }
     }
   }
   impl->context.config = &impl->config;

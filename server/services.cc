@@ -217,6 +217,12 @@ absl::Status CheckRequest(const std::string& rpc, const google::protobuf::Messag
   return absl::OkStatus();
 }
 
+ApplyOptions OptionsOf(const ServiceContext& context) {
+  return {.case_number_format = context.config->case_number_format,
+          .max_clock_skew_ms = context.config->max_clock_skew_ms,
+          .numbering = context.numbering.get()};
+}
+
 absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> MakeServices(ServiceContext* context) {
   if (context->matters == nullptr) context->matters = std::make_shared<MatterCache>();
   for (const char* name : {"palm.v1.SyncService", "palm.v1.EvidenceService", "palm.v1.AuthService",

@@ -22,8 +22,8 @@
 #include "server/auth_sessions.h"
 #include "server/auth_token.h"
 #include "server/config.h"
+#include "server/numbering.h"
 #include "server/store.h"
-#include "server/ticket_numbering.h"
 
 namespace palm::server {
 
@@ -53,8 +53,11 @@ struct ServiceContext {
   std::shared_ptr<AuditCheckpointer> audit;
   // The ticket-number fence and lease signatures (issue 18); server.cc
   // opens it from the data dir. Null in harnesses that lease nothing.
-  std::shared_ptr<TicketNumbering> numbering;
+  std::shared_ptr<Numbering> numbering;
 };
+
+// How this server applies mutations (its config and number fence).
+ApplyOptions OptionsOf(const ServiceContext& context);
 
 // A request message as read off the wire. gRPC's own parse failure answers
 // UNIMPLEMENTED with an empty message (and ends a stream read as if the

@@ -353,6 +353,10 @@ constexpr const char* kBumpCaseNumber =
     "INSERT INTO case_number_counters(year, last) VALUES (?1, 1)"
     " ON CONFLICT(year) DO UPDATE SET last = last + 1";
 constexpr const char* kGetCaseNumber = "SELECT last FROM case_number_counters WHERE year = ?1";
+constexpr const char* kCaseNumberCounters = "SELECT year, last FROM case_number_counters";
+constexpr const char* kRaiseCaseNumber =
+    "INSERT INTO case_number_counters(year, last) VALUES (?1, ?2)"
+    " ON CONFLICT(year) DO UPDATE SET last = max(last, excluded.last)";
 // The writer knows the counter's value: one statement instead of two.
 constexpr const char* kSetCaseNumber =
     "INSERT INTO case_number_counters(year, last) VALUES (?1, ?2)"
@@ -983,6 +987,16 @@ class SqliteTxn : public WriteTxn {
     return ReadByKey<v1::TicketLease>(kListLeases, device_id, "ticket lease");
   }
   absl::StatusOr<int64_t> HighestLeasedNumber() override { return QueryInt(kHighestLeased); }
+  absl::StatusOr<std::map<int32_t, int64_t>> CaseNumberCounters() override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCaseNumberCounters));
+    std::map<int32_t, int64_t> counters;
+    for (;;) {
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      counters[static_cast<int32_t>(stmt->ColumnInt(0))] = stmt->ColumnInt(1);
+    }
+    return counters;
+  }
   absl::StatusOr<std::optional<v1::TicketLease>> LeaseOverlapping(int64_t first,
                                                                   int64_t last) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLeaseOverlapping));
@@ -1194,6 +1208,17 @@ class SqliteTxn : public WriteTxn {
     if (auto s = stmt->Run(); !s.ok()) return s;
     if (writer_caches_) case_counters_[year] = next;
     return next;
+  }
+  absl::Status RaiseCaseNumberCounter(int year, int64_t last) override {
+    PALM_ASSIGN_OR_RETURN(auto raise, conn_->Prepare(kRaiseCaseNumber));
+    if (auto s = raise->Int(1, year).Int(2, last).Run(); !s.ok()) {
+      ForgetCached();
+      return s;
+    }
+    if (auto it = case_counters_.find(year); it != case_counters_.end()) {
+      it->second = std::max(it->second, last);
+    }
+    return absl::OkStatus();
   }
   absl::Status PutDeviceLog(const DeviceLogEntry& e) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutDeviceLog));

@@ -331,6 +331,8 @@ class ReadTxn {
       const std::string& device_id) = 0;
   // Highest ticket number ever leased to anyone (0 if none).
   virtual absl::StatusOr<int64_t> HighestLeasedNumber() = 0;
+  // The case-number counters: year -> last number given.
+  virtual absl::StatusOr<std::map<int32_t, int64_t>> CaseNumberCounters() = 0;
   // A lease holding a number of [first, last], the lowest such, if any.
   virtual absl::StatusOr<std::optional<palm::v1::TicketLease>> LeaseOverlapping(int64_t first,
                                                                                 int64_t last) = 0;
@@ -404,6 +406,9 @@ class WriteTxn : public ReadTxn {
   // Next number of the gapless per-year case counter (1 for a new year). The
   // increment commits or rolls back with the transaction.
   virtual absl::StatusOr<int64_t> NextCaseNumber(int year) = 0;
+  // Raises the case-number counter of `year` to at least `last` (a restored
+  // store resumes above the numbers its fence reserved).
+  virtual absl::Status RaiseCaseNumberCounter(int year, int64_t last) = 0;
 
   // Records the outcome of one sequence number of a device. The device's
   // acknowledged sequence number moves with AdvanceDeviceSync.

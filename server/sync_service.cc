@@ -4,6 +4,7 @@
 // docs/protocol.md, "Sync protocol".
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -43,11 +44,6 @@ constexpr uint32_t kMaxPageSize = 2000;
 constexpr size_t kMaxPageBytes = sync::kMaxPullPageBytes;
 // Ticket numbers granted per lease at most.
 constexpr uint32_t kMaxLeaseCount = 1000;
-
-ApplyOptions OptionsOf(const ServerConfig& config) {
-  return {.case_number_format = config.case_number_format,
-          .max_clock_skew_ms = config.max_clock_skew_ms};
-}
 
 std::vector<std::string> ScopesOf(const Caller& caller) {
   return {TownScope(caller.town_id), GlobalScope(), DeviceScope(caller.device_id)};
@@ -142,6 +138,23 @@ std::string ReplaceYear(const std::string& format, int year) {
 
 // Push: read a batch, prepare it here, apply it on the writer thread, answer
 // once durable, read the next. One batch in flight per stream.
+// Keeps the claimed number of `p`'s record_case when this server sealed it;
+// an unsealed or forged claim is dropped (the case is numbered anew) and
+// logged.
+void ClaimCaseNumber(const std::map<std::string, const v1::CaseNumberClaim*>& claims,
+                     const ServiceContext& context, PreparedMutation& p) {
+  const auto it = claims.find(p.mutation.record_case().case_().case_id());
+  if (it == claims.end()) return;
+  if (context.numbering != nullptr && context.numbering->CaseNumberSealValid(*it->second)) {
+    p.case_number_claim = *it->second;
+    return;
+  }
+  Log(LogLevel::kWarn, {{"event", "case_number_claim_refused"},
+                        {"device", p.mutation.device_id()},
+                        {"case", it->second->case_id()},
+                        {"detail", "its seal does not verify under this server's key"}});
+}
+
 class PushReactor : public grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1::PushResponse> {
  public:
   PushReactor(ServiceContext* context, grpc::CallbackServerContext* ctx) : context_(context) {
@@ -175,7 +188,12 @@ class PushReactor : public grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1:
       return;
     }
     const int64_t now_ms = sync::SystemNowMs();
-    const ApplyOptions options = OptionsOf(*context_->config);
+    const ApplyOptions options = OptionsOf(*context_);
+    // Sealed case numbers presented after a restore, by case (usually none).
+    std::map<std::string, const v1::CaseNumberClaim*> claims;
+    for (const v1::CaseNumberClaim& claim : read_.message.case_number_claims()) {
+      claims.emplace(claim.case_id(), &claim);
+    }
     // The batch and its outcome live in the reactor, not in the work: the
     // writer thread (the store's bottleneck) then never frees a batch's
     // mutations or results; this thread does, here and in OnWriteDone.
@@ -196,6 +214,9 @@ class PushReactor : public grpc::ServerBidiReactor<Checked<v1::PushRequest>, v1:
       batch_.push_back(PrepareMutation(caller_, std::move(*read_.message.mutable_mutations(i)),
                                        now_ms, options));
       if (!checked.ok()) batch_.back().shape = std::move(checked);
+      if (!claims.empty() && batch_.back().mutation.has_record_case()) {
+        ClaimCaseNumber(claims, *context_, batch_.back());
+      }
     }
     outcome_ = BatchOutcome();
     // One batch is in flight per stream: the next OnReadDone, which replaces
@@ -431,7 +452,7 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
 
 // One lease of RestoreTicketLeases: answers it in `response` when the
 // server holds it (now or already), or returns why it does not.
-absl::StatusOr<std::optional<std::string>> RestoreLease(WriteTxn& txn, TicketNumbering& numbering,
+absl::StatusOr<std::optional<std::string>> RestoreLease(WriteTxn& txn, Numbering& numbering,
                                                         const Caller& caller,
                                                         const v1::TicketLease& presented,
                                                         v1::RestoreTicketLeasesResponse* response) {
@@ -542,7 +563,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
       v1::RestoreTicketLeasesResponse* response) override {
     auto caller = DeviceCaller(ctx, *context_, Rpc::kRestoreTicketLeases);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
-    TicketNumbering* numbering = context_->numbering.get();
+    Numbering* numbering = context_->numbering.get();
     if (numbering == nullptr) {
       return FinishNow(ctx,
                        absl::FailedPreconditionError(

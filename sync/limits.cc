@@ -28,6 +28,7 @@ size_t Default(const char* key) {
 const std::vector<FieldLimit>& FieldLimits() {
   static const std::vector<FieldLimit>* const table = new std::vector<FieldLimit>{
       {"palm.v1.PushRequest.mutations", 2000},
+      {"palm.v1.PushRequest.case_number_claims", 2000},
       {"palm.v1.UploadChunk.data", 1024 * 1024},
       {"palm.v1.Catalog.matters", 10000},
       {"palm.v1.RestoreTicketLeasesRequest.leases", 1000},

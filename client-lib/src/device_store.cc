@@ -1740,6 +1740,18 @@ absl::StatusOr<std::vector<v1::TicketLease>> DeviceStore::SignedTicketLeases() {
   return leases;
 }
 
+absl::StatusOr<std::optional<v1::CaseNumberClaim>> DeviceStore::CaseNumberClaim(
+    const std::string& case_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::Case> c, LoadCaseLocked(case_id));
+  if (!c || c->case_number().empty() || !c->has_case_number_seal()) return std::nullopt;
+  v1::CaseNumberClaim claim;
+  claim.set_case_id(c->case_id());
+  claim.set_case_number(c->case_number());
+  *claim.mutable_seal() = c->case_number_seal();
+  return claim;
+}
+
 absl::StatusOr<PendingSyncCounts> DeviceStore::PendingCounts() {
   std::lock_guard<std::mutex> lock(mutex_);
   PendingSyncCounts counts;

@@ -241,6 +241,9 @@ class DeviceStore {
   // The ticket leases that carry the server's signature, lowest numbers
   // first (presented to a restored server: SyncService.RestoreTicketLeases).
   absl::StatusOr<std::vector<v1::TicketLease>> SignedTicketLeases();
+  // The number the server sealed for case `case_id`, if this device holds
+  // the case with one (presented with a resent record_case after a restore).
+  absl::StatusOr<std::optional<v1::CaseNumberClaim>> CaseNumberClaim(const std::string& case_id);
   absl::StatusOr<PendingSyncCounts> PendingCounts();
   // The outbox in sequence order, decrypted (for the push code and tests).
   absl::StatusOr<std::vector<OutboxEntry>> Outbox();

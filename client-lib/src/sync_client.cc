@@ -341,9 +341,8 @@ class SyncSession {
   // stores the new epoch; presenting a lease twice is harmless.
   absl::Status RestoreLeases(bool* progressed) {
     PALM_ASSIGN_OR_RETURN(auto stored, store_.SyncCursor());
-    if (stored.second.empty() || stored.second == epoch_ || epoch_.empty()) {
-      return absl::OkStatus();
-    }
+    after_restore_ = !stored.second.empty() && !epoch_.empty() && stored.second != epoch_;
+    if (!after_restore_) return absl::OkStatus();
     PALM_ASSIGN_OR_RETURN(std::vector<v1::TicketLease> leases, store_.SignedTicketLeases());
     uint64_t restored = 0;
     std::vector<std::string> refused;
@@ -390,6 +389,16 @@ class SyncSession {
       bytes += e.mutation.ByteSizeLong();
       if (bytes > max_bytes && request.mutations_size() > 0) break;
       *request.add_mutations() = std::move(e.mutation);
+    }
+    // After a restore, a resent record_case brings the number the old
+    // server gave its case, so that the restored server gives it again.
+    if (after_restore_) {
+      for (const v1::Mutation& m : request.mutations()) {
+        if (!m.has_record_case()) continue;
+        PALM_ASSIGN_OR_RETURN(std::optional<v1::CaseNumberClaim> claim,
+                              store_.CaseNumberClaim(m.record_case().case_().case_id()));
+        if (claim) *request.add_case_number_claims() = std::move(*claim);
+      }
     }
     return request;
   }
@@ -609,6 +618,9 @@ class SyncSession {
   // This sync changed something on the server (pushed, uploaded, fetched a
   // receipt that a fresh tree head made).
   bool wrote_ = false;
+  // The server's epoch is not the one the device last pulled from (a
+  // restore): leases are presented, case numbers claimed.
+  bool after_restore_ = false;
 };
 
 }  // namespace

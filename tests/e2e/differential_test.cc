@@ -56,6 +56,7 @@ std::string Comparable(v1::Case c, std::vector<v1::Ticket> tickets,
                        std::vector<v1::NoPenaltyDecision> decisions,
                        const std::vector<v1::CaseEvent>& timeline) {
   c.clear_case_number();
+  c.clear_case_number_seal();
   c.clear_created_by_device();
   c.clear_created_by_officer();
   c.clear_created_at_ms();
