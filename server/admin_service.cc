@@ -31,21 +31,13 @@
 #include "sync/lifecycle.h"
 #include "sync/operations.h"
 #include "sync/quote.h"
+#include "sync/status_macros.h"
 #include "sync/uuid.h"
 
 namespace palm::server {
 namespace {
 
 namespace v1 = palm::v1;
-
-#define ADMIN_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
-  auto tmp = (expr);                                \
-  if (!tmp.ok()) return tmp.status();               \
-  var = std::move(*tmp)
-#define ADMIN_CONCAT_INNER(a, b) a##b
-#define ADMIN_CONCAT(a, b) ADMIN_CONCAT_INNER(a, b)
-#define ASSIGN_OR_RETURN(var, expr) \
-  ADMIN_ASSIGN_OR_RETURN_IMPL(var, ADMIN_CONCAT(admin_or_, __LINE__), expr)
 
 // Authorises the call for `rpc` or finishes it with the refusal.
 #define AUTHORIZE_OR_FINISH(authority, rpc)                                 \
@@ -59,17 +51,17 @@ namespace v1 = palm::v1;
 // towns and squads by id.
 absl::Status EnsureOrganisation(WriteTxn& txn, const std::string& town_id,
                                 const std::string& squad_id) {
-  ASSIGN_OR_RETURN(auto town, txn.GetTown(town_id));
+  PALM_ASSIGN_OR_RETURN(auto town, txn.GetTown(town_id));
   if (!town) {
     v1::Town t;
     t.set_town_id(town_id);
     t.set_name(town_id);
     if (auto s = txn.PutTown(t); !s.ok()) return s;
-    ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kTown, town_id, GlobalScope()));
+    PALM_ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kTown, town_id, GlobalScope()));
     (void)seq;
   }
   if (squad_id.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(auto squad, txn.GetSquad(squad_id));
+  PALM_ASSIGN_OR_RETURN(auto squad, txn.GetSquad(squad_id));
   if (squad) {
     if (squad->town_id() != town_id) {
       return absl::FailedPreconditionError(absl::StrCat("squad ", squad_id, " belongs to town ",
@@ -82,7 +74,7 @@ absl::Status EnsureOrganisation(WriteTxn& txn, const std::string& town_id,
   s.set_town_id(town_id);
   s.set_name(squad_id);
   if (auto status = txn.PutSquad(s); !status.ok()) return status;
-  ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kSquad, squad_id, GlobalScope()));
+  PALM_ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kSquad, squad_id, GlobalScope()));
   (void)seq;
   return absl::OkStatus();
 }
@@ -96,12 +88,12 @@ std::string Officer(const Authority& a) { return a.session ? a.session->officer_
 // dismissed) otherwise.
 absl::StatusOr<DeviceLogEntry> OpenRejected(ReadTxn& txn, const Authority& a,
                                             const std::string& mutation_id) {
-  ASSIGN_OR_RETURN(auto entry, txn.GetRejected(mutation_id));
+  PALM_ASSIGN_OR_RETURN(auto entry, txn.GetRejected(mutation_id));
   if (!entry) {
     return absl::NotFoundError(
         absl::StrCat("no rejected mutation \"", mutation_id, "\" is on record"));
   }
-  ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
+  PALM_ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
   if (device) {
     const std::string what = absl::StrCat("rejected mutation ", mutation_id);
     if (auto s = CheckTown(a, device->town_id(), what); !s.ok()) return s;
@@ -175,12 +167,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kGetConflict);
     return FinishAfterRead(
         ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
+          PALM_ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
           if (!conflict) {
             return absl::NotFoundError(
                 absl::StrCat("conflict \"", request->conflict_id(), "\" is not on record"));
           }
-          ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
+          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
           if (record) {
             const std::string what = absl::StrCat("conflict ", request->conflict_id());
             if (auto s = CheckTown(authority, record->value.town_id(), what); !s.ok()) return s;
@@ -209,12 +201,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     AUTHORIZE_OR_FINISH(authority, Rpc::kGetRejected);
     return FinishAfterRead(
         ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto entry, txn.GetRejected(request->mutation_id()));
+          PALM_ASSIGN_OR_RETURN(auto entry, txn.GetRejected(request->mutation_id()));
           if (!entry) {
             return absl::NotFoundError(
                 absl::StrCat("no rejected mutation \"", request->mutation_id(), "\" is on record"));
           }
-          ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
+          PALM_ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry->device_id));
           if (device) {
             const std::string what = absl::StrCat("rejected mutation ", request->mutation_id());
             if (auto s = CheckTown(authority, device->town_id(), what); !s.ok()) return s;
@@ -247,9 +239,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     return FinishAfterRead(
         ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
           std::string case_id = request->case_ref();
-          ASSIGN_OR_RETURN(auto record, txn.GetCase(case_id));
+          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(case_id));
           if (!record) {
-            ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(request->case_ref()));
+            PALM_ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(request->case_ref()));
           }
           if (!record) {
             return absl::NotFoundError(absl::StrCat("no case with id or number \"",
@@ -260,7 +252,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
               !s.ok()) {
             return s;
           }
-          ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record->value.case_id()));
+          PALM_ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record->value.case_id()));
           return absl::OkStatus();
         });
   }
@@ -297,7 +289,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [catalog = v1::Catalog(catalog), matters, response,
          actor = authority.actor()](WriteTxn& txn) mutable -> absl::Status {
-          ASSIGN_OR_RETURN(auto current, txn.CurrentCatalog());
+          PALM_ASSIGN_OR_RETURN(auto current, txn.CurrentCatalog());
           if (current && current->version() >= catalog.version()) {
             return absl::FailedPreconditionError(
                 absl::StrCat("catalogue version ", catalog.version(),
@@ -305,7 +297,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           }
           if (catalog.published_at_ms() == 0) catalog.set_published_at_ms(sync::SystemNowMs());
           if (auto s = txn.PutCatalog(catalog); !s.ok()) return s;
-          ASSIGN_OR_RETURN(auto seq,
+          PALM_ASSIGN_OR_RETURN(auto seq,
                            txn.AppendChange(EntityKind::kCatalog, "current", GlobalScope()));
           (void)seq;
           // The writer thread owns the cache; forget it now and after commit.
@@ -323,7 +315,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                        v1::Catalog* response) override {
     AUTHORIZE_OR_FINISH(authority, Rpc::kGetCatalog);
     return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto catalog, txn.CurrentCatalog());
+      PALM_ASSIGN_OR_RETURN(auto catalog, txn.CurrentCatalog());
       if (!catalog) return absl::NotFoundError("no catalogue has been loaded");
       *response = std::move(*catalog);
       return absl::OkStatus();
@@ -341,7 +333,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [id = request->officer_id(), response,
          actor = authority.actor()](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto credential, txn.GetCredential(id));
+          PALM_ASSIGN_OR_RETURN(auto credential, txn.GetCredential(id));
           if (!credential) {
             return absl::NotFoundError(absl::StrCat("officer ", sync::QuotePrefix(id),
                                                     " has no secret set (or is not on record)"));
@@ -377,9 +369,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     }
     return FinishAfterWrite(
         ctx, store(), [town, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto existing, txn.GetTown(town.town_id()));
+          PALM_ASSIGN_OR_RETURN(auto existing, txn.GetTown(town.town_id()));
           if (auto s = txn.PutTown(town); !s.ok()) return s;
-          ASSIGN_OR_RETURN(auto seq,
+          PALM_ASSIGN_OR_RETURN(auto seq,
                            txn.AppendChange(EntityKind::kTown, town.town_id(), GlobalScope()));
           (void)seq;
           *response->mutable_town() = town;
@@ -408,20 +400,20 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     }
     return FinishAfterWrite(
         ctx, store(), [squad, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto town, txn.GetTown(squad.town_id()));
+          PALM_ASSIGN_OR_RETURN(auto town, txn.GetTown(squad.town_id()));
           if (!town) {
             return absl::FailedPreconditionError(
                 absl::StrCat("town ", sync::QuotePrefix(squad.town_id()),
                              " is not on record; add it first (palmctl town add)"));
           }
-          ASSIGN_OR_RETURN(auto existing, txn.GetSquad(squad.squad_id()));
+          PALM_ASSIGN_OR_RETURN(auto existing, txn.GetSquad(squad.squad_id()));
           if (existing && existing->town_id() != squad.town_id()) {
             return absl::FailedPreconditionError(
                 absl::StrCat("squad ", sync::QuotePrefix(squad.squad_id()), " belongs to town ",
                              existing->town_id(), "; a squad never moves to another town"));
           }
           if (auto s = txn.PutSquad(squad); !s.ok()) return s;
-          ASSIGN_OR_RETURN(auto seq,
+          PALM_ASSIGN_OR_RETURN(auto seq,
                            txn.AppendChange(EntityKind::kSquad, squad.squad_id(), GlobalScope()));
           (void)seq;
           *response->mutable_squad() = squad;
@@ -437,9 +429,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                              v1::ListOrganisationResponse* response) override {
     AUTHORIZE_OR_FINISH(authority, Rpc::kListOrganisation);
     return FinishAfterRead(ctx, store(), [response](ReadTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto towns, txn.ListTowns());
+      PALM_ASSIGN_OR_RETURN(auto towns, txn.ListTowns());
       for (auto& t : towns) *response->add_towns() = std::move(t);
-      ASSIGN_OR_RETURN(auto squads, txn.ListSquads(""));
+      PALM_ASSIGN_OR_RETURN(auto squads, txn.ListSquads(""));
       for (auto& s : squads) *response->add_squads() = std::move(s);
       return absl::OkStatus();
     });
@@ -491,11 +483,11 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                     !s.ok()) {
                   return s;
                 }
-                ASSIGN_OR_RETURN(auto existing, txn.GetOfficer(officer.officer_id()));
+                PALM_ASSIGN_OR_RETURN(auto existing, txn.GetOfficer(officer.officer_id()));
                 // A new officer starts active; an update says what it means.
                 if (!existing) officer.set_active(true);
                 if (auto s = txn.PutOfficer(officer); !s.ok()) return s;
-                ASSIGN_OR_RETURN(auto seq,
+                PALM_ASSIGN_OR_RETURN(auto seq,
                                  txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
                                                   TownScope(officer.town_id())));
                 (void)seq;
@@ -557,7 +549,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           if (auto s = EnsureOrganisation(txn, device.town_id(), device.squad_id()); !s.ok()) {
             return s;
           }
-          ASSIGN_OR_RETURN(auto existing, txn.GetDevice(device.device_id()));
+          PALM_ASSIGN_OR_RETURN(auto existing, txn.GetDevice(device.device_id()));
           if (existing) {
             if (existing->revoked()) {
               return absl::FailedPreconditionError(absl::StrCat(
@@ -602,12 +594,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [authority, request, response, options, matters = context_->matters,
          who = Officer(authority)](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
+          PALM_ASSIGN_OR_RETURN(auto conflict, txn.GetConflict(request->conflict_id()));
           if (!conflict) {
             return absl::NotFoundError(
                 absl::StrCat("conflict \"", request->conflict_id(), "\" is not on record"));
           }
-          ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
+          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(conflict->loss().case_id()));
           if (record) {
             const std::string what = absl::StrCat("conflict ", request->conflict_id());
             if (auto s = CheckTown(authority, record->value.town_id(), what); !s.ok()) return s;
@@ -626,7 +618,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           std::string resolution =
               request->restore_losing_value() ? "restored the losing value" : "kept the winner";
           if (request->restore_losing_value()) {
-            ASSIGN_OR_RETURN(uint64_t seq, RestoreLosingValue(txn, *matters, conflict->loss(), who,
+            PALM_ASSIGN_OR_RETURN(uint64_t seq, RestoreLosingValue(txn, *matters, conflict->loss(), who,
                                                               options, now));
             details["server_seq"] = seq;
           }
@@ -655,7 +647,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     return FinishAfterWrite(
         ctx, store(),
         [authority, request, response, who = Officer(authority)](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(DeviceLogEntry entry,
+          PALM_ASSIGN_OR_RETURN(DeviceLogEntry entry,
                            OpenRejected(txn, authority, request->mutation_id()));
           entry.dismissed = true;
           entry.dismissed_by = who;
@@ -682,9 +674,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [authority, request, response, options, matters = context_->matters,
          who = Officer(authority)](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(DeviceLogEntry entry,
+          PALM_ASSIGN_OR_RETURN(DeviceLogEntry entry,
                            OpenRejected(txn, authority, request->mutation_id()));
-          ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry.device_id));
+          PALM_ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry.device_id));
           if (!device) {
             return absl::FailedPreconditionError(
                 absl::StrCat("device ", entry.device_id, " of rejected mutation ",
@@ -722,7 +714,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     ServerStore* store = this->store();
     store->SubmitRead(
         [authority, squad = *squad, day = *day, response](ReadTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto squad_record, txn.GetSquad(squad));
+          PALM_ASSIGN_OR_RETURN(auto squad_record, txn.GetSquad(squad));
           if (!squad_record) {
             return absl::NotFoundError(absl::StrCat("squad ", squad, " is not on record"));
           }
@@ -769,7 +761,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     return FinishAfterWrite(
         ctx, store(),
         [request, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto device, txn.GetDevice(request->device_id()));
+          PALM_ASSIGN_OR_RETURN(auto device, txn.GetDevice(request->device_id()));
           if (!device) {
             return absl::NotFoundError(
                 absl::StrCat("device ", request->device_id(), " is not enrolled"));
@@ -823,7 +815,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     // A fresh one when the log grew since the newest (never per entry:
     // only per call).
     return FinishAfterWrite(ctx, store(), [audit, response](WriteTxn& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto checkpoint, audit->Checkpoint(txn, sync::SystemNowMs(), 0));
+      PALM_ASSIGN_OR_RETURN(auto checkpoint, audit->Checkpoint(txn, sync::SystemNowMs(), 0));
       if (!checkpoint) {
         return absl::FailedPreconditionError(
             "the audit log is empty: there is nothing to checkpoint yet");
@@ -852,7 +844,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     ServerStore* store = this->store();
     store->SubmitRead(
         [store, params, response](ReadTxn&) -> absl::Status {
-          ASSIGN_OR_RETURN(*response, WriteBackup(*store, params));
+          PALM_ASSIGN_OR_RETURN(*response, WriteBackup(*store, params));
           return absl::OkStatus();
         },
         [reactor, store, response, name = params.name,
@@ -901,7 +893,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [request, response, reviewer, actor = authority.actor(),
          matters = context_->matters](WriteTxn& txn) -> absl::Status {
-          ASSIGN_OR_RETURN(auto record, txn.GetCase(request->case_id()));
+          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(request->case_id()));
           if (!record) {
             return absl::NotFoundError(
                 absl::StrCat("case ", request->case_id(), " is not on record"));
@@ -917,7 +909,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           // The reviewer is qualified and did not work on the case (Art. 58).
           std::optional<v1::Officer> who;
           if (!reviewer.empty()) {
-            ASSIGN_OR_RETURN(who, txn.GetOfficer(reviewer));
+            PALM_ASSIGN_OR_RETURN(who, txn.GetOfficer(reviewer));
           }
           if (!reviewer.empty() && (!who || !who->legal_reviewer() || !who->active())) {
             return absl::PermissionDeniedError(absl::StrCat(
@@ -944,7 +936,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           if (request->approve()) {
             // The approval is bound to the decision reviewed: the matter, its
             // basis, the fine and the facts (sync::DecisionDigest).
-            ASSIGN_OR_RETURN(const v1::Matter* matter, matters->Find(txn, c.matter_code()));
+            PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, matters->Find(txn, c.matter_code()));
             v1::ReviewApproval* approval = c.mutable_review_approval();
             approval->set_reviewer_id(reviewer);
             approval->set_approved_at_ms(now);
@@ -965,9 +957,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           }
           if (auto s = txn.PutCase(*record); !s.ok()) return s;
           if (auto s = txn.PutEvent(event); !s.ok()) return s;
-          ASSIGN_OR_RETURN(
+          PALM_ASSIGN_OR_RETURN(
               auto seq, txn.AppendChange(EntityKind::kCase, c.case_id(), TownScope(c.town_id())));
-          ASSIGN_OR_RETURN(
+          PALM_ASSIGN_OR_RETURN(
               seq, txn.AppendChange(EntityKind::kEvent, event.event_id(), TownScope(c.town_id())));
           (void)seq;
           *response->mutable_case_() = c;
