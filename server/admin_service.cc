@@ -298,7 +298,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           if (catalog.published_at_ms() == 0) catalog.set_published_at_ms(sync::SystemNowMs());
           if (auto s = txn.PutCatalog(catalog); !s.ok()) return s;
           PALM_ASSIGN_OR_RETURN(auto seq,
-                           txn.AppendChange(EntityKind::kCatalog, "current", GlobalScope()));
+                                txn.AppendChange(EntityKind::kCatalog, "current", GlobalScope()));
           (void)seq;
           // The writer thread owns the cache; forget it now and after commit.
           matters->Invalidate();
@@ -372,7 +372,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           PALM_ASSIGN_OR_RETURN(auto existing, txn.GetTown(town.town_id()));
           if (auto s = txn.PutTown(town); !s.ok()) return s;
           PALM_ASSIGN_OR_RETURN(auto seq,
-                           txn.AppendChange(EntityKind::kTown, town.town_id(), GlobalScope()));
+                                txn.AppendChange(EntityKind::kTown, town.town_id(), GlobalScope()));
           (void)seq;
           *response->mutable_town() = town;
           response->set_created(!existing);
@@ -413,8 +413,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                              existing->town_id(), "; a squad never moves to another town"));
           }
           if (auto s = txn.PutSquad(squad); !s.ok()) return s;
-          PALM_ASSIGN_OR_RETURN(auto seq,
-                           txn.AppendChange(EntityKind::kSquad, squad.squad_id(), GlobalScope()));
+          PALM_ASSIGN_OR_RETURN(
+              auto seq, txn.AppendChange(EntityKind::kSquad, squad.squad_id(), GlobalScope()));
           (void)seq;
           *response->mutable_squad() = squad;
           response->set_created(!existing);
@@ -488,8 +488,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                 if (!existing) officer.set_active(true);
                 if (auto s = txn.PutOfficer(officer); !s.ok()) return s;
                 PALM_ASSIGN_OR_RETURN(auto seq,
-                                 txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
-                                                  TownScope(officer.town_id())));
+                                      txn.AppendChange(EntityKind::kOfficer, officer.officer_id(),
+                                                       TownScope(officer.town_id())));
                 (void)seq;
                 if (*credential) {
                   if (auto s = txn.PutCredential(**credential); !s.ok()) return s;
@@ -618,8 +618,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           std::string resolution =
               request->restore_losing_value() ? "restored the losing value" : "kept the winner";
           if (request->restore_losing_value()) {
-            PALM_ASSIGN_OR_RETURN(uint64_t seq, RestoreLosingValue(txn, *matters, conflict->loss(), who,
-                                                              options, now));
+            PALM_ASSIGN_OR_RETURN(uint64_t seq, RestoreLosingValue(txn, *matters, conflict->loss(),
+                                                                   who, options, now));
             details["server_seq"] = seq;
           }
           if (!request->note().empty()) absl::StrAppend(&resolution, ": ", request->note());
@@ -648,7 +648,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         ctx, store(),
         [authority, request, response, who = Officer(authority)](WriteTxn& txn) -> absl::Status {
           PALM_ASSIGN_OR_RETURN(DeviceLogEntry entry,
-                           OpenRejected(txn, authority, request->mutation_id()));
+                                OpenRejected(txn, authority, request->mutation_id()));
           entry.dismissed = true;
           entry.dismissed_by = who;
           entry.note = request->note();
@@ -675,7 +675,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
         [authority, request, response, options, matters = context_->matters,
          who = Officer(authority)](WriteTxn& txn) -> absl::Status {
           PALM_ASSIGN_OR_RETURN(DeviceLogEntry entry,
-                           OpenRejected(txn, authority, request->mutation_id()));
+                                OpenRejected(txn, authority, request->mutation_id()));
           PALM_ASSIGN_OR_RETURN(auto device, txn.GetDevice(entry.device_id));
           if (!device) {
             return absl::FailedPreconditionError(
@@ -919,8 +919,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           }
           const bool on_case =
               !reviewer.empty() && (c.created_by_officer() == reviewer ||
-              std::find(c.officer_ids().begin(), c.officer_ids().end(), reviewer) !=
-                  c.officer_ids().end());
+                                    std::find(c.officer_ids().begin(), c.officer_ids().end(),
+                                              reviewer) != c.officer_ids().end());
           if (on_case) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "officer ", reviewer, " works on case ", label,

@@ -307,9 +307,9 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
   }
   if (!conflicts.empty()) a.result->set_outcome(v1::OUTCOME_APPLIED_WITH_CONFLICT);
   if (lapsed) {
-    PALM_RETURN_IF_ERROR(a.SystemEvent(
-        case_id, town_id, v1::CASE_EVENT_KIND_REVIEW,
-        "legal review approval lapsed: the decision it approved changed (Art. 58)"));
+    PALM_RETURN_IF_ERROR(
+        a.SystemEvent(case_id, town_id, v1::CASE_EVENT_KIND_REVIEW,
+                      "legal review approval lapsed: the decision it approved changed (Art. 58)"));
   }
   return absl::OkStatus();
 }
@@ -324,9 +324,8 @@ absl::Status ApplyTransitionCase(Apply& a) {
   // The acting officer decides whether a DECIDED is theirs to make.
   PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> actor, a.txn.GetOfficer(a.m().officer_id()));
   PALM_ASSIGN_OR_RETURN(const sync::WorkingDayCalendar* calendar, a.matters.Calendar(a.txn));
-  PALM_RETURN_IF_ERROR(sync::CheckTransitionCase(c, matter, op, CaseLabel(c),
-                                                 actor ? &*actor : nullptr, calendar,
-                                                 a.prepared.hlc.wall_ms));
+  PALM_RETURN_IF_ERROR(sync::CheckTransitionCase(
+      c, matter, op, CaseLabel(c), actor ? &*actor : nullptr, calendar, a.prepared.hlc.wall_ms));
 
   const v1::CaseState from = c.state();
   sync::EnterState(&c, op.to_state());

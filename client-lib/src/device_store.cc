@@ -13,8 +13,8 @@
 #include "client-lib/src/schema.h"
 #include "nlohmann/json.hpp"
 #include "sync/lifecycle.h"
-#include "sync/notice.h"
 #include "sync/mutation.h"
+#include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/request_check.h"
 #include "sync/rules.h"
@@ -697,7 +697,8 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(c.case_id()));
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
-      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, std::vector<std::string>{m.officer_id()}));
+      PALM_ASSIGN_OR_RETURN(Roster roster,
+                            LoadRoster(*db_, std::vector<std::string>{m.officer_id()}));
       PALM_ASSIGN_OR_RETURN(sync::WorkingDayCalendar calendar, CalendarLocked());
       return sync::CheckTransitionCase(c, matter ? &*matter : nullptr, t, c.case_id(),
                                        roster.Lookup()(m.officer_id()), &calendar,

@@ -459,8 +459,8 @@ TEST_CASE("a major case cannot be decided before legal review approves it (Art. 
   // holiday): the party's waiver lets the decision through (Art. 45).
   v1::Catalog with_calendar = SampleCatalog();
   with_calendar.set_version(with_calendar.version() + 1);
-  absl::StatusOr<v1::Catalog> calendar = internal::LoadCatalogFile(
-      std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
+  absl::StatusOr<v1::Catalog> calendar =
+      internal::LoadCatalogFile(std::string(PALM_SOURCE_DIR) + "/tools/data/sample-calendar.json");
   REQUIRE(calendar.ok());
   *with_calendar.mutable_calendar() = calendar->calendar();
   REQUIRE(d.store().ApplyCatalog(with_calendar).ok());

@@ -1,9 +1,9 @@
 // Server-side validation: every device rule re-checked against authoritative
 // state, each refusal with its exact reason and message.
 #include "absl/strings/str_format.h"
-#include "sync_util.h"
 #include "sync/calendar.h"
 #include "sync/notice.h"
+#include "sync_util.h"
 
 using namespace palm::testing;
 namespace v1 = palm::v1;
@@ -173,8 +173,8 @@ TEST_CASE("a major case cannot be decided without legal review (Art. 58)") {
   for (int i = 0; i + 1 < 4; ++i) {
     batch.push_back(Transition("dev-a1", seq++, major, path[i], path[i + 1]));
   }
-  v1::Mutation decide = Transition("dev-a1", seq++, major, v1::CASE_STATE_NOTIFIED,
-                                   v1::CASE_STATE_DECIDED);
+  v1::Mutation decide =
+      Transition("dev-a1", seq++, major, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_DECIDED);
   decide.set_officer_id("leader-a");
   batch.push_back(decide);
   auto r = f.client.PushBatch("dev-a1", batch);
@@ -225,8 +225,9 @@ TEST_CASE("a case under investigation no longer goes to legal review before its 
                    "NOTIFIED, NO_PENALTY, TRANSFERRED");
 }
 
-TEST_CASE("a decision heavier than its notice, or inside the notice's period, is rejected "
-          "through the server (Art. 44-45)") {
+TEST_CASE(
+    "a decision heavier than its notice, or inside the notice's period, is rejected "
+    "through the server (Art. 44-45)") {
   CaseFixture f;
   f.client.AddOfficer("leader-a", kTownA, kSquadA, true, v1::ROLE_SQUAD_LEADER);
   // A catalogue with a working-day calendar (weekdays only, a test's) for
@@ -239,7 +240,8 @@ TEST_CASE("a decision heavier than its notice, or inside the notice's period, is
   f.client.LoadCatalog(catalog);
   std::string id;
   uint64_t seq = 2;
-  v1::Mutation record = RecordCase("dev-a1", seq++, &id, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY);
+  v1::Mutation record =
+      RecordCase("dev-a1", seq++, &id, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY);
   record.mutable_record_case()->mutable_case_()->set_proposed_fine_fen(10000);
   auto r = f.client.PushBatch(
       "dev-a1",
@@ -252,7 +254,8 @@ TEST_CASE("a decision heavier than its notice, or inside the notice's period, is
   REQUIRE(noticed.notice().noticed_fine_fen() == 10000);
   REQUIRE(noticed.notice().period_working_days() == 3);
   auto decide = [&] {
-    v1::Mutation m = Transition("dev-a1", seq++, id, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_DECIDED);
+    v1::Mutation m =
+        Transition("dev-a1", seq++, id, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_DECIDED);
     m.set_officer_id("leader-a");
     return f.PushOne(m);
   };
@@ -272,14 +275,16 @@ TEST_CASE("a decision heavier than its notice, or inside the notice's period, is
   absl::StatusOr<palm::sync::WorkingDayCalendar> calendar =
       palm::sync::WorkingDayCalendar::From(catalog.calendar());
   REQUIRE(calendar.ok());
-  absl::StatusOr<absl::CivilDay> last = palm::sync::NoticePeriodLastDay(noticed.notice(), *calendar);
+  absl::StatusOr<absl::CivilDay> last =
+      palm::sync::NoticePeriodLastDay(noticed.notice(), *calendar);
   REQUIRE(last.ok());
   REQUIRE_REJECTED(
       decide(), v1::REASON_NOTICE_PERIOD_RUNNING,
-      absl::StrCat("case ", number, ": the party's period to state and defend runs to ",
-                   palm::sync::FormatCivilDay(*last), " (3 working days from the notice of ",
-                   palm::sync::FormatCivilDay(palm::sync::ShanghaiDay(noticed.notice().notified_at_ms())),
-                   ", Art. 44-45); decide after it, or record the party's waiver"));
+      absl::StrCat(
+          "case ", number, ": the party's period to state and defend runs to ",
+          palm::sync::FormatCivilDay(*last), " (3 working days from the notice of ",
+          palm::sync::FormatCivilDay(palm::sync::ShanghaiDay(noticed.notice().notified_at_ms())),
+          ", Art. 44-45); decide after it, or record the party's waiver"));
   // The party waives it; the decision goes through; a statement after the
   // decision is refused.
   REQUIRE_APPLIED(f.PushOne(Waiver("dev-a1", seq++, id)));

@@ -211,15 +211,13 @@ class Squad {
   // its case number.
   std::string CaseUnderReview(uint64_t seq) {
     std::string id;
-    auto results =
-        Push("dev-a3",
-             {RecordCase("dev-a3", seq, &id, kMatter, v1::PROCEDURE_ORDINARY),
-              Transition("dev-a3", seq + 1, id, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
-              Transition("dev-a3", seq + 2, id, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
-              Transition("dev-a3", seq + 3, id, v1::CASE_STATE_INVESTIGATING,
-                         v1::CASE_STATE_NOTIFIED),
-              Transition("dev-a3", seq + 4, id, v1::CASE_STATE_NOTIFIED,
-                         v1::CASE_STATE_LEGAL_REVIEW)});
+    auto results = Push(
+        "dev-a3",
+        {RecordCase("dev-a3", seq, &id, kMatter, v1::PROCEDURE_ORDINARY),
+         Transition("dev-a3", seq + 1, id, v1::CASE_STATE_REGISTERED, v1::CASE_STATE_FILED),
+         Transition("dev-a3", seq + 2, id, v1::CASE_STATE_FILED, v1::CASE_STATE_INVESTIGATING),
+         Transition("dev-a3", seq + 3, id, v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_NOTIFIED),
+         Transition("dev-a3", seq + 4, id, v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_LEGAL_REVIEW)});
     REQUIRE(results.size() == 5);
     for (const auto& r : results) {
       INFO(r.ShortDebugString());
