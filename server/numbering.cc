@@ -1,10 +1,7 @@
 #include "server/numbering.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "sync/fsync.h"
 #include "sync/sha256.h"
+#include "sync/status_macros.h"
 
 namespace palm::server {
 namespace {
@@ -30,6 +28,9 @@ constexpr char kLeaseDomain[] = "palm ticket lease v1\n";
 constexpr char kCaseNumberDomain[] = "palm case number v1\n";
 constexpr char kSealKeyDomain[] = "palm case number seal key v1\n";
 constexpr char kFenceHeader[] = "palm number fence v1";
+// A seal carries the first 128 bits of its HMAC-SHA-256 (as RFC 4868 does):
+// forging one takes 2^128 guesses, each a push the server logs.
+constexpr size_t kSealMacSize = 16;
 
 void PutInt(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
@@ -161,7 +162,10 @@ absl::StatusOr<std::unique_ptr<Numbering>> Numbering::Open(const NumberingOption
     reserved = std::max(reserved, options.case_floor);
   }
   std::string seal_key = SealKeyOf(key.get());
-  std::unique_ptr<Numbering> numbering(new Numbering(path, std::move(key), std::move(seal_key)));
+  std::unique_ptr<sync::HmacSha256> seal;
+  if (!seal_key.empty()) seal = std::make_unique<sync::HmacSha256>(seal_key);
+  OPENSSL_cleanse(seal_key.data(), seal_key.size());
+  std::unique_ptr<Numbering> numbering(new Numbering(path, std::move(key), std::move(seal)));
   std::lock_guard<std::mutex> lock(numbering->mutex_);
   if (!read->has_value() || fence.tickets != before.tickets || fence.cases != before.cases) {
     if (absl::Status s = numbering->WriteLocked(fence.tickets, fence.cases); !s.ok()) return s;
@@ -200,42 +204,12 @@ absl::Status Numbering::ReserveCaseNumber(int32_t year, int64_t seq) {
   return absl::OkStatus();
 }
 
-// Writes <path>.tmp, fsyncs it, renames it over the fence and fsyncs the
-// directory: the fence is either the old one or the new one, durably.
+// The fence is either the old one or the new one, durably.
 absl::Status Numbering::WriteLocked(int64_t tickets, const std::map<int32_t, int64_t>& cases) {
-  const std::string tmp = path_ + ".tmp";
   std::string content = absl::StrCat(kFenceHeader, "\ntickets ", tickets, "\n");
   for (const auto& [year, reserved] : cases)
     absl::StrAppend(&content, "cases ", year, " ", reserved, "\n");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno(absl::StrCat("creating ", tmp), errno);
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Errno(absl::StrCat("writing the number fence ", tmp), err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Errno(absl::StrCat("fsync of the number fence ", tmp), err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    return Errno(absl::StrCat("renaming ", tmp, " to ", path_), errno);
-  }
-  const std::string dir = path_.substr(0, path_.rfind('/'));
-  if (sync::FsyncFailure f = sync::FsyncPath(dir.empty() ? "/" : dir); f.err != 0) {
-    return Errno(absl::StrCat(f.step, " of ", dir), f.err);
-  }
-  return absl::OkStatus();
+  return sync::ReplaceFileDurably(path_, content, absl::StrCat("the number fence ", path_));
 }
 
 absl::Status Numbering::Sign(v1::TicketLease* lease) const {
@@ -252,18 +226,12 @@ bool Numbering::SignatureValid(const v1::TicketLease& lease) const {
 }
 
 std::string Numbering::Seal(const std::string& bytes) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), seal_key_.data(), static_cast<int>(seal_key_.size()),
-           reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), mac,
-           &len) == nullptr) {
-    return "";
-  }
-  return std::string(reinterpret_cast<const char*>(mac), len);
+  const sync::Sha256Digest mac = seal_->Mac(bytes);
+  return std::string(reinterpret_cast<const char*>(mac.data()), kSealMacSize);
 }
 
 void Numbering::SealCaseNumber(v1::Case* c, int32_t year, int64_t seq) const {
-  if (seal_key_.empty()) return;
+  if (seal_ == nullptr) return;
   v1::CaseNumberSeal* seal = c->mutable_case_number_seal();
   seal->set_year(year);
   seal->set_seq(seq);
@@ -271,11 +239,11 @@ void Numbering::SealCaseNumber(v1::Case* c, int32_t year, int64_t seq) const {
 }
 
 bool Numbering::CaseNumberSealValid(const v1::CaseNumberClaim& claim) const {
-  if (seal_key_.empty() || claim.seal().mac().size() != 32) return false;
+  if (seal_ == nullptr || claim.seal().mac().size() != kSealMacSize) return false;
   const std::string expected = Seal(CaseNumberBytes(claim.case_id(), claim.case_number(),
                                                     claim.seal().year(), claim.seal().seq()));
-  return expected.size() == 32 &&
-         CRYPTO_memcmp(expected.data(), claim.seal().mac().data(), 32) == 0;
+  return expected.size() == kSealMacSize &&
+         CRYPTO_memcmp(expected.data(), claim.seal().mac().data(), kSealMacSize) == 0;
 }
 
 }  // namespace palm::server

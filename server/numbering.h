@@ -31,6 +31,7 @@
 #include "palm/v1/case.pb.h"
 #include "palm/v1/sync.pb.h"
 #include "sync/ed25519.h"
+#include "sync/hmac.h"
 
 namespace palm::server {
 
@@ -101,15 +102,15 @@ class Numbering {
   const std::string& path() const { return path_; }
 
  private:
-  Numbering(std::string path, sync::UniqueEvpPkey key, std::string seal_key)
-      : path_(std::move(path)), key_(std::move(key)), seal_key_(std::move(seal_key)) {}
+  Numbering(std::string path, sync::UniqueEvpPkey key, std::unique_ptr<sync::HmacSha256> seal)
+      : path_(std::move(path)), key_(std::move(key)), seal_(std::move(seal)) {}
   absl::Status WriteLocked(int64_t tickets, const std::map<int32_t, int64_t>& cases);
   std::string Seal(const std::string& bytes) const;
 
   const std::string path_;
   const sync::UniqueEvpPkey key_;
-  // HMAC key for case numbers; empty without a key.
-  const std::string seal_key_;
+  // HMAC-SHA-256 under the seal key; null without a key.
+  const std::unique_ptr<const sync::HmacSha256> seal_;
   mutable std::mutex mutex_;
   int64_t tickets_ = 0;
   std::map<int32_t, int64_t> cases_;

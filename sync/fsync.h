@@ -9,6 +9,9 @@
 
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
 namespace palm::sync {
 
 // What went wrong in FsyncPath: `err` is 0 when nothing did, else the errno
@@ -20,6 +23,15 @@ struct FsyncFailure {
 
 // Opens `path` read-only (a directory or a file), fsyncs it and closes it.
 FsyncFailure FsyncPath(const std::string& path);
+
+// Replaces the file `path` with `content`, durably and atomically: writes
+// <path>.tmp (mode 0600), fsyncs it, renames it over `path` and fsyncs the
+// directory, so `path` is either the old file or the new one after a crash.
+// `what` names the file in messages ("the number fence /d/numbers.fence");
+// a full disk is RESOURCE_EXHAUSTED, anything else INTERNAL, each with the
+// step and the errno's text.
+absl::Status ReplaceFileDurably(const std::string& path, absl::string_view content,
+                                const std::string& what);
 
 }  // namespace palm::sync
 
