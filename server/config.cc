@@ -127,7 +127,8 @@ std::unique_ptr<CLI::App> MakeCli(ServerConfig* c) {
   text("--bootstrap-town", &c->bootstrap_town, "T", "Town of that admin officer");
   text("--bootstrap-secret-file", &c->bootstrap_secret_file, "FILE",
        "File holding the bootstrap admin's secret");
-  app->add_option("--log-origin", c->log_origin, "Evidence log identity in signed tree heads")
+  app->add_option("--log-origin", c->log_origin,
+                  "Evidence log identity in signed tree heads (after a restore: NAME/<epoch>)")
       ->type_name("NAME")
       ->capture_default_str()
       ->check([](const std::string& v) {

@@ -99,8 +99,8 @@ absl::StatusOr<v1::EvidenceReceipt> BuildReceipt(ReadTxn& txn, const LogSigner& 
   return receipt;
 }
 
-absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSigner& signer,
-                                                      int64_t now_ms) {
+absl::StatusOr<v1::SignedTreeHead> SignWholeTree(ReadTxn& txn, const LogSigner& signer,
+                                                 int64_t now_ms) {
   PALM_ASSIGN_OR_RETURN(auto previous, txn.LatestTreeHead());
   PALM_ASSIGN_OR_RETURN(uint64_t size, txn.LogSize());
   TxnNodeStore nodes(&txn);
@@ -113,6 +113,14 @@ absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSi
   // Timestamps never go backwards, even if the server clock does.
   head.set_timestamp_ms(previous ? std::max(now_ms, previous->timestamp_ms()) : now_ms);
   PALM_RETURN_IF_ERROR(sync::SignTreeHead(signer.key, &head));
+  return head;
+}
+
+absl::StatusOr<v1::SignedTreeHead> SignAndPublishHead(WriteTxn& txn, const LogSigner& signer,
+                                                      int64_t now_ms) {
+  PALM_ASSIGN_OR_RETURN(auto previous, txn.LatestTreeHead());
+  PALM_ASSIGN_OR_RETURN(v1::SignedTreeHead head, SignWholeTree(txn, signer, now_ms));
+  const uint64_t size = head.tree_size();
   PALM_RETURN_IF_ERROR(txn.PutTreeHead(head));
   const uint64_t from = previous ? std::min(previous->tree_size(), size) : 0;
   PALM_ASSIGN_OR_RETURN(auto leaves, txn.ListLogLeaves(from, size));

@@ -43,6 +43,11 @@ std::string CaptureTimeFlag(int64_t captured_at_ms, int64_t integrated_at_ms,
 absl::StatusOr<LogLeaf> AppendToEvidenceLog(WriteTxn& txn, const palm::v1::Evidence& evidence,
                                             const std::string& case_number);
 
+// Signs a head of the whole log as of now, never dated before the latest
+// stored head; stores nothing.
+absl::StatusOr<palm::v1::SignedTreeHead> SignWholeTree(ReadTxn& txn, const LogSigner& signer,
+                                                       int64_t now_ms);
+
 // Signs and stores a head of the whole log as of now, then publishes
 // receipts against it for every leaf the previous head did not cover: the
 // evidence rows get their receipt and a change-log entry, so devices pull

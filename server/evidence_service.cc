@@ -23,6 +23,7 @@
 #include "server/evidence_log.h"
 #include "server/identity.h"
 #include "server/log.h"
+#include "server/log_lineage.h"
 #include "server/merkle_store.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
@@ -87,7 +88,9 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
     auto key = LoadOrCreateLogKey(context->config->data_dir + "/evidence/log_key.pem");
     if (key.ok()) {
       key_ = std::move(*key);
-      signer_ = {.key = key_.get(), .origin = context->config->log_origin};
+      signer_ = {.key = key_.get(),
+                 .origin = context->log_origin.empty() ? context->config->log_origin
+                                                       : context->log_origin};
       auto pem = sync::PublicKeyPem(key_.get());
       if (pem.ok()) public_pem_ = *pem;
     } else {
@@ -209,6 +212,12 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
     }
     if (!key_status_.ok()) return FinishNow(ctx, KeyUnusable());
     response->set_public_key_pem(public_pem_);
+    // The newest kMaxLogTransitions restores, oldest first.
+    const std::vector<v1::LogTransition>& lineage = context_->log_lineage;
+    for (size_t i = lineage.size() > kMaxLogTransitions ? lineage.size() - kMaxLogTransitions : 0;
+         i < lineage.size(); ++i) {
+      *response->add_transitions() = lineage[i];
+    }
     if (request->fresh()) {
       return FinishAfterWrite(ctx, context_->store, [this, response](WriteTxn& txn) {
         auto head = SignAndPublishHead(txn, signer_, sync::SystemNowMs());

@@ -20,6 +20,7 @@
 #include "server/backup.h"
 #include "server/evidence_log.h"
 #include "server/log.h"
+#include "server/log_lineage.h"
 #include "server/numbering.h"
 #include "server/request_log.h"
 #include "server/services.h"
@@ -55,6 +56,14 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 // Runs `work` on the store's writer thread and waits for it (start-up only,
 // before any reaction runs).
+namespace v1 = palm::v1;
+
+// Another owner of `key` (an EVP_PKEY counts its references); null for null.
+sync::UniqueEvpPkey SharedKey(EVP_PKEY* key) {
+  if (key == nullptr || EVP_PKEY_up_ref(key) != 1) return sync::UniqueEvpPkey();
+  return sync::UniqueEvpPkey(key);
+}
+
 absl::Status WriteAndWait(ServerStore& store, ServerStore::WriteWork work) {
   std::mutex m;
   std::condition_variable cv;
@@ -172,14 +181,57 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
       OpenSqliteStore({.data_dir = config.data_dir, .max_page_count = config.max_store_pages});
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
-  // A restored store always starts a new epoch: its cursors are from the past.
+  // The evidence log's key signs tree heads, log transitions, leases, case
+  // number seals and audit checkpoints: loaded once, shared.
+  sync::UniqueEvpPkey log_key;
+  if (auto loaded = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); loaded.ok()) {
+    log_key = std::move(*loaded);
+  } else {
+    Log(LogLevel::kError, {{"event", "log_key_unusable"}, {"detail", loaded.status().ToString()}});
+  }
+  // A restored store always starts a new epoch: its cursors are from the
+  // past; and its evidence log goes on under a new origin, in the same
+  // transaction (server/log_lineage.h).
   if (config.new_epoch || restored) {
     std::string old_epoch = impl->store->epoch();
-    if (absl::Status s = impl->store->AssignNewEpoch(); !s.ok()) return s;
+    const std::string reason =
+        restored ? absl::StrCat("restored from backup ", restored->backup_name) : "new epoch";
+    std::optional<v1::LogTransition> transition;
+    ServerStore::EpochWork continue_log;
+    if (log_key != nullptr) {
+      continue_log = [&](WriteTxn& txn, const std::string& epoch) -> absl::Status {
+        PALM_ASSIGN_OR_RETURN(
+            transition, ContinueLogUnderNewOrigin(txn, log_key.get(), config.log_origin, epoch,
+                                                  reason, sync::SystemNowMs()));
+        return absl::OkStatus();
+      };
+    }
+    if (absl::Status s = impl->store->AssignNewEpoch(continue_log); !s.ok()) return s;
     Log(LogLevel::kWarn, {{"event", "new_epoch"},
                           {"old_epoch", old_epoch},
                           {"epoch", impl->store->epoch()},
                           {"detail", "devices will be told to resync"}});
+    if (transition) {
+      Log(LogLevel::kWarn, {{"event", "evidence_log_continued"},
+                            {"from_origin", transition->from_origin()},
+                            {"from_tree_size", transition->from_head().tree_size()},
+                            {"to_origin", transition->to_origin()},
+                            {"reason", reason}});
+    }
+  }
+  // The log's lineage, kept outside the store too (a later restore to an
+  // older backup forgets the transitions after it).
+  {
+    std::vector<v1::LogTransition> in_store;
+    absl::Status read = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
+      PALM_ASSIGN_OR_RETURN(in_store, txn.LogTransitions());
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+    auto lineage = RecordLineage(config.data_dir + "/evidence/log_lineage", in_store);
+    if (!lineage.ok()) return lineage.status();
+    impl->context.log_origin = CurrentLogOrigin(in_store, config.log_origin);
+    impl->context.log_lineage = std::move(*lineage);
   }
   if (restored) {
     absl::Status audited = WriteAndWait(*impl->store, [&](WriteTxn& txn) {
@@ -203,13 +255,6 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
       return absl::OkStatus();
     });
     if (!read.ok()) return read;
-    sync::UniqueEvpPkey key;
-    if (auto loaded = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); loaded.ok()) {
-      key = std::move(*loaded);
-    } else {
-      Log(LogLevel::kError,
-          {{"event", "numbering_key_unusable"}, {"detail", loaded.status().ToString()}});
-    }
     const bool after_restore = config.new_epoch || restored.has_value();
     auto numbering = Numbering::Open({.data_dir = config.data_dir,
                                       .store_highest = store_highest,
@@ -218,7 +263,7 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                                       .ticket_floor = config.ticket_number_floor,
                                       .case_floor = config.case_number_floor,
                                       .floor_year = BureauYear(sync::SystemNowMs())},
-                                     std::move(key));
+                                     SharedKey(log_key.get()));
     if (!numbering.ok()) return numbering.status();
     impl->context.numbering = std::move(*numbering);
     // Numbers given that the store does not know (a restore, or a write that
@@ -258,12 +303,11 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   if (!signer.ok()) return signer.status();
   impl->context.signer = std::move(*signer);
   // Audit checkpoints are signed with the evidence log's key (issue 18).
-  if (auto key = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); key.ok()) {
-    impl->context.audit = std::make_shared<AuditCheckpointer>(
-        impl->store.get(), std::move(*key), config.log_origin, config.audit_checkpoint_interval_ms);
+  if (log_key != nullptr) {
+    impl->context.audit =
+        std::make_shared<AuditCheckpointer>(impl->store.get(), SharedKey(log_key.get()),
+                                            config.log_origin, config.audit_checkpoint_interval_ms);
     impl->context.audit->Start();
-  } else {
-    Log(LogLevel::kError, {{"event", "audit_key_unusable"}, {"detail", key.status().ToString()}});
   }
   auto sessions = EndedSessions::Load(*impl->store);
   if (!sessions.ok()) return sessions.status();

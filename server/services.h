@@ -54,6 +54,11 @@ struct ServiceContext {
   // The ticket-number fence and lease signatures (issue 18); server.cc
   // opens it from the data dir. Null in harnesses that lease nothing.
   std::shared_ptr<Numbering> numbering;
+  // The evidence log's origin now, and every transition across restores
+  // this data dir's server made (server/log_lineage.h); server.cc sets them.
+  // An empty origin means config->log_origin.
+  std::string log_origin;
+  std::vector<palm::v1::LogTransition> log_lineage;
 };
 
 // How this server applies mutations (its config and number fence).

@@ -204,6 +204,13 @@ constexpr const char* kMigrations[] = {
         entries INTEGER NOT NULL,
         body BLOB NOT NULL) STRICT;
     )sql",
+    // the evidence log's transitions across restores (server/log_lineage.h).
+    R"sql(
+      CREATE TABLE log_transitions (
+        transition_seq INTEGER PRIMARY KEY,
+        to_origin TEXT NOT NULL UNIQUE,
+        body BLOB NOT NULL) STRICT;
+    )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -420,6 +427,9 @@ constexpr const char* kLatestAuditCheckpoint =
     "SELECT body FROM audit_checkpoints ORDER BY checkpoint_seq DESC LIMIT 1";
 constexpr const char* kPutAuditCheckpoint =
     "INSERT INTO audit_checkpoints(entries, body) VALUES (?1, ?2)";
+constexpr const char* kLogTransitions = "SELECT body FROM log_transitions ORDER BY transition_seq";
+constexpr const char* kPutLogTransition =
+    "INSERT INTO log_transitions(to_origin, body) VALUES (?1, ?2)";
 constexpr const char* kGetBlob =
     "SELECT sha256, size, stored_at_ms FROM evidence_blobs WHERE sha256 = ?1";
 constexpr const char* kPutBlob =
@@ -1464,6 +1474,10 @@ class SqliteTxn : public WriteTxn {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLatestAuditCheckpoint));
     return ReadFirst<v1::AuditCheckpoint>(*stmt, "audit checkpoint");
   }
+  absl::StatusOr<std::vector<v1::LogTransition>> LogTransitions() override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogTransitions));
+    return ReadAll<v1::LogTransition>(*stmt, "log transition");
+  }
   absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
     stmt->Text(1, sha256);
@@ -1512,6 +1526,11 @@ class SqliteTxn : public WriteTxn {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutAuditCheckpoint));
     stmt->Int(1, static_cast<int64_t>(checkpoint.entries()))
         .Blob(2, checkpoint.SerializeAsString());
+    return stmt->Run();
+  }
+  absl::Status PutLogTransition(const v1::LogTransition& transition) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutLogTransition));
+    stmt->Text(1, transition.to_origin()).Blob(2, transition.SerializeAsString());
     return stmt->Run();
   }
   absl::Status PutBlob(const BlobRecord& blob) override {
@@ -1834,17 +1853,18 @@ class SqliteStore : public ServerStore {
     return CopySqliteDatabase(path_, dest_path);
   }
 
-  absl::Status AssignNewEpoch() override {
+  absl::Status AssignNewEpoch(const EpochWork& also) override {
     std::string fresh = sync::NewUuidV7();
     std::mutex m;
     std::condition_variable cv;
     bool finished = false;
     absl::Status result;
     SubmitWrite(
-        [this, fresh](WriteTxn&) -> absl::Status {
+        [this, fresh, &also](WriteTxn& txn) -> absl::Status {
           PALM_ASSIGN_OR_RETURN(auto stmt, writer_->Prepare(kReplaceEpoch));
           stmt->Text(1, fresh);
-          return stmt->Run();
+          PALM_RETURN_IF_ERROR(stmt->Run());
+          return also ? also(txn, fresh) : absl::OkStatus();
         },
         [&](absl::Status s) {
           std::lock_guard<std::mutex> lock(m);

@@ -26,6 +26,7 @@
 #include "palm/v1/admin.pb.h"
 #include "palm/v1/case.pb.h"
 #include "palm/v1/catalog.pb.h"
+#include "palm/v1/evidence.pb.h"
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/org.pb.h"
 #include "palm/v1/sync.pb.h"
@@ -376,6 +377,9 @@ class ReadTxn {
   // --- Audit checkpoints (issue 18; server/audit_checkpoint.h). ---
   // The most recently stored audit checkpoint, if any.
   virtual absl::StatusOr<std::optional<palm::v1::AuditCheckpoint>> LatestAuditCheckpoint() = 0;
+  // --- The evidence log across restores (server/log_lineage.h). ---
+  // Every transition this store's history went through, oldest first.
+  virtual absl::StatusOr<std::vector<palm::v1::LogTransition>> LogTransitions() = 0;
 };
 
 // Reads and writes inside one transaction. Every Put appends nothing to the
@@ -458,6 +462,8 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status PutBlob(const BlobRecord& blob) = 0;
   // Records a signed audit checkpoint; it becomes LatestAuditCheckpoint().
   virtual absl::Status PutAuditCheckpoint(const palm::v1::AuditCheckpoint& checkpoint) = 0;
+  // Records a transition; it becomes the last of LogTransitions().
+  virtual absl::Status PutLogTransition(const palm::v1::LogTransition& transition) = 0;
 };
 
 // Thread-safe: every method may be called from any thread.
@@ -508,7 +514,11 @@ class ServerStore {
   // Gives the store a new epoch, durably: every cursor issued before becomes
   // stale and its holder is told to resync. What a restore from a backup
   // must do before the server serves again (palm-server --new-epoch).
-  virtual absl::Status AssignNewEpoch() = 0;
+  // `also`, when given, runs in the same transaction with the new epoch
+  // (the evidence log's transition): both happen, or neither.
+  using EpochWork = std::function<absl::Status(WriteTxn&, const std::string& epoch)>;
+  virtual absl::Status AssignNewEpoch(const EpochWork& also) = 0;
+  absl::Status AssignNewEpoch() { return AssignNewEpoch(EpochWork()); }
 
   // Writes a consistent copy of the whole store, as of one moment, into the
   // new file `dest_path` while writers go on (server/backup.h). Blocking:

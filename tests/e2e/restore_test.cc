@@ -6,13 +6,23 @@
 //   device issued is on the server.
 // - Evidence: files uploaded after the backup, whose content the restored
 //   server lacks, are uploaded again by the device that holds them.
+// - The evidence log: the restored server goes on under a new origin with a
+//   signed transition; every receipt a device holds verifies, palmctl log
+//   consistency carries an old head across the restore or explains why it
+//   cannot, and the audit chain verifies.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
 #include "palm/v1/admin.grpc.pb.h"
+#include "palm/v1/evidence.grpc.pb.h"
+#include "sync/ed25519.h"
+#include "sync/log_transition.h"
 #include "tests/e2e/e2e_util.h"
 
 namespace palm::e2e {
@@ -127,6 +137,20 @@ TEST_CASE("after a restore no ticket number is issued twice and no offline ticke
   }
 }
 
+// A photo of `n` (about 100 KiB of random bytes) attached to `case_id`.
+std::string AttachPhoto(Device& d, const std::string& case_id, int n) {
+  const std::string path = d.dir.File("photo-" + std::to_string(n) + ".jpg");
+  WriteRandomFile(path, 100 * 1024 + n, static_cast<uint32_t>(n));
+  EvidenceInput input;
+  input.case_id = case_id;
+  input.kind = EvidenceKind::kPhoto;
+  input.mime_type = "image/jpeg";
+  Result<std::string> id = d.client->AttachEvidenceFile(input, path);
+  INFO(id.status().ToString());
+  REQUIRE(id.ok());
+  return *id;
+}
+
 TEST_CASE("evidence content a restored server lacks is uploaded again by the device that has it") {
   namespace fs = std::filesystem;
   TempDir data;
@@ -144,22 +168,11 @@ TEST_CASE("evidence content a restored server lacks is uploaded again by the dev
   const std::string backup = Backup(server->address(), "before-the-photos");
 
   // Two photos uploaded after the backup, one more left unsent.
-  auto attach = [&](int n) {
-    const std::string path = d.dir.File("photo-" + std::to_string(n) + ".jpg");
-    WriteRandomFile(path, 200 * 1024 + n, static_cast<uint32_t>(n));
-    EvidenceInput input;
-    input.case_id = *case_id;
-    input.kind = EvidenceKind::kPhoto;
-    input.mime_type = "image/jpeg";
-    Result<std::string> id = d.client->AttachEvidenceFile(input, path);
-    INFO(id.status().ToString());
-    REQUIRE(id.ok());
-    return *id;
-  };
-  std::set<std::string> photos = {attach(1), attach(2)};
+
+  std::set<std::string> photos = {AttachPhoto(d, *case_id, 1), AttachPhoto(d, *case_id, 2)};
   SyncReport up = d.SyncUntilOk(server->address());
   REQUIRE(up.uploads_done == 2);
-  photos.insert(attach(3));
+  photos.insert(AttachPhoto(d, *case_id, 3));
 
   // The restore goes where the contents uploaded after the backup are gone
   // (evidence contents are backed up on their own schedule).
@@ -188,6 +201,144 @@ TEST_CASE("evidence content a restored server lacks is uploaded again by the dev
   }
   CHECK(on_server == photos);
   CHECK(DiffWithServer(d, *admin) == "");
+}
+
+v1::GetTreeHeadResponse TreeHead(const std::string& address) {
+  auto stub = v1::EvidenceService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::GetTreeHeadResponse response;
+  grpc::Status s = stub->GetTreeHead(&ctx, v1::GetTreeHeadRequest(), &response);
+  INFO(s.error_code() << " " << s.error_message());
+  REQUIRE(s.ok());
+  return response;
+}
+
+testing::CommandResult Palmctl(const std::string& address, std::vector<std::string> args) {
+  args.insert(args.begin(), {testing::PalmctlBinary(), "--insecure", "--server", address});
+  return testing::RunCommand(args);
+}
+
+TEST_CASE(
+    "after a restore the evidence log goes on under a new origin and every receipt verifies") {
+  TempDir data;
+  auto server = std::make_unique<ServerProcess>(data.path().string());
+  auto admin = std::make_unique<Admin>(server->address());
+  admin->LoadSampleCatalog();
+  Town town = SetUpTown(*admin, "town-w");
+  Device d(*admin, "device-w1", town);
+  d.SyncUntilOk(server->address());
+  REQUIRE(d.client->SetActingOfficer(town.officers[0]).ok());
+  Result<std::string> case_id = d.client->RecordCase(NewCase(town, Procedure::kSummary, "设摊"));
+  REQUIRE(case_id.ok());
+
+  // Photo 1 is registered, a head covers it and its receipt reaches the
+  // device; then the backup.
+  const std::string photo1 = AttachPhoto(d, *case_id, 1);
+  d.SyncUntilOk(server->address());
+  const std::string before = d.dir.File("before.json");
+  REQUIRE(Palmctl(server->address(), {"log", "head", "--fresh", "--out", before}).exit_code == 0);
+  d.SyncUntilOk(server->address());
+  const std::string backup = Backup(server->address(), "before-photo-2");
+
+  // Photo 2 after the backup: the old log reaches 2 leaves, and the device
+  // holds a receipt under that head, which the restored server never signs.
+  const std::string photo2 = AttachPhoto(d, *case_id, 2);
+  d.SyncUntilOk(server->address());
+  const std::string past = d.dir.File("past.json");
+  REQUIRE(Palmctl(server->address(), {"log", "head", "--fresh", "--out", past}).exit_code == 0);
+  d.SyncUntilOk(server->address());
+  const std::string kept_checkpoint = d.dir.File("audit-after-backup.json");
+  REQUIRE(Palmctl(server->address(), {"audit", "checkpoint", "--out", kept_checkpoint}).exit_code ==
+          0);
+  Result<std::string> old_receipt = d.client->ExportEvidenceReceipt(photo2);
+  REQUIRE(old_receipt.ok());
+  CHECK(nlohmann::json::parse(*old_receipt)["tree_head"]["tree_size"] == "2");
+
+  REQUIRE(server->Stop(SIGTERM) == 0);
+  server = std::make_unique<ServerProcess>(
+      data.path().string(),
+      std::vector<std::string>{"--insecure-loopback", "--restore-from", backup});
+  admin = std::make_unique<Admin>(server->address());
+  Result<SyncReport> r = d.Sync(server->address());
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK(r->resync);
+  const std::string now = d.dir.File("now.json");
+  REQUIRE(Palmctl(server->address(), {"log", "head", "--fresh", "--out", now}).exit_code == 0);
+  d.SyncUntilOk(server->address());
+
+  // The restored server says which head of the old log it holds.
+  const v1::GetTreeHeadResponse current = TreeHead(server->address());
+  const std::string origin = current.tree_head().origin();
+  CHECK(origin.rfind("palm.tongxiang/evidence/", 0) == 0);
+  CHECK(current.tree_head().tree_size() == 2);  // photo 2, registered again
+  REQUIRE(current.transitions_size() == 1);
+  const v1::LogTransition& t = current.transitions(0);
+  CHECK(t.from_origin() == "palm.tongxiang/evidence");
+  CHECK(t.from_head().tree_size() == 1);
+  CHECK(t.to_origin() == origin);
+  CHECK(t.reason() == "restored from backup before-photo-2");
+  auto pub = sync::LoadPublicKeyPem(current.public_key_pem());
+  REQUIRE(pub.ok());
+  CHECK(sync::VerifyLogTransition(pub->get(), t).ok());
+
+  // Every receipt the device holds verifies, and so does the one it held
+  // under the head the restored log never reached.
+  for (const std::string& id : {photo1, photo2}) {
+    INFO(id);
+    Result<std::string> receipt = d.client->ExportEvidenceReceipt(id);
+    REQUIRE(receipt.ok());
+    const std::string file = d.dir.File(id == photo1 ? "photo-1.jpg" : "photo-2.jpg");
+    Status verified = VerifyEvidenceReceipt(*receipt, current.public_key_pem(), file);
+    INFO(verified.ToString());
+    CHECK(verified.ok());
+  }
+  CHECK(VerifyEvidenceReceipt(*old_receipt, current.public_key_pem(), d.dir.File("photo-2.jpg"))
+            .ok());
+
+  // A head within what the restore kept carries across it; one past it is
+  // explained, not called a fork.
+  testing::CommandResult carried = Palmctl(server->address(), {"log", "consistency", before, now});
+  INFO(carried.err);
+  CHECK(carried.exit_code == 0);
+  CHECK(carried.out.find(
+            "consistent: the tree of 1 leaves is a prefix of the tree of 2 leaves\n") == 0);
+  CHECK(carried.out.find("(restored from backup before-photo-2): log palm.tongxiang/evidence goes "
+                         "on as log " +
+                         origin + " from its head of 1 leaves\n") != std::string::npos);
+  testing::CommandResult cut = Palmctl(server->address(), {"log", "consistency", past, now});
+  CHECK(cut.exit_code == 1);
+  const std::string at = absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(t.at_ms()),
+                                          absl::UTCTimeZone());
+  CHECK(cut.err == "palmctl: log palm.tongxiang/evidence reached 2 leaves, but the restore of " +
+                       at +
+                       " (restored from backup before-photo-2) continued log "
+                       "palm.tongxiang/evidence as log " +
+                       origin +
+                       " from its head of 1 leaves: leaves 1 to 1 were in the history the restore "
+                       "discarded. Receipts under that head still verify with the log key; "
+                       "evidence the devices sent again was registered anew in log " +
+                       origin + "\n");
+
+  // The audit chain of the restored store verifies.
+  testing::CommandResult audit = Palmctl(server->address(), {"audit", "verify"});
+  INFO(audit.out << audit.err);
+  CHECK(audit.exit_code == 0);
+  // A checkpoint kept from after the backup names what the restore did: the
+  // restored server has written as many entries since, other ones.
+  testing::CommandResult against =
+      Palmctl(server->address(), {"audit", "verify", "--checkpoint", kept_checkpoint});
+  INFO(against.out << against.err);
+  CHECK(against.exit_code == 1);
+  CHECK((against.out + against.err).find(": the log was rewritten") != std::string::npos);
+
+  // A restart keeps the new origin (it is the store's, not the flags').
+  REQUIRE(server->Stop(SIGTERM) == 0);
+  server = std::make_unique<ServerProcess>(data.path().string());
+  CHECK(TreeHead(server->address()).tree_head().origin() == origin);
+  CHECK(TreeHead(server->address()).transitions_size() == 1);
 }
 
 }  // namespace

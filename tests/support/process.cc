@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -39,6 +40,12 @@ std::string ReadWhole(const std::string& path) {
 }  // namespace
 
 std::string PalmServerBinary() { return PALM_SERVER_BIN; }
+
+std::string PalmctlBinary() {
+  const std::filesystem::path build =
+      std::filesystem::path(PalmServerBinary()).parent_path().parent_path();
+  return (build / "tools" / "palmctl" / "palmctl").string();
+}
 
 CommandResult RunCommand(const std::vector<std::string>& args, int timeout_ms) {
   int out_pipe[2], err_pipe[2];

@@ -12,6 +12,9 @@ namespace palm::testing {
 
 // Path of the palm-server binary of this build.
 std::string PalmServerBinary();
+// palmctl of this build: <build>/tools/palmctl/palmctl, beside
+// <build>/server/palm-server (built by `ninja palmctl`).
+std::string PalmctlBinary();
 
 struct CommandResult {
   int exit_code = -1;  // -signal when killed by a signal

@@ -30,12 +30,6 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string PalmctlBinary() {
-  std::filesystem::path build =
-      std::filesystem::path(PalmServerBinary()).parent_path().parent_path();
-  return (build / "tools" / "palmctl" / "palmctl").string();
-}
-
 // A server on `data` (started and stopped at will) and palmctl against it.
 class AuditBench {
  public:

@@ -34,11 +34,6 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string PalmctlBinary() {
-  fs::path build = fs::path(PalmServerBinary()).parent_path().parent_path();
-  return (build / "tools" / "palmctl" / "palmctl").string();
-}
-
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;

@@ -41,15 +41,6 @@ bool Contains(const std::string& text, const std::string& part) {
 }
 
 // <build>/tools/palmctl/palmctl, next to <build>/server/palm-server.
-std::string PalmctlBinary() {
-  std::filesystem::path build =
-      std::filesystem::path(PalmServerBinary()).parent_path().parent_path();
-  std::string path = (build / "tools" / "palmctl" / "palmctl").string();
-  INFO("palmctl is built by `ninja palmctl`; looked for " << path);
-  REQUIRE(std::filesystem::exists(path));
-  return path;
-}
-
 // A distinct, well-formed UUID (version 7 layout) per call.
 std::string TestUuid() {
   static int counter = 0;

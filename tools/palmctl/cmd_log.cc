@@ -14,6 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "palm/v1/evidence.grpc.pb.h"
+#include "sync/log_transition.h"
 #include "sync/merkle.h"
 #include "sync/sha256.h"
 #include "tools/palmctl/client_channel.h"
@@ -97,6 +98,11 @@ int RunHead(const HeadOptions& options, const GlobalOptions& global) {
             << "\n"
             << "signed at  " << FormatUnixMs(head.timestamp_ms()) << "\n"
             << "key id     " << head.key_id() << "\n";
+  for (const v1::LogTransition& t : response.transitions()) {
+    std::cout << "restore    " << FormatUnixMs(t.at_ms()) << " (" << t.reason() << "): log "
+              << t.from_origin() << " goes on as log " << t.to_origin() << " from its head of "
+              << t.from_head().tree_size() << " leaves\n";
+  }
   return kExitOk;
 }
 
@@ -154,9 +160,42 @@ int RunConsistency(const ConsistencyOptions& options, const GlobalOptions& globa
       }
     }
   }
+  // Heads of different logs: a restore went between them when the server
+  // recorded a transition from the one to the other (docs/evidence.md, "The
+  // log across a restore").
+  std::vector<v1::LogTransition> across;
   if (first.origin() != second.origin()) {
-    return Fail(absl::StrCat("the heads are of different logs: ", first.origin(), " and ",
-                             second.origin()));
+    v1::GetTreeHeadResponse current;
+    if (int code = CallUnary(global, "GetTreeHead", &v1::EvidenceService::Stub::GetTreeHead,
+                             v1::GetTreeHeadRequest(), &current);
+        code != kExitOk) {
+      return code;
+    }
+    auto path = sync::LineageBetween({current.transitions().begin(), current.transitions().end()},
+                                     first.origin(), second.origin());
+    if (!path.ok()) {
+      return Fail(absl::StrCat("the heads are of different logs: ", first.origin(), " and ",
+                               second.origin(), ", and ", path.status().message()));
+    }
+    auto key = options.log_key.empty() ? sync::LoadPublicKeyPem(current.public_key_pem())
+                                       : ReadLogKey(options.log_key);
+    if (!key.ok()) return Fail(key.status());
+    for (const v1::LogTransition& t : *path) {
+      if (absl::Status s = sync::VerifyLogTransition(key->get(), t); !s.ok()) return Fail(s);
+    }
+    if (absl::Status s = sync::CheckCarriedThrough(first, *path); !s.ok()) {
+      if (options.json) {
+        PrintJson({{"consistent", false},
+                   {"old_origin", first.origin()},
+                   {"old_tree_size", first.tree_size()},
+                   {"new_origin", second.origin()},
+                   {"new_tree_size", second.tree_size()},
+                   {"explanation", std::string(s.message())}});
+        return kExitFailure;
+      }
+      return Fail(s);
+    }
+    across = std::move(*path);
   }
   v1::GetConsistencyProofResponse proof;
   if (!options.proof.empty()) {
@@ -188,13 +227,27 @@ int RunConsistency(const ConsistencyOptions& options, const GlobalOptions& globa
     return Fail(absl::StrCat("consistency proof: ", s.message()));
   }
   if (options.json) {
+    nlohmann::json restores = nlohmann::json::array();
+    for (const v1::LogTransition& t : across) {
+      restores.push_back({{"from_origin", t.from_origin()},
+                          {"from_tree_size", t.from_head().tree_size()},
+                          {"to_origin", t.to_origin()},
+                          {"at_ms", t.at_ms()},
+                          {"reason", t.reason()}});
+    }
     PrintJson({{"consistent", true},
                {"old_tree_size", first.tree_size()},
-               {"new_tree_size", second.tree_size()}});
+               {"new_tree_size", second.tree_size()},
+               {"restores", restores}});
     return kExitOk;
   }
   std::cout << "consistent: the tree of " << first.tree_size()
             << " leaves is a prefix of the tree of " << second.tree_size() << " leaves\n";
+  for (const v1::LogTransition& t : across) {
+    std::cout << "  across the restore of " << FormatUnixMs(t.at_ms()) << " (" << t.reason()
+              << "): log " << t.from_origin() << " goes on as log " << t.to_origin()
+              << " from its head of " << t.from_head().tree_size() << " leaves\n";
+  }
   return kExitOk;
 }
 
