@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -177,6 +178,17 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                           {"backup_created_at_ms", restored->backup_created_at_ms},
                           {"replaced_store_kept_in", restored->replaced_dir}});
   }
+  // --new-epoch on a data dir that holds no store yet has no history to
+  // part from: the store is simply new (no fence, no transition needed).
+  std::error_code no_store_error;
+  const bool new_store =
+      !restored && !std::filesystem::exists(
+                       std::filesystem::path(config.data_dir) / kBackupStoreFile, no_store_error);
+  const bool new_epoch = restored.has_value() || (config.new_epoch && !new_store);
+  if (config.new_epoch && new_store) {
+    Log(LogLevel::kWarn, {{"event", "new_epoch_not_needed"},
+                          {"detail", "the data dir holds no store yet: it starts with a new one"}});
+  }
   auto store =
       OpenSqliteStore({.data_dir = config.data_dir, .max_page_count = config.max_store_pages});
   if (!store.ok()) return store.status();
@@ -192,7 +204,7 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   // A restored store always starts a new epoch: its cursors are from the
   // past; and its evidence log goes on under a new origin, in the same
   // transaction (server/log_lineage.h).
-  if (config.new_epoch || restored) {
+  if (new_epoch) {
     std::string old_epoch = impl->store->epoch();
     const std::string reason =
         restored ? absl::StrCat("restored from backup ", restored->backup_name) : "new epoch";
@@ -255,7 +267,7 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
       return absl::OkStatus();
     });
     if (!read.ok()) return read;
-    const bool after_restore = config.new_epoch || restored.has_value();
+    const bool after_restore = new_epoch;
     auto numbering = Numbering::Open({.data_dir = config.data_dir,
                                       .store_highest = store_highest,
                                       .store_case_counters = counters,

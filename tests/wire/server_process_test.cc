@@ -134,6 +134,16 @@ TEST_CASE("an unwritable data dir exits 1 with one line naming it") {
   }
 }
 
+TEST_CASE("palm-server --new-epoch on a data dir without a store starts a new one") {
+  // Nothing to part from: no fence is asked for and no log transition made.
+  TempDir dir;
+  ServerProcess server(dir.path().string(),
+                       std::vector<std::string>{"--insecure-loopback", "--new-epoch"});
+  CHECK(server.port() > 0);
+  CHECK_FALSE(std::filesystem::exists(dir.File("evidence/log_lineage")));
+  CHECK(std::filesystem::exists(dir.File("numbers.fence")));
+}
+
 TEST_CASE("a port already in use exits 1 with one line naming the address") {
   // Hold a port with a plain listening socket on loopback.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
