@@ -1,6 +1,7 @@
 #include "server/audit.h"
 
 #include "absl/strings/str_cat.h"
+#include "sync/big_endian.h"
 #include "sync/sha256.h"
 
 namespace palm::server {
@@ -8,12 +9,10 @@ namespace {
 
 constexpr uint32_t kVerifyPage = 1000;
 
-void PutInt(std::string* out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
+using sync::PutBigEndian;
 
 void PutField(std::string* out, const std::string& field) {
-  PutInt(out, field.size(), 4);
+  PutBigEndian(out, field.size(), 4);
   out->append(field);
 }
 
@@ -27,8 +26,8 @@ namespace {
 // it is not a digest (it then matches no real hash).
 sync::Sha256Digest AuditDigest(absl::string_view prev, const AuditEntry& e) {
   std::string bytes(prev);
-  PutInt(&bytes, e.seq, 8);
-  PutInt(&bytes, static_cast<uint64_t>(e.at_ms), 8);
+  PutBigEndian(&bytes, e.seq, 8);
+  PutBigEndian(&bytes, static_cast<uint64_t>(e.at_ms), 8);
   PutField(&bytes, e.actor);
   PutField(&bytes, e.action);
   PutField(&bytes, e.subject);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
+#include "sync/big_endian.h"
 #include "sync/hlc.h"
 #include "sync/sha256.h"
 #include "sync/status_macros.h"
@@ -19,9 +20,7 @@ namespace v1 = palm::v1;
 constexpr char kDomain[] = "palm audit checkpoint v1\n";
 constexpr int64_t kBatchSpacingMs = 1000;
 
-void PutInt(std::string* out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
+using sync::PutBigEndian;
 
 // UTC, e.g. 2026-03-14T09:26:53.120Z.
 std::string TimeOf(int64_t ms) {
@@ -40,10 +39,10 @@ std::string TimeOf(int64_t ms) {
 
 std::string AuditCheckpointBytes(const v1::AuditCheckpoint& c) {
   std::string bytes(kDomain);
-  PutInt(&bytes, c.origin().size(), 4);
+  PutBigEndian(&bytes, c.origin().size(), 4);
   bytes.append(c.origin());
-  PutInt(&bytes, c.entries(), 8);
-  PutInt(&bytes, static_cast<uint64_t>(c.timestamp_ms()), 8);
+  PutBigEndian(&bytes, c.entries(), 8);
+  PutBigEndian(&bytes, static_cast<uint64_t>(c.timestamp_ms()), 8);
   bytes.append(c.head_hash());
   return bytes;
 }

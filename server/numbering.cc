@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sync/big_endian.h"
 #include "sync/fsync.h"
 #include "sync/sha256.h"
 #include "sync/status_macros.h"
@@ -32,9 +33,7 @@ constexpr char kFenceHeader[] = "palm number fence v1";
 // forging one takes 2^128 guesses, each a push the server logs.
 constexpr size_t kSealMacSize = 16;
 
-void PutInt(std::string* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
+void PutInt(std::string* out, uint64_t v) { sync::PutBigEndian(out, v, 8); }
 
 void PutString(std::string* out, const std::string& s) {
   PutInt(out, s.size());

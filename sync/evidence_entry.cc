@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "sync/big_endian.h"
 
 namespace palm::sync {
 namespace {
@@ -22,13 +23,9 @@ enum Tag : uint8_t {
   kIntegratedAt = 0x0A,
 };
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
+void PutU32(std::string* out, uint32_t v) { PutBigEndian(out, v, 4); }
 
-void PutU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
+void PutU64(std::string* out, uint64_t v) { PutBigEndian(out, v, 8); }
 
 uint64_t GetU64(absl::string_view bytes) {
   uint64_t v = 0;
