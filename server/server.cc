@@ -55,8 +55,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-// Runs `work` on the store's writer thread and waits for it (start-up only,
-// before any reaction runs).
 namespace v1 = palm::v1;
 
 // Another owner of `key` (an EVP_PKEY counts its references); null for null.
@@ -65,6 +63,8 @@ sync::UniqueEvpPkey SharedKey(EVP_PKEY* key) {
   return sync::UniqueEvpPkey(key);
 }
 
+// Runs `work` on the store's writer thread and waits for it (start-up only,
+// before any reaction runs).
 absl::Status WriteAndWait(ServerStore& store, ServerStore::WriteWork work) {
   std::mutex m;
   std::condition_variable cv;
