@@ -809,7 +809,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (audit == nullptr) {
       return FinishNow(ctx, absl::FailedPreconditionError(
                                 "this server has no usable audit key (see its log, event "
-                                "audit_key_unusable), so it signs no checkpoints"));
+                                "log_key_unusable), so it signs no checkpoints"));
     }
     response->set_public_key_pem(audit->public_key_pem());
     // A fresh one when the log grew since the newest (never per entry:

@@ -84,7 +84,7 @@ absl::Status CheckKeptCheckpoint(EVP_PKEY* key, const std::string& origin,
                                  const v1::AuditCheckpoint& kept) {
   if (key == nullptr) {
     return absl::FailedPreconditionError(
-        "this server has no usable audit key (see its log, event audit_key_unusable), so it "
+        "this server has no usable audit key (see its log, event log_key_unusable), so it "
         "cannot check a checkpoint");
   }
   if (kept.origin() != origin) {
