@@ -322,6 +322,18 @@ TEST_CASE(
                        "evidence the devices sent again was registered anew in log " +
                        origin + "\n");
 
+  // Two heads of the old log, the newer past the cut: the restored server
+  // cannot prove them, and says why instead of calling them inconsistent.
+  testing::CommandResult old_pair =
+      Palmctl(server->address(), {"log", "consistency", before, past});
+  CHECK(old_pair.exit_code == 1);
+  CHECK(old_pair.err.find("(restored from backup before-photo-2) continued log "
+                          "palm.tongxiang/evidence as log " +
+                          origin +
+                          " from its head of 1 leaves: this server no longer holds the tree of 2 "
+                          "leaves; check these heads with a proof saved before the restore "
+                          "(--proof)\n") != std::string::npos);
+
   // The audit chain of the restored store verifies.
   testing::CommandResult audit = Palmctl(server->address(), {"audit", "verify"});
   INFO(audit.out << audit.err);

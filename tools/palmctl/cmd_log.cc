@@ -203,6 +203,26 @@ int RunConsistency(const ConsistencyOptions& options, const GlobalOptions& globa
       return Fail(s);
     }
   } else {
+    // Two heads of a log a restore has since continued: the server holds
+    // that log only as far as the restore kept it.
+    if (first.origin() == second.origin()) {
+      v1::GetTreeHeadResponse current;
+      if (int code = CallUnary(global, "GetTreeHead", &v1::EvidenceService::Stub::GetTreeHead,
+                               v1::GetTreeHeadRequest(), &current);
+          code != kExitOk) {
+        return code;
+      }
+      for (const v1::LogTransition& t : current.transitions()) {
+        if (t.from_origin() == second.origin() && second.tree_size() > t.from_head().tree_size()) {
+          return Fail(absl::StrCat(
+              "the restore of ", FormatUnixMs(t.at_ms()), " (", t.reason(), ") continued log ",
+              t.from_origin(), " as log ", t.to_origin(), " from its head of ",
+              t.from_head().tree_size(), " leaves: this server no longer holds the tree of ",
+              second.tree_size(),
+              " leaves; check these heads with a proof saved before the restore (--proof)"));
+        }
+      }
+    }
     v1::GetConsistencyProofRequest request;
     request.set_first_size(first.tree_size());
     request.set_second_size(second.tree_size());
