@@ -165,7 +165,8 @@ class DeviceStore {
   // server's outcome will tell); returns how many applied.
   absl::StatusOr<int> ReapplyPendingOutbox();
 
-  // --- Reference data and server state, each call one transaction. ---
+  // --- Reference data and server state (device_store+server.cc). ---
+  // Each call is one transaction.
 
   // Replaces the matter catalogue with `catalog` (keeps its version/label).
   absl::Status ApplyCatalog(const v1::Catalog& catalog);
@@ -187,7 +188,7 @@ class DeviceStore {
   // Marks outbox entries up to and including `seq` as acknowledged.
   absl::Status AckOutboxThrough(uint64_t seq);
 
-  // --- Sync, each call one transaction. ---
+  // --- Sync, each call one transaction (device_store+server.cc). ---
 
   // Installs what GetReferenceData returned: the catalogue (when present and
   // newer), towns, squads and officers.
@@ -231,7 +232,7 @@ class DeviceStore {
   absl::Status SetLastSyncReport(const SyncReport& report);
   absl::StatusOr<SyncReport> LastSyncReport();
 
-  // --- Queries. ---
+  // --- Queries (device_store+queries.cc). ---
 
   absl::StatusOr<CaseBundle> GetCase(const std::string& case_id);
   absl::StatusOr<CaseList> ListCases(const CaseFilter& filter);
@@ -248,7 +249,7 @@ class DeviceStore {
   // The outbox in sequence order, decrypted (for the push code and tests).
   absl::StatusOr<std::vector<OutboxEntry>> Outbox();
 
-  // --- Evidence uploads and receipts (issue 6; uploader.h). ---
+  // --- Evidence uploads and receipts (uploader.h; device_store+queries.cc). ---
 
   // An evidence file waiting for upload.
   struct PendingUpload {

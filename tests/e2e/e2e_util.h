@@ -20,6 +20,7 @@
 
 #include "client-lib/src/catalog_json.h"
 #include "client-lib/src/client_internal.h"
+#include "client-lib/src/convergence.h"
 #include "palm/client.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "palm/v1/sync.grpc.pb.h"
@@ -296,61 +297,15 @@ inline TicketInput NewTicket(const Town& town, const std::string& case_id) {
 }
 
 // Differences between what `device` holds and what the server holds for the
-// device's town; empty when they agree. Compares the case set and, per case,
-// number, state, fields, parties, evidence, tickets, decisions and timeline.
+// device's town, prefixed with the device id; empty when they agree
+// (internal::DiffWithServer, the check palm-sim runs too).
 inline std::string DiffWithServer(Device& device, Admin& admin) {
-  std::ostringstream diff;
-  std::map<std::string, CaseRecord> mine = device.Cases();
-  std::vector<v1::Case> theirs = admin.ListCases(device.town.town_id);
-  std::set<std::string> server_ids;
-  for (const v1::Case& c : theirs) server_ids.insert(c.case_id());
-  for (const auto& [id, c] : mine) {
-    if (!server_ids.count(id))
-      diff << device.device_id << " has case " << id << " the server lacks\n";
+  std::vector<v1::CaseDetail> server_cases;
+  for (const v1::Case& c : admin.ListCases(device.town.town_id)) {
+    server_cases.push_back(admin.GetCase(c.case_id()));
   }
-  for (const std::string& id : server_ids) {
-    if (!mine.count(id)) {
-      diff << device.device_id << " lacks case " << id << "\n";
-      continue;
-    }
-    Result<CaseView> view = device.client->GetCase(id);
-    REQUIRE(view.ok());
-    v1::CaseDetail server = admin.GetCase(id);
-    const CaseRecord& d = view->record;
-    const v1::Case& s = server.case_();
-    auto field = [&](const char* name, const auto& a, const auto& b) {
-      if (!(a == b))
-        diff << "case " << id << " " << name << ": device " << a << " server " << b << "\n";
-    };
-    field("case_number", d.case_number, s.case_number());
-    field("state", static_cast<int>(d.state), static_cast<int>(s.state()));
-    field("description", d.description, s.description());
-    field("address", d.place.address, s.place().address());
-    field("matter", d.matter_code, s.matter_code());
-    field("occurred_at", d.occurred_at_ms, s.occurred_at_ms());
-    field("parties", d.parties.size(), static_cast<size_t>(s.parties_size()));
-    std::set<std::string> ev_d, ev_s, tk_d, tk_s, np_d, np_s, tl_d, tl_s;
-    for (const auto& e : view->evidence) ev_d.insert(e.evidence_id + (e.withdrawn ? "/w" : ""));
-    for (const auto& e : server.evidence())
-      ev_s.insert(e.evidence_id() + (e.withdrawn() ? "/w" : ""));
-    for (const auto& t : view->tickets) tk_d.insert(t.ticket_id + (t.voided ? "/v" : ""));
-    for (const auto& t : server.tickets()) tk_s.insert(t.ticket_id() + (t.voided() ? "/v" : ""));
-    for (const auto& n : view->no_penalty_decisions) np_d.insert(n.decision_id);
-    for (const auto& n : server.no_penalty()) np_s.insert(n.decision_id());
-    for (const auto& e : view->timeline) tl_d.insert(e.event_id);
-    for (const auto& e : server.timeline()) tl_s.insert(e.event_id());
-    auto sets = [&](const char* name, const std::set<std::string>& a,
-                    const std::set<std::string>& b) {
-      if (a != b)
-        diff << "case " << id << " " << name << ": device has " << a.size() << ", server "
-             << b.size() << "\n";
-    };
-    sets("evidence", ev_d, ev_s);
-    sets("tickets", tk_d, tk_s);
-    sets("no-penalty decisions", np_d, np_s);
-    sets("timeline", tl_d, tl_s);
-  }
-  return diff.str();
+  std::string diff = internal::DiffWithServer(*device.client, server_cases);
+  return diff.empty() ? diff : device.device_id + ": " + diff;
 }
 
 // The sequence part of case numbers like 桐综执罚〔2026〕0123号, sorted.

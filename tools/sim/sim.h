@@ -216,6 +216,8 @@ struct TownOnServer {
 absl::StatusOr<TownOnServer> FetchTown(const Connection& conn, const std::string& town_id);
 
 // Differences between the device and the server's town; empty when equal.
+// Evidence files not yet uploaded, then internal::DiffWithServer
+// (client-lib/src/convergence.h, shared with the e2e tests).
 std::string DiffWithServer(SimDevice& device, const TownOnServer& town);
 
 }  // namespace palm::sim
