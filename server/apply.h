@@ -20,6 +20,7 @@
 #include "server/store.h"
 #include "sync/calendar.h"
 #include "sync/hlc.h"
+#include "sync/party_key.h"
 
 namespace palm::server {
 
@@ -42,6 +43,9 @@ struct ApplyOptions {
   // Reserves and seals case numbers (server/numbering.h); null in harnesses
   // that need neither.
   Numbering* numbering = nullptr;
+  // The bureau's party-key secret (server/party_secret.h), which keys prior
+  // violations; null in harnesses, which then use the legacy key.
+  const sync::PartyKeySecret* party_key = nullptr;
 };
 
 // A mutation after the checks that need no stored state. Made on any thread

@@ -135,7 +135,8 @@ absl::Status NumberCase(Apply& a, v1::Case& c) {
 
 absl::Status Apply::PriorViolation(const v1::Case& c, const v1::Party& party,
                                    const std::string& matter_code, int64_t at_ms) {
-  std::optional<v1::PriorViolation> v = sync::PriorViolationOf(c, party, matter_code, at_ms);
+  std::optional<v1::PriorViolation> v =
+      sync::PriorViolationOf(this->options.party_key, c, party, matter_code, at_ms);
   if (!v) return absl::OkStatus();
   PALM_ASSIGN_OR_RETURN(std::string id, txn.AddPriorViolation(*v, c.case_id()));
   return Changed(EntityKind::kPriorViolation, id, GlobalScope());

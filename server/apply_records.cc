@@ -163,7 +163,8 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, d.matter_code()));
   PALM_ASSIGN_OR_RETURN(
       std::optional<v1::PriorViolation> prior,
-      a.txn.FindPriorViolation(sync::PartyKey(party->id_number()), d.matter_code()));
+      a.txn.FindPriorViolation(sync::PartyKey(a.options.party_key, party->id_number()),
+                               d.matter_code()));
   PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, matter, prior.has_value(),
                                             prior ? prior->case_number() : std::string()));
   // The decision ends the case in NO_PENALTY (Art. 33), exactly as the device

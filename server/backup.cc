@@ -321,7 +321,8 @@ absl::StatusOr<v1::BackupServerResponse> WriteBackup(ServerStore& store,
     manifest["not_included"] = {
         "evidence file contents: copy <data dir>/evidence/sha256/ (content-addressed, "
         "append-only)",
-        "secret keys: <data dir>/evidence/log_key.pem and <data dir>/session-signing.key"};
+        "secret keys: <data dir>/evidence/log_key.pem, <data dir>/session-signing.key and "
+        "<data dir>/party-key.secret"};
     if (!params.log_public_key_pem.empty()) {
       PALM_RETURN_IF_ERROR(
           WriteFile((staging / "log_public_key.pem").string(), params.log_public_key_pem));

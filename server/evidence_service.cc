@@ -85,17 +85,17 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
  public:
   explicit EvidenceServiceImpl(ServiceContext* context)
       : context_(context), blobs_(context->config->data_dir + "/evidence") {
-    auto key = LoadOrCreateLogKey(context->config->data_dir + "/evidence/log_key.pem");
-    if (key.ok()) {
-      key_ = std::move(*key);
-      signer_ = {.key = key_.get(),
+    // The key server.cc loaded (it logged why when it could not).
+    if (context->log_key != nullptr) {
+      signer_ = {.key = context->log_key.get(),
                  .origin = context->log_origin.empty() ? context->config->log_origin
                                                        : context->log_origin};
-      auto pem = sync::PublicKeyPem(key_.get());
+      auto pem = sync::PublicKeyPem(context->log_key.get());
       if (pem.ok()) public_pem_ = *pem;
     } else {
-      key_status_ = key.status();
-      Log(LogLevel::kError, {{"event", "log_key_unusable"}, {"detail", key.status().ToString()}});
+      key_status_ = context->log_key_status.ok()
+                        ? absl::FailedPreconditionError("no evidence log key was loaded")
+                        : context->log_key_status;
     }
     if (key_status_.ok() && context->config->tree_head_interval_ms > 0) {
       scheduler_ = std::thread([this] { ScheduleHeads(); });
@@ -346,7 +346,6 @@ class EvidenceServiceImpl final : public v1::EvidenceService::CallbackService {
 
   ServiceContext* context_;
   BlobStore blobs_;  // used only on worker_'s thread
-  sync::UniqueEvpPkey key_;
   absl::Status key_status_;
   LogSigner signer_;
   // Upper Merkle nodes read by proofs in read transactions (committed, so

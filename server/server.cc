@@ -23,6 +23,7 @@
 #include "server/log.h"
 #include "server/log_lineage.h"
 #include "server/numbering.h"
+#include "server/party_secret.h"
 #include "server/request_log.h"
 #include "server/services.h"
 #include "sync/hlc.h"
@@ -198,7 +199,10 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
   sync::UniqueEvpPkey log_key;
   if (auto loaded = LoadOrCreateLogKey(config.data_dir + "/evidence/log_key.pem"); loaded.ok()) {
     log_key = std::move(*loaded);
+    impl->context.log_key = SharedKey(log_key.get());
+    impl->context.log_key_status = absl::OkStatus();
   } else {
+    impl->context.log_key_status = loaded.status();
     Log(LogLevel::kError, {{"event", "log_key_unusable"}, {"detail", loaded.status().ToString()}});
   }
   // A restored store always starts a new epoch: its cursors are from the
@@ -244,6 +248,25 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
     if (!lineage.ok()) return lineage.status();
     impl->context.log_origin = CurrentLogOrigin(in_store, config.log_origin);
     impl->context.log_lineage = std::move(*lineage);
+  }
+  // The party-key secret, and the prior violations of an older server
+  // rekeyed under it (server/party_secret.h).
+  {
+    std::optional<PartyKeyOpening> opening;
+    absl::Status opened = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
+      PALM_ASSIGN_OR_RETURN(opening, OpenPartyKeySecret(config.data_dir, txn));
+      if (opening->rekeyed == 0) return absl::OkStatus();
+      return AppendAudit(txn, sync::SystemNowMs(), "server", "prior_violations.rekeyed",
+                         opening->secret.key_id(),
+                         {{"rekeyed", opening->rekeyed}, {"key_id", opening->secret.key_id()}});
+    });
+    if (!opened.ok()) return opened;
+    if (opening->rekeyed > 0) {
+      Log(LogLevel::kWarn, {{"event", "prior_violations_rekeyed"},
+                            {"rekeyed", opening->rekeyed},
+                            {"key_id", opening->secret.key_id()}});
+    }
+    impl->context.party_key = std::move(opening->secret);
   }
   if (restored) {
     absl::Status audited = WriteAndWait(*impl->store, [&](WriteTxn& txn) {

@@ -220,7 +220,8 @@ absl::Status CheckRequest(const std::string& rpc, const google::protobuf::Messag
 ApplyOptions OptionsOf(const ServiceContext& context) {
   return {.case_number_format = context.config->case_number_format,
           .max_clock_skew_ms = context.config->max_clock_skew_ms,
-          .numbering = context.numbering.get()};
+          .numbering = context.numbering.get(),
+          .party_key = context.party_key ? &*context.party_key : nullptr};
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> MakeServices(ServiceContext* context) {

@@ -4,6 +4,7 @@
 #define PALM_SERVER_SERVICES_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "server/config.h"
 #include "server/numbering.h"
 #include "server/store.h"
+#include "sync/ed25519.h"
+#include "sync/party_key.h"
 
 namespace palm::server {
 
@@ -59,6 +62,15 @@ struct ServiceContext {
   // An empty origin means config->log_origin.
   std::string log_origin;
   std::vector<palm::v1::LogTransition> log_lineage;
+  // The evidence log's key, which signs tree heads, log transitions, leases,
+  // case-number seals and audit checkpoints: server.cc loads it once from
+  // <data dir>/evidence/log_key.pem. Null when it is unusable, with the
+  // reason in log_key_status (EvidenceService then refuses what needs it).
+  sync::UniqueEvpPkey log_key;
+  absl::Status log_key_status = absl::FailedPreconditionError("no evidence log key was loaded");
+  // The bureau's party-key secret (server/party_secret.h); server.cc opens
+  // it from the data dir. Unset in harnesses (legacy keys, none handed out).
+  std::optional<sync::PartyKeySecret> party_key;
 };
 
 // How this server applies mutations (its config and number fence).

@@ -194,6 +194,11 @@ inline constexpr const char* kMigrations[] = {
         to_origin TEXT NOT NULL UNIQUE,
         body BLOB NOT NULL) STRICT;
     )sql",
+    // prior violations keyed under the bureau's party-key secret
+    // (server/party_secret.h); '' for the plain SHA-256 of older servers.
+    R"sql(
+      ALTER TABLE prior_violations ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 inline constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -256,8 +261,14 @@ inline constexpr const char* kFindPrior =
     " ORDER BY rowid LIMIT 1";
 inline constexpr const char* kGetPrior = "SELECT body FROM prior_violations WHERE entity_id = ?1";
 inline constexpr const char* kPutPrior =
-    "INSERT OR REPLACE INTO prior_violations(entity_id, party_key, matter_code, case_id, body)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT OR REPLACE INTO prior_violations(entity_id, party_key, matter_code, case_id, body,"
+    " key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr const char* kPriorKeyIds =
+    "SELECT DISTINCT key_id FROM prior_violations ORDER BY key_id";
+inline constexpr const char* kPriorsUnder =
+    "SELECT entity_id, case_id, body FROM prior_violations WHERE key_id = ?1 ORDER BY entity_id";
+inline constexpr const char* kRekeyPrior =
+    "UPDATE prior_violations SET party_key = ?2, body = ?3, key_id = ?4 WHERE entity_id = ?1";
 inline constexpr const char* kCurrentCatalog =
     "SELECT body FROM catalogs ORDER BY version DESC LIMIT 1";
 inline constexpr const char* kPutCatalog =

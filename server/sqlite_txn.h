@@ -428,9 +428,23 @@ class SqliteTxn : public WriteTxn {
         .Text(2, v.party_key())
         .Text(3, v.matter_code())
         .Text(4, case_id)
-        .Blob(5, v.SerializeAsString());
+        .Blob(5, v.SerializeAsString())
+        .Text(6, v.key_id());
     if (auto s = stmt->Run(); !s.ok()) return s;
     return entity_id;
+  }
+  absl::Status RekeyPriorViolation(const std::string& entity_id,
+                                   const v1::PriorViolation& v) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kRekeyPrior));
+    stmt->Text(1, entity_id)
+        .Text(2, v.party_key())
+        .Blob(3, v.SerializeAsString())
+        .Text(4, v.key_id());
+    if (auto s = stmt->Run(); !s.ok()) return s;
+    if (sqlite3_changes(conn_->db()) == 0) {
+      return absl::NotFoundError(absl::StrCat("no prior violation ", entity_id, " is stored"));
+    }
+    return absl::OkStatus();
   }
   absl::Status PutCatalog(const v1::Catalog& catalog) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPutCatalog));
@@ -775,6 +789,30 @@ class SqliteTxn : public WriteTxn {
   absl::StatusOr<std::vector<v1::LogTransition>> LogTransitions() override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kLogTransitions));
     return ReadAll<v1::LogTransition>(*stmt, "log transition");
+  }
+  absl::StatusOr<std::vector<std::string>> PriorViolationKeyIds() override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPriorKeyIds));
+    std::vector<std::string> ids;
+    while (true) {
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) return ids;
+      ids.push_back(stmt->ColumnText(0));
+    }
+  }
+  absl::StatusOr<std::vector<StoredPriorViolation>> PriorViolationsUnder(
+      const std::string& key_id) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPriorsUnder));
+    stmt->Text(1, key_id);
+    std::vector<StoredPriorViolation> rows;
+    while (true) {
+      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) return rows;
+      StoredPriorViolation& r = rows.emplace_back();
+      r.entity_id = stmt->ColumnText(0);
+      r.case_id = stmt->ColumnText(1);
+      PALM_ASSIGN_OR_RETURN(r.value,
+                            ParseBody<v1::PriorViolation>(stmt->ColumnBlob(2), "prior violation"));
+    }
   }
   absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));

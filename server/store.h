@@ -235,6 +235,13 @@ inline constexpr char kSessionSignedOut[] = "signed_out";
 
 // One leaf of the evidence Merkle log: the canonical entry of one evidence
 // record (sync/evidence_entry.h) and where it sits in the tree.
+// A prior violation as stored: its change-log entity id and case.
+struct StoredPriorViolation {
+  std::string entity_id;
+  std::string case_id;
+  palm::v1::PriorViolation value;
+};
+
 struct LogLeaf {
   uint64_t leaf_index = 0;
   std::string evidence_id;
@@ -380,6 +387,13 @@ class ReadTxn {
   // --- The evidence log across restores (server/log_lineage.h). ---
   // Every transition this store's history went through, oldest first.
   virtual absl::StatusOr<std::vector<palm::v1::LogTransition>> LogTransitions() = 0;
+  // --- Prior violations' party keys (server/party_secret.h). ---
+  // The key ids prior violations are stored under, each once, in order
+  // ("" for the plain SHA-256 keys of older servers).
+  virtual absl::StatusOr<std::vector<std::string>> PriorViolationKeyIds() = 0;
+  // The prior violations stored under `key_id`, in entity-id order.
+  virtual absl::StatusOr<std::vector<StoredPriorViolation>> PriorViolationsUnder(
+      const std::string& key_id) = 0;
 };
 
 // Reads and writes inside one transaction. Every Put appends nothing to the
@@ -397,6 +411,11 @@ class WriteTxn : public ReadTxn {
   // Records a prior violation; returns its change-log entity id.
   virtual absl::StatusOr<std::string> AddPriorViolation(const palm::v1::PriorViolation& v,
                                                         const std::string& case_id) = 0;
+  // Replaces the stored prior violation `entity_id` by `v` (the same
+  // violation under another party key), keeping its entity id: the change
+  // log's entries for it stay valid. NOT_FOUND when there is none.
+  virtual absl::Status RekeyPriorViolation(const std::string& entity_id,
+                                           const palm::v1::PriorViolation& v) = 0;
   virtual absl::Status PutCatalog(const palm::v1::Catalog& catalog) = 0;
   virtual absl::Status PutTown(const palm::v1::Town& town) = 0;
   virtual absl::Status PutSquad(const palm::v1::Squad& squad) = 0;

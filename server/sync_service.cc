@@ -22,6 +22,8 @@
 #include "server/store_status.h"
 #include "sync/hlc.h"
 #include "sync/limits.h"
+#include "sync/operations.h"
+#include "sync/party_key.h"
 #include "sync/request_check.h"
 #include "sync/status.h"
 #include "sync/status_macros.h"
@@ -71,8 +73,11 @@ size_t ByteBudget(uint32_t asked) {
 // first part carries the roster and the catalogue's head, later parts only
 // matters; every part carries at least one matter, so a catalogue of any
 // size arrives over a link that carries little between two breaks.
+// The bureau's party-key secret (`secret`, null in harnesses) comes with
+// the roster when the device holds another or none.
 absl::Status ReadReferenceData(ReadTxn& txn, const Caller& caller,
                                const v1::GetReferenceDataRequest& request,
+                               const sync::PartyKeySecret* secret,
                                v1::GetReferenceDataResponse* response) {
   auto catalog = txn.CurrentCatalog();
   if (!catalog.ok()) return catalog.status();
@@ -93,6 +98,10 @@ absl::Status ReadReferenceData(ReadTxn& txn, const Caller& caller,
     auto officers = txn.ListOfficers(caller.town_id, "");
     if (!officers.ok()) return officers.status();
     for (auto& o : *officers) *response->add_officers() = std::move(o);
+    if (secret != nullptr && request.party_key_id() != secret->key_id()) {
+      response->mutable_party_key()->set_key_id(secret->key_id());
+      response->mutable_party_key()->set_secret(secret->bytes());
+    }
   }
   response->set_server_time_ms(sync::SystemNowMs());
   const bool newer = *catalog && (*catalog)->version() > request.catalog_version();
@@ -405,6 +414,11 @@ class PullReactor : public grpc::ServerWriteReactor<v1::PullResponse> {
         pending_.pop_front();
         continue;
       }
+      if (change.has_prior_violation()) {
+        // Only the server knows which case recorded another party's violation.
+        *change.mutable_prior_violation() =
+            sync::PriorViolationForDevice(std::move(*change.mutable_prior_violation()));
+      }
       const size_t size = change.ByteSizeLong();
       if (page->changes_size() > 0 && bytes + size > page_bytes_) break;
       bytes += size;
@@ -643,10 +657,12 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
     auto caller = DeviceCaller(ctx, *context_, Rpc::kGetReferenceData);
     if (!caller.ok()) return FinishNow(ctx, caller.status());
     response->set_server_epoch(context_->store->epoch());
-    return FinishAfterRead(ctx, context_->store,
-                           [caller = *caller, request, response](ReadTxn& txn) {
-                             return ReadReferenceData(txn, caller, *request, response);
-                           });
+    return FinishAfterRead(
+        ctx, context_->store,
+        [caller = *caller, request, response,
+         secret = context_->party_key ? &*context_->party_key : nullptr](ReadTxn& txn) {
+          return ReadReferenceData(txn, caller, *request, secret, response);
+        });
   }
 
   grpc::ServerUnaryReactor* ReportDeviceStatus(grpc::CallbackServerContext* ctx,

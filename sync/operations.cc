@@ -392,14 +392,21 @@ absl::Status DeriveNoPenalty(const v1::Case& c, absl::string_view case_label,
   return absl::OkStatus();
 }
 
-std::optional<v1::PriorViolation> PriorViolationOf(const v1::Case& c, const v1::Party& party,
+std::optional<v1::PriorViolation> PriorViolationOf(const PartyKeySecret* secret, const v1::Case& c,
+                                                   const v1::Party& party,
                                                    const std::string& matter_code, int64_t at_ms) {
   if (party.id_number().empty()) return std::nullopt;
   v1::PriorViolation v;
-  v.set_party_key(PartyKey(party.id_number()));
+  v.set_party_key(PartyKey(secret, party.id_number()));
+  if (secret != nullptr) v.set_key_id(secret->key_id());
   v.set_matter_code(matter_code);
   v.set_case_number(c.case_number());
   v.set_decided_at_ms(at_ms);
+  return v;
+}
+
+v1::PriorViolation PriorViolationForDevice(v1::PriorViolation v) {
+  v.clear_case_number();
   return v;
 }
 

@@ -28,6 +28,7 @@
 #include "palm/v1/mutation.pb.h"
 #include "palm/v1/org.pb.h"
 #include "sync/calendar.h"
+#include "sync/party_key.h"
 
 namespace palm::sync {
 
@@ -200,14 +201,20 @@ bool NoPenaltyMovesCase(const palm::v1::Case& c);
 
 // The record that party `party` of case `c` violated `matter_code` at
 // `at_ms`, which a later no-penalty decision for the same party and matter
-// finds; nullopt when the party has no ID number to be found by. Written by
-// both ends when a ticket is issued, a no-penalty decision recorded or a case
-// DECIDED, so that a device offline knows its own earlier violations as the
-// server does.
-std::optional<palm::v1::PriorViolation> PriorViolationOf(const palm::v1::Case& c,
+// finds; nullopt when the party has no ID number to be found by. Keyed under
+// `secret` (sync/party_key.h; null: the legacy key, on a device that has no
+// secret yet). Written by both ends when a ticket is issued, a no-penalty
+// decision recorded or a case DECIDED, so that a device offline knows its
+// own earlier violations as the server does.
+std::optional<palm::v1::PriorViolation> PriorViolationOf(const PartyKeySecret* secret,
+                                                         const palm::v1::Case& c,
                                                          const palm::v1::Party& party,
                                                          const std::string& matter_code,
                                                          int64_t at_ms);
+
+// `v` as a device receives it: without the case number, which only the
+// server and the device that recorded it know.
+palm::v1::PriorViolation PriorViolationForDevice(palm::v1::PriorViolation v);
 
 // --- TransitionCase. ---------------------------------------------------------
 

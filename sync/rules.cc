@@ -7,7 +7,6 @@
 #include "absl/strings/str_join.h"
 #include "sync/lifecycle.h"
 #include "sync/operations.h"
-#include "sync/sha256.h"
 #include "sync/status.h"
 #include "sync/status_macros.h"
 #include "sync/uuid.h"
@@ -137,11 +136,6 @@ std::string FormatYuan(int64_t fen) {
 TicketCount CountTicket(const v1::Ticket& t) {
   if (t.voided()) return TicketCount::kVoided;
   return t.penalty() == v1::PENALTY_KIND_WARNING ? TicketCount::kWarning : TicketCount::kFine;
-}
-
-std::string PartyKey(absl::string_view id_number) {
-  const std::string normalised = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(id_number));
-  return HexEncode(Sha256::Of(normalised));
 }
 
 absl::Status CheckRecordCase(const v1::Case& c, const v1::Matter* matter) {

@@ -72,7 +72,7 @@ absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matt
 
 // Checks a no-penalty decision against Art. 33. `matter` is the catalogue
 // entry for d.matter_code() or null; `prior_violation_on_record` whether the
-// party already has a violation of this matter on record (see PartyKey), and
+// party already has a violation of this matter on record (sync/party_key.h), and
 // `prior_case_number` that case's number when known, for the message.
 // Returns OK, or:
 //   INVALID_ARGUMENT    REASON_UNKNOWN_MATTER, REASON_NOT_ON_NO_PENALTY_LIST,
@@ -81,13 +81,6 @@ absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matt
 absl::Status CheckNoPenalty(const palm::v1::NoPenaltyDecision& d, const palm::v1::Matter* matter,
                             bool prior_violation_on_record,
                             absl::string_view prior_case_number = "");
-
-// Returns the key under which a party's prior violations are recorded: the
-// lowercase hex SHA-256 of `id_number` with surrounding whitespace removed
-// and ASCII letters upper-cased (so "33010219900101123x " and
-// "33010219900101123X" match). Lets devices match parties without holding
-// other people's ID numbers in clear.
-std::string PartyKey(absl::string_view id_number);
 
 // Returns `fen` as yuan for messages: "250" when whole, "250.50" otherwise,
 // with a leading "-" for negative amounts.

@@ -117,7 +117,7 @@ absl::Status DeviceStore::RecordPriorViolationsLocked(const std::string& case_id
   for (const v1::Party& party : parties) {
     if (!party_id.empty() && party.party_id() != party_id) continue;
     if (std::optional<v1::PriorViolation> v =
-            sync::PriorViolationOf(c, party, matter_code, at_ms)) {
+            sync::PriorViolationOf(PartyKeyLocked(), c, party, matter_code, at_ms)) {
       PALM_RETURN_IF_ERROR(AddPriorViolationLocked(*v));
     }
   }
@@ -130,7 +130,67 @@ absl::Status DeviceStore::AddPriorViolationLocked(const v1::PriorViolation& p) {
       .Bind(2, p.matter_code())
       .Bind(3, p.case_number())
       .Bind(4, p.decided_at_ms())
+      .Bind(5, p.key_id())
       .Run();
+}
+
+std::string DeviceStore::PartyKeyId() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return party_key_ ? party_key_->key_id() : std::string();
+}
+
+absl::Status DeviceStore::LoadPartyKeyLocked() {
+  PALM_ASSIGN_OR_RETURN(Statement load, db_->Prepare(sql::kLoadPartyKey));
+  PALM_ASSIGN_OR_RETURN(bool row, load.Step());
+  if (!row) return absl::OkStatus();
+  const std::string key_id = load.Text(0);
+  PALM_ASSIGN_OR_RETURN(std::string bytes, aead_.Open(load.Blob(1), PartyKeyAad(device_id_)));
+  absl::StatusOr<sync::PartyKeySecret> secret = sync::PartyKeySecret::FromBytes(bytes);
+  if (!secret.ok() || secret->key_id() != key_id) {
+    return absl::DataLossError("the stored party-key secret is damaged; sync again");
+  }
+  party_key_ = std::move(*secret);
+  return absl::OkStatus();
+}
+
+absl::Status DeviceStore::InstallPartyKeyLocked(const v1::PartyKeySecret& key) {
+  absl::StatusOr<sync::PartyKeySecret> secret = sync::PartyKeySecret::FromBytes(key.secret());
+  if (!secret.ok()) {
+    return absl::DataLossError(absl::StrCat("the server sent a party-key secret that is not one: ",
+                                            secret.status().message()));
+  }
+  if (secret->key_id() != key.key_id()) {
+    return absl::DataLossError(absl::StrCat("the server sent party-key secret ", key.key_id(),
+                                            " whose bytes are secret ", secret->key_id()));
+  }
+  PALM_ASSIGN_OR_RETURN(std::string sealed, aead_.Seal(secret->bytes(), PartyKeyAad(device_id_)));
+  {
+    PALM_ASSIGN_OR_RETURN(Statement store, db_->Prepare(sql::kStorePartyKey));
+    PALM_RETURN_IF_ERROR(store.Bind(1, secret->key_id()).BindBlob(2, sealed).Run());
+  }
+  // Records of an older server, rekeyed without their ID numbers.
+  std::vector<v1::PriorViolation> legacy;
+  {
+    PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kLegacyPriors));
+    while (true) {
+      PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      absl::StatusOr<std::string> rekeyed = secret->Rekey(select.Text(0));
+      if (!rekeyed.ok()) continue;  // not a key at all: matches nothing, dropped below
+      v1::PriorViolation& v = legacy.emplace_back();
+      v.set_party_key(*rekeyed);
+      v.set_key_id(secret->key_id());
+      v.set_matter_code(select.Text(1));
+      v.set_decided_at_ms(select.Int(3));
+    }
+  }
+  {
+    PALM_ASSIGN_OR_RETURN(Statement drop, db_->Prepare(sql::kDeletePriorsNotUnder));
+    PALM_RETURN_IF_ERROR(drop.Bind(1, secret->key_id()).Run());
+  }
+  for (const v1::PriorViolation& v : legacy) PALM_RETURN_IF_ERROR(AddPriorViolationLocked(v));
+  party_key_ = std::move(*secret);
+  return absl::OkStatus();
 }
 
 absl::Status DeviceStore::AddTicketLease(const v1::TicketLease& lease) {
@@ -240,8 +300,10 @@ absl::Status DeviceStore::ApplyReferenceData(const v1::GetReferenceDataResponse&
     PALM_RETURN_IF_ERROR(UpsertAll(*db_, sql::kUpsertSquad, squads,
                                    [](const v1::Squad& q) { return q.squad_id(); }));
     std::vector<v1::Officer> officers(r.officers().begin(), r.officers().end());
-    return UpsertAll(*db_, sql::kUpsertOfficer, officers,
-                     [](const v1::Officer& o) { return o.officer_id(); });
+    PALM_RETURN_IF_ERROR(UpsertAll(*db_, sql::kUpsertOfficer, officers,
+                                   [](const v1::Officer& o) { return o.officer_id(); }));
+    if (r.has_party_key()) PALM_RETURN_IF_ERROR(InstallPartyKeyLocked(r.party_key()));
+    return absl::OkStatus();
   });
 }
 

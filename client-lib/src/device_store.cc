@@ -217,6 +217,10 @@ absl::StatusOr<std::unique_ptr<DeviceStore>> DeviceStore::Open(StoreOptions opti
                                                      std::move(wal), options.synchronous_full,
                                                      device_id, options.key, options.now_ms));
   store->clock_.Restore(last_stamp);
+  {
+    std::lock_guard<std::mutex> lock(store->mutex_);
+    PALM_RETURN_IF_ERROR(store->LoadPartyKeyLocked());
+  }
   return store;
 }
 
@@ -474,7 +478,8 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       std::string prior_case_number;
       {
         PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kSelectPrior));
-        select.Bind(1, sync::PartyKey(party->id_number())).Bind(2, d.matter_code());
+        select.Bind(1, sync::PartyKey(PartyKeyLocked(), party->id_number()))
+            .Bind(2, d.matter_code());
         PALM_ASSIGN_OR_RETURN(prior, select.Step());
         if (prior) prior_case_number = select.Text(0);
       }

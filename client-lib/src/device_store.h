@@ -46,6 +46,7 @@
 #include "palm/v1/sync.pb.h"
 #include "sync/calendar.h"
 #include "sync/hlc.h"
+#include "sync/party_key.h"
 
 namespace palm::internal {
 
@@ -177,6 +178,9 @@ class DeviceStore {
   absl::Status UpsertTowns(const std::vector<v1::Town>& towns);
   absl::Status UpsertSquads(const std::vector<v1::Squad>& squads);
   absl::Status AddPriorViolations(const std::vector<v1::PriorViolation>& rows);
+  // The key id of the bureau's party-key secret this device holds (what
+  // GetReferenceData is told); empty before one arrived.
+  std::string PartyKeyId();
   // Adds a block of ticket numbers; a lease already held keeps its position.
   absl::Status AddTicketLease(const v1::TicketLease& lease);
   // Server versions of entities replace the local rows.
@@ -191,7 +195,8 @@ class DeviceStore {
   // --- Sync, each call one transaction (device_store+server.cc). ---
 
   // Installs what GetReferenceData returned: the catalogue (when present and
-  // newer), towns, squads and officers.
+  // newer), towns, squads and officers, and the party-key secret when one
+  // came (InstallPartyKeyLocked).
   absl::Status ApplyReferenceData(const v1::GetReferenceDataResponse& reference);
 
   // Records one push response: acknowledges the outbox through
@@ -344,6 +349,19 @@ class DeviceStore {
                                            const std::string& matter_code, int64_t at_ms);
   absl::Status AddPriorViolationLocked(const v1::PriorViolation& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Keeps the bureau's party-key secret `key` (sealed) and rekeys under it
+  // the prior violations of an older server (plain SHA-256; their case
+  // numbers are forgotten, as pulled records carry none now); records under
+  // another secret are dropped (the server sends them again). DATA_LOSS
+  // when `key` is not a secret or its key id does not name it.
+  absl::Status InstallPartyKeyLocked(const v1::PartyKeySecret& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Reads the sealed secret at open; PERMISSION_DENIED when it does not open.
+  absl::Status LoadPartyKeyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The secret prior violations are keyed under, or null (legacy keys).
+  const sync::PartyKeySecret* PartyKeyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return party_key_ ? &*party_key_ : nullptr;
+  }
   absl::Status AddTicketLeaseLocked(const v1::TicketLease& lease)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status UpsertServerEvidenceLocked(const v1::Evidence& e)
@@ -373,6 +391,9 @@ class DeviceStore {
   const std::function<int64_t()> now_ms_;
   sync::HybridClock clock_ ABSL_GUARDED_BY(mutex_);
   std::string acting_officer_ ABSL_GUARDED_BY(mutex_);
+  // The bureau's party-key secret (sync/party_key.h), unsealed at open or
+  // when GetReferenceData brings it; unset before the first such sync.
+  std::optional<sync::PartyKeySecret> party_key_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace palm::internal

@@ -142,8 +142,15 @@ inline constexpr char kUpsertTown[] =
 inline constexpr char kUpsertSquad[] =
     "INSERT OR REPLACE INTO squads (squad_id, proto) VALUES (?1, ?2)";
 inline constexpr char kInsertPrior[] =
-    "INSERT OR REPLACE INTO prior_violations (party_key, matter_code, case_number, decided_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT OR REPLACE INTO prior_violations (party_key, matter_code, case_number, decided_at_ms,"
+    " key_id) VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr char kLegacyPriors[] =
+    "SELECT party_key, matter_code, case_number, decided_at_ms FROM prior_violations"
+    " WHERE key_id = ''";
+inline constexpr char kDeletePriorsNotUnder[] = "DELETE FROM prior_violations WHERE key_id != ?1";
+inline constexpr char kLoadPartyKey[] = "SELECT key_id, sealed FROM party_key_secret WHERE id = 1";
+inline constexpr char kStorePartyKey[] =
+    "INSERT OR REPLACE INTO party_key_secret (id, key_id, sealed) VALUES (1, ?1, ?2)";
 inline constexpr char kSelectPrior[] =
     "SELECT case_number FROM prior_violations WHERE party_key = ?1 AND matter_code = ?2 "
     "ORDER BY decided_at_ms DESC LIMIT 1";
@@ -206,6 +213,9 @@ inline std::string PartyAad(absl::string_view case_id, absl::string_view party_i
 }
 inline std::string OutboxAad(absl::string_view mutation_id) {
   return absl::StrCat("palm/outbox/v1|", mutation_id);
+}
+inline std::string PartyKeyAad(absl::string_view device_id) {
+  return absl::StrCat("palm/party-key-secret/v1|", device_id);
 }
 inline std::string IssueAad(absl::string_view issue_id) {
   return absl::StrCat("palm/sync-issue/v1|", issue_id);

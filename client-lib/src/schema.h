@@ -5,8 +5,9 @@
 // never edited after release: a change is a new migration appended here.
 //
 // Personal data of parties never appears in clear: `parties.sealed` and
-// `outbox.sealed` are AES-256-GCM ciphertexts (crypto.h), and so is the
-// officer's session token (`officer_session.sealed`).
+// `outbox.sealed` are AES-256-GCM ciphertexts (crypto.h), and so are the
+// officer's session token (`officer_session.sealed`) and the bureau's
+// party-key secret (`party_key_secret.sealed`).
 #ifndef PALM_CLIENT_SCHEMA_H_
 #define PALM_CLIENT_SCHEMA_H_
 
@@ -188,9 +189,22 @@ CREATE TABLE officer_session (
 -- next catalogue arrives.
 CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, proto BLOB NOT NULL) WITHOUT ROWID;
 )sql"},
+    {7, R"sql(
+-- Prior violations keyed under the bureau's party-key secret
+-- (sync/party_key.h): key_id names the secret; '' for the plain SHA-256 of
+-- older servers, rekeyed in place when the secret arrives.
+ALTER TABLE prior_violations ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+-- The bureau's party-key secret (GetReferenceData): at most one row.
+-- `sealed` is its 32 bytes, AES-256-GCM under the KeyProvider's key.
+CREATE TABLE party_key_secret (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  key_id TEXT NOT NULL,
+  sealed BLOB NOT NULL
+);
+)sql"},
 };
 
-inline constexpr int64_t kLatestSchemaVersion = 6;
+inline constexpr int64_t kLatestSchemaVersion = 7;
 
 inline constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -243,6 +243,7 @@ class SyncSession {
       request.set_max_response_bytes(static_cast<uint32_t>(budget));
       request.set_catalog_matter_offset(static_cast<uint32_t>(catalog_parts_.matters_size()));
       request.set_catalog_part_version(catalog_parts_.version());
+      request.set_party_key_id(store_.PartyKeyId());
       v1::GetReferenceDataResponse response;
       grpc::ClientContext ctx;
       PrepareCall(&ctx, store_.device_id(), link_.deadline);

@@ -78,6 +78,18 @@ inline std::string IntegrityCheck(const std::string& path) {
   return out;
 }
 
+// Runs `sql` on the database at `path` with a plain connection.
+inline void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 // A forked child that runs `body(fd)` with the write end of a pipe; `body`
 // must end the child with _exit. The parent gets the pid and the read end.
 struct ForkedChild {

@@ -3,6 +3,7 @@
 #include "tests/client/client_test_util.h"
 
 #include "sync/lifecycle.h"
+#include "sync/party_key.h"
 
 namespace palm::testing {
 namespace {
@@ -358,7 +359,8 @@ TEST_CASE("a no-penalty decision is refused off the list, without education, or 
   SECTION("the synced prior-violation data shows the same party and matter") {
     v1::PriorViolation prior;
     // Matching normalises the ID number: spaces and a lower-case x still match.
-    prior.set_party_key(sync::PartyKey(" 330483199001011234 "));
+    // This device has no party-key secret yet (no server): legacy keys.
+    prior.set_party_key(sync::LegacyPartyKey(" 330483199001011234 "));
     prior.set_matter_code(kFastTrackNoPenalty);
     prior.set_case_number("桐综执罚〔2025〕0042号");
     prior.set_decided_at_ms(1735689600000);
@@ -371,7 +373,7 @@ TEST_CASE("a no-penalty decision is refused off the list, without education, or 
   }
   SECTION("a prior violation of another matter does not count") {
     v1::PriorViolation prior;
-    prior.set_party_key(sync::PartyKey("330483199001011234"));
+    prior.set_party_key(sync::LegacyPartyKey("330483199001011234"));
     prior.set_matter_code("SR-0103");
     prior.set_case_number("桐综执罚〔2025〕0043号");
     REQUIRE(d.store().AddPriorViolations({prior}).ok());

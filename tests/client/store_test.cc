@@ -15,18 +15,6 @@
 namespace palm::testing {
 namespace {
 
-// Runs `sql` on the database at `path` with a plain connection.
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
 std::string RawQuery(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -46,12 +34,12 @@ TEST_CASE("a new database is migrated forward and records its migrations") {
   Device d(/*seed=*/false);
   d.client.reset();
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5,6");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "6");
+        "1,2,3,4,5,6,7");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "7");
   CHECK(RawQuery(d.db_path(), "PRAGMA journal_mode") == "wal");
   d.Reopen();  // reopening runs nothing twice
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "6");
+  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "7");
 }
 
 // The event ids of a case's timeline, oldest first.
@@ -97,7 +85,8 @@ TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and 
           "INSERT INTO events_v3 SELECT * FROM case_events; DROP TABLE case_events;"
           "ALTER TABLE events_v3 RENAME TO case_events;"
           "CREATE INDEX case_events_by_case ON case_events (case_id, at_ms, seq);"
-          "DROP TABLE officer_session; DROP TABLE calendar_years;"
+          "DROP TABLE officer_session; DROP TABLE calendar_years; DROP TABLE party_key_secret;"
+          "ALTER TABLE prior_violations DROP COLUMN key_id;"
           "DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;");
   const char* kIndexes =
       "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND "
@@ -116,8 +105,8 @@ TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and 
         "sqlite_autoindex_cases_1");
   CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM sqlite_sequence") == "0");
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5,6");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "6");
+        "1,2,3,4,5,6,7");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "7");
   CHECK(IntegrityCheck(d.db_path()) == "ok");
 
   d.Reopen();
@@ -158,7 +147,7 @@ TEST_CASE("a database written by a newer schema is refused and left byte-for-byt
   Result<std::unique_ptr<Client>> c = Client::Open(d.Options());
   RequireRefused(c.status(), StatusCode::kFailedPrecondition, "schema_too_new",
                  "database " + d.db_path() +
-                     " has schema version 999, newer than this Palm library understands (6); "
+                     " has schema version 999, newer than this Palm library understands (7); "
                      "update the app — the database was not changed");
   CHECK(ReadFileBytes(d.db_path()) == before);
 }

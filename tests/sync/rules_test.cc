@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "sync/operations.h"
-#include "sync/sha256.h"
 #include "sync/status.h"
 #include "tests/sync/refusal.h"
 
@@ -70,7 +69,7 @@ v1::Ticket ValidTicket() {
   return t;
 }
 
-// ---- FormatYuan / PartyKey ----
+// ---- FormatYuan ----
 
 TEST_CASE("amounts are shown in yuan, with cents only when fractional", "[rules]") {
   CHECK(FormatYuan(25000) == "250");
@@ -80,13 +79,6 @@ TEST_CASE("amounts are shown in yuan, with cents only when fractional", "[rules]
   CHECK(FormatYuan(7) == "0.07");
   CHECK(FormatYuan(-150) == "-1.50");
   CHECK(FormatYuan(INT64_MIN) == "-92233720368547758.08");
-}
-
-TEST_CASE("a party key ignores surrounding space and the case of the check letter", "[rules]") {
-  CHECK(PartyKey(" 33010219900101123x\n") == PartyKey("33010219900101123X"));
-  CHECK(PartyKey("33010219900101123X") == HexEncode(Sha256::Of("33010219900101123X")));
-  CHECK(PartyKey("33010219900101123X") != PartyKey("330102199001011234"));
-  CHECK(PartyKey("abc").size() == 64);
 }
 
 // ---- CheckRecordCase ----
