@@ -8,11 +8,13 @@
 // ShiftReport).
 #include <algorithm>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "palm/v1/admin.grpc.pb.h"
@@ -45,18 +47,70 @@ namespace v1 = palm::v1;
   if (!authority##_or.ok()) return FinishNow(ctx, authority##_or.status()); \
   const Authority authority = std::move(*authority##_or)
 
+// The towns in `cache` are stale once `txn` put one: forgotten now and after
+// the commit (the writer thread owns the cache).
+void ForgetTowns(WriteTxn& txn, const std::shared_ptr<MatterCache>& cache) {
+  cache->InvalidateTowns();
+  txn.OnCommit([cache] { cache->InvalidateTowns(); });
+}
+
+// A town's delegated matters, each once and sorted; INVALID_ARGUMENT for an
+// empty code or a list on a town that is not delegated (their number is
+// bounded with every request's fields, sync/limits.h).
+absl::Status NormaliseDelegation(v1::Town* town) {
+  std::vector<std::string> codes;
+  for (int i = 0; i < town->delegated_matters_size(); ++i) {
+    std::string code(absl::StripAsciiWhitespace(town->delegated_matters(i)));
+    if (code.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("town.delegated_matters[", i, "] is empty"));
+    }
+    codes.push_back(std::move(code));
+  }
+  if (!codes.empty() && !town->delegated()) {
+    return absl::InvalidArgumentError(
+        "town.delegated_matters lists matters but town.delegated is false: only a delegated "
+        "town (赋权镇街) has them");
+  }
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  town->clear_delegated_matters();
+  for (std::string& code : codes) town->add_delegated_matters(std::move(code));
+  return absl::OkStatus();
+}
+
+// Every delegated matter of `town` is in the current catalogue.
+absl::Status CheckDelegatedMattersKnown(WriteTxn& txn, const v1::Town& town) {
+  if (town.delegated_matters().empty()) return absl::OkStatus();
+  PALM_ASSIGN_OR_RETURN(std::optional<v1::Catalog> catalog, txn.CurrentCatalog());
+  if (!catalog) {
+    return absl::FailedPreconditionError(
+        "no catalogue is loaded: load it before delegating matters to a town");
+  }
+  std::set<std::string> known;
+  for (const v1::Matter& m : catalog->matters()) known.insert(m.code());
+  std::vector<std::string> unknown;
+  for (const std::string& code : town.delegated_matters()) {
+    if (!known.count(code)) unknown.push_back(code);
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("town.delegated_matters names matters not in catalogue version ",
+                   catalog->version(), ": ", absl::StrJoin(unknown, ", ")));
+}
+
 // Makes sure town `town_id` (and squad `squad_id` of it, when set) exist,
 // creating bare entries named by their ids. AdminService has no call to load
 // the organisation yet (see docs/protocol.md); enrolment and officers name
-// towns and squads by id.
-absl::Status EnsureOrganisation(WriteTxn& txn, const std::string& town_id,
-                                const std::string& squad_id) {
+// towns and squads by id. `towns` caches the towns on the writer thread.
+absl::Status EnsureOrganisation(WriteTxn& txn, const std::shared_ptr<MatterCache>& towns,
+                                const std::string& town_id, const std::string& squad_id) {
   PALM_ASSIGN_OR_RETURN(auto town, txn.GetTown(town_id));
   if (!town) {
     v1::Town t;
     t.set_town_id(town_id);
     t.set_name(town_id);
     if (auto s = txn.PutTown(t); !s.ok()) return s;
+    ForgetTowns(txn, towns);
     PALM_ASSIGN_OR_RETURN(auto seq, txn.AppendChange(EntityKind::kTown, town_id, GlobalScope()));
     (void)seq;
   }
@@ -367,18 +421,27 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
       return FinishNow(ctx, absl::InvalidArgumentError(
                                 "town.name is missing (the display name, e.g. 梧桐街道)"));
     }
+    if (auto s = NormaliseDelegation(&town); !s.ok()) return FinishNow(ctx, s);
     return FinishAfterWrite(
-        ctx, store(), [town, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+        ctx, store(),
+        [town, response, actor = authority.actor(),
+         towns = context_->matters](WriteTxn& txn) -> absl::Status {
+          PALM_RETURN_IF_ERROR(CheckDelegatedMattersKnown(txn, town));
           PALM_ASSIGN_OR_RETURN(auto existing, txn.GetTown(town.town_id()));
           if (auto s = txn.PutTown(town); !s.ok()) return s;
+          ForgetTowns(txn, towns);
           PALM_ASSIGN_OR_RETURN(auto seq,
                                 txn.AppendChange(EntityKind::kTown, town.town_id(), GlobalScope()));
           (void)seq;
           *response->mutable_town() = town;
           response->set_created(!existing);
-          return AppendAudit(txn, sync::SystemNowMs(), actor,
-                             existing ? "town.updated" : "town.added", town.town_id(),
-                             {{"name", town.name()}, {"delegated", town.delegated()}});
+          return AppendAudit(
+              txn, sync::SystemNowMs(), actor, existing ? "town.updated" : "town.added",
+              town.town_id(),
+              {{"name", town.name()},
+               {"delegated", town.delegated()},
+               {"delegated_matters", std::vector<std::string>(town.delegated_matters().begin(),
+                                                              town.delegated_matters().end())}});
         });
   }
 
@@ -472,14 +535,14 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           return absl::OkStatus();
         },
         [reactor, store, credential, officer = v1::Officer(officer), response,
-         actor = authority.actor()](absl::Status hashed) {
+         actor = authority.actor(), towns = context_->matters](absl::Status hashed) {
           if (!hashed.ok()) {
             reactor->Finish(ToGrpc(hashed));
             return;
           }
           store->SubmitWrite(
-              [officer, credential, response, actor](WriteTxn& txn) mutable -> absl::Status {
-                if (auto s = EnsureOrganisation(txn, officer.town_id(), officer.squad_id());
+              [officer, credential, response, actor, towns](WriteTxn& txn) mutable -> absl::Status {
+                if (auto s = EnsureOrganisation(txn, towns, officer.town_id(), officer.squad_id());
                     !s.ok()) {
                   return s;
                 }
@@ -545,8 +608,10 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     if (auto s = CheckDeviceCertificate(*request, &device); !s.ok()) return FinishNow(ctx, s);
     return FinishAfterWrite(
         ctx, store(),
-        [device, response, actor = authority.actor()](WriteTxn& txn) mutable -> absl::Status {
-          if (auto s = EnsureOrganisation(txn, device.town_id(), device.squad_id()); !s.ok()) {
+        [device, response, actor = authority.actor(),
+         towns = context_->matters](WriteTxn& txn) mutable -> absl::Status {
+          if (auto s = EnsureOrganisation(txn, towns, device.town_id(), device.squad_id());
+              !s.ok()) {
             return s;
           }
           PALM_ASSIGN_OR_RETURN(auto existing, txn.GetDevice(device.device_id()));

@@ -208,6 +208,14 @@ absl::StatusOr<const v1::Matter*> MatterCache::Find(ReadTxn& txn, const std::str
   return it == matters_.end() ? nullptr : &it->second;
 }
 
+absl::StatusOr<const std::vector<v1::Town>*> MatterCache::Towns(ReadTxn& txn) {
+  if (!towns_loaded_) {
+    PALM_ASSIGN_OR_RETURN(towns_, txn.ListTowns());
+    towns_loaded_ = true;
+  }
+  return &towns_;
+}
+
 absl::StatusOr<const sync::WorkingDayCalendar*> MatterCache::Calendar(ReadTxn& txn) {
   PALM_RETURN_IF_ERROR(Load(txn));
   return calendar_ ? &*calendar_ : nullptr;

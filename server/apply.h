@@ -80,10 +80,16 @@ class MatterCache {
   absl::StatusOr<const sync::WorkingDayCalendar*> Calendar(ReadTxn& txn);
   // Forgets the cache (a new catalogue was committed).
   void Invalidate() { loaded_ = false; }
+  // Every town on record, by id (delegation, sync/delegation.h); cached as
+  // the matters are, until InvalidateTowns (a town was put).
+  absl::StatusOr<const std::vector<palm::v1::Town>*> Towns(ReadTxn& txn);
+  void InvalidateTowns() { towns_loaded_ = false; }
 
  private:
   absl::Status Load(ReadTxn& txn);
 
+  bool towns_loaded_ = false;
+  std::vector<palm::v1::Town> towns_;
   bool loaded_ = false;
   std::map<std::string, palm::v1::Matter> matters_;
   std::optional<sync::WorkingDayCalendar> calendar_;

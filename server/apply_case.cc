@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/apply_internal.h"
+#include "sync/delegation.h"
 #include "sync/lifecycle.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
@@ -159,6 +160,17 @@ absl::Status EscalateIfMajor(Apply& a, v1::Case& c) {
   return a.Changed(EntityKind::kEvent, event.event_id(), TownScope(c.town_id()));
 }
 
+namespace {
+
+// sync::CheckDelegated for a case of `town_id` under `matter`, against the
+// towns on record.
+absl::Status CheckDelegated(Apply& a, const std::string& town_id, const v1::Matter& matter) {
+  PALM_ASSIGN_OR_RETURN(const std::vector<v1::Town>* towns, a.matters.Towns(a.txn));
+  return sync::CheckDelegated(sync::FindTown(*towns, town_id), matter, *towns);
+}
+
+}  // namespace
+
 // --- RecordCase. -------------------------------------------------------------
 
 absl::Status ApplyRecordCase(Apply& a) {
@@ -173,6 +185,7 @@ absl::Status ApplyRecordCase(Apply& a) {
         absl::StrCat("case ", c.case_id(), " is for town ", c.town_id(), "; device ",
                      a.caller.device_id, " serves town ", a.caller.town_id));
   }
+  PALM_RETURN_IF_ERROR(CheckDelegated(a, c.town_id(), *matter));
   PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(c.officer_ids()));
   PALM_RETURN_IF_ERROR(
       sync::CheckOfficersOnRoster(c.officer_ids(), "record_case.case.officer_ids", roster));
@@ -239,6 +252,7 @@ absl::Status ApplyUpdateCaseFields(Apply& a) {
     if (op.changes(i).field() != v1::CASE_FIELD_MATTER_CODE) continue;
     PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, values[i]));
     PALM_RETURN_IF_ERROR(sync::CheckMatterKnown(values[i], matter));
+    PALM_RETURN_IF_ERROR(CheckDelegated(a, record.value.town_id(), *matter));
   }
 
   const FieldStamp incoming{a.prepared.hlc, a.caller.device_id, a.m().mutation_id()};

@@ -31,6 +31,7 @@ const std::vector<FieldLimit>& FieldLimits() {
       {"palm.v1.PushRequest.case_number_claims", 2000},
       {"palm.v1.UploadChunk.data", 1024 * 1024},
       {"palm.v1.Catalog.matters", 10000},
+      {"palm.v1.Town.delegated_matters", 10000},
       {"palm.v1.RestoreTicketLeasesRequest.leases", 1000},
       {"palm.v1.Case.parties", 20},
       {"palm.v1.Case.officer_ids", 20},

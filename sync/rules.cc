@@ -26,11 +26,6 @@ absl::Status UnknownMatter(absl::string_view code) {
                          absl::StrCat("matter code ", code, " is not in the catalogue"));
 }
 
-std::string MatterLabel(const v1::Matter& matter) {
-  return matter.name().empty() ? matter.code()
-                               : absl::StrCat(matter.code(), " (", matter.name(), ")");
-}
-
 std::string LimitText(const v1::Remedy& remedy) {
   std::vector<std::string> parts;
   if (remedy.deadline_days() != 0) parts.push_back(absl::StrCat(remedy.deadline_days(), " days"));
@@ -117,6 +112,11 @@ absl::Status CheckTicketElements(const v1::Ticket& t) {
 }
 
 }  // namespace
+
+std::string MatterLabel(const v1::Matter& matter) {
+  return matter.name().empty() ? matter.code()
+                               : absl::StrCat(matter.code(), " (", matter.name(), ")");
+}
 
 std::string FormatYuan(int64_t fen) {
   // Work on the magnitude as unsigned so that INT64_MIN does not overflow.
@@ -253,7 +253,27 @@ absl::Status CheckTicket(const v1::Ticket& t, const v1::Matter* matter,
   }
   PALM_RETURN_IF_ERROR(
       CheckCredentialedOfficers(t.officer_ids(), CredentialedAct::kTicket, roster));
-  return CheckTicketElements(t);
+  PALM_RETURN_IF_ERROR(CheckTicketElements(t));
+  return CheckTicketBasis(t, *matter);
+}
+
+absl::Status CheckTicketBasis(const v1::Ticket& t, const v1::Matter& matter) {
+  const struct {
+    const char* what;
+    const std::string& cited;
+    const std::string& catalogued;
+  } bases[] = {{"legal basis", t.legal_basis(), matter.legal_basis()},
+               {"penalty basis", t.penalty_basis(), matter.penalty_basis()}};
+  for (const auto& basis : bases) {
+    const absl::string_view catalogued = absl::StripAsciiWhitespace(basis.catalogued);
+    if (catalogued.empty() || absl::StripAsciiWhitespace(basis.cited) == catalogued) continue;
+    return InvalidArgument(
+        v1::REASON_LEGAL_BASIS_MISMATCH,
+        absl::StrCat("the ticket's ", basis.what, " \"", basis.cited,
+                     "\" is not the catalogue's for matter ", MatterLabel(matter), ", \"",
+                     catalogued, "\" (Art. 38: a penalty needs its legal basis)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckNoPenalty(const v1::NoPenaltyDecision& d, const v1::Matter* matter,

@@ -67,8 +67,16 @@ absl::Status CheckRecordCase(const palm::v1::Case& c, const palm::v1::Matter* ma
 //   REASON_INVALID_ARGUMENT      a remedy of no known kind, or one that states
 //                                a limit other than 60 days (reconsideration)
 //                                or 6 months (litigation).
+//   REASON_LEGAL_BASIS_MISMATCH  then CheckTicketBasis.
 absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matter,
                          const std::vector<palm::v1::Officer>& known_officers);
+
+// Art. 38: a ticket cites its matter's legal and penalty basis as the
+// catalogue states them (surrounding whitespace aside), so that the form the
+// party holds and the record agree with the provision the bureau applies.
+// A basis the catalogue leaves empty is not compared. OK, or
+// INVALID_ARGUMENT REASON_LEGAL_BASIS_MISMATCH naming both texts.
+absl::Status CheckTicketBasis(const palm::v1::Ticket& t, const palm::v1::Matter& matter);
 
 // Checks a no-penalty decision against Art. 33. `matter` is the catalogue
 // entry for d.matter_code() or null; `prior_violation_on_record` whether the
@@ -81,6 +89,10 @@ absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matt
 absl::Status CheckNoPenalty(const palm::v1::NoPenaltyDecision& d, const palm::v1::Matter* matter,
                             bool prior_violation_on_record,
                             absl::string_view prior_case_number = "");
+
+// "SR-0101 (擅自占用…)", or the code alone for a matter without a name: how
+// messages name a matter.
+std::string MatterLabel(const palm::v1::Matter& matter);
 
 // Returns `fen` as yuan for messages: "250" when whole, "250.50" otherwise,
 // with a leading "-" for negative amounts.

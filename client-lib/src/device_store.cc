@@ -14,6 +14,7 @@
 #include "client-lib/src/device_store_sql.h"
 #include "client-lib/src/macros.h"
 #include "client-lib/src/schema.h"
+#include "sync/delegation.h"
 #include "sync/lifecycle.h"
 #include "sync/mutation.h"
 #include "sync/notice.h"
@@ -401,6 +402,7 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
       PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter ? &*matter : nullptr));
       PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
+      PALM_RETURN_IF_ERROR(CheckDelegatedLocked(c.town_id(), matter ? &*matter : nullptr));
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, c.officer_ids()));
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
           c.officer_ids(), "record_case.case.officer_ids", roster.Lookup()));
@@ -422,6 +424,7 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
         if (change.field() != v1::CASE_FIELD_MATTER_CODE) continue;
         PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(change.value()));
         PALM_RETURN_IF_ERROR(sync::CheckMatterKnown(change.value(), matter ? &*matter : nullptr));
+        PALM_RETURN_IF_ERROR(CheckDelegatedLocked(c.town_id(), &*matter));
       }
       // The case as the changes leave it, against the case's limits: the
       // server checks the case it merges the same way.
@@ -835,6 +838,23 @@ absl::StatusOr<std::optional<v1::Matter>> DeviceStore::LoadMatterLocked(const st
   if (!row) return std::optional<v1::Matter>();
   PALM_ASSIGN_OR_RETURN(v1::Matter m, Parse<v1::Matter>(select.Blob(0), "matter"));
   return std::optional<v1::Matter>(std::move(m));
+}
+
+absl::StatusOr<std::vector<v1::Town>> DeviceStore::LoadTownsLocked() {
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kSelectTowns));
+  std::vector<v1::Town> towns;
+  while (true) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return towns;
+    PALM_ASSIGN_OR_RETURN(towns.emplace_back(), Parse<v1::Town>(select.Blob(0), "town"));
+  }
+}
+
+absl::Status DeviceStore::CheckDelegatedLocked(const std::string& town_id,
+                                               const v1::Matter* matter) {
+  if (matter == nullptr || town_id.empty()) return absl::OkStatus();
+  PALM_ASSIGN_OR_RETURN(std::vector<v1::Town> towns, LoadTownsLocked());
+  return sync::CheckDelegated(sync::FindTown(towns, town_id), *matter, towns);
 }
 
 absl::StatusOr<std::vector<v1::Officer>> DeviceStore::LoadOfficersLocked(

@@ -323,6 +323,12 @@ class DeviceStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::vector<v1::Party>> LoadPartiesLocked(const std::string& case_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Every town on record (the roster's reference data).
+  absl::StatusOr<std::vector<v1::Town>> LoadTownsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // sync::CheckDelegated for a case of `town_id` under `matter` (nothing to
+  // check without either).
+  absl::Status CheckDelegatedLocked(const std::string& town_id, const v1::Matter* matter)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::optional<v1::Matter>> LoadMatterLocked(const std::string& code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::vector<v1::Officer>> LoadOfficersLocked(const std::vector<std::string>& ids)

@@ -130,6 +130,7 @@ inline constexpr char kSelectCalendar[] = "SELECT proto FROM calendar_years ORDE
 inline constexpr char kInsertMatter[] =
     "INSERT OR REPLACE INTO matters (code, proto) VALUES (?1, ?2)";
 inline constexpr char kSelectMatter[] = "SELECT proto FROM matters WHERE code = ?1";
+inline constexpr char kSelectTowns[] = "SELECT proto FROM towns ORDER BY town_id";
 inline constexpr char kCatalogVersion[] = "SELECT catalog_version FROM device_state WHERE id = 1";
 inline constexpr char kSetCatalogVersion[] =
     "UPDATE device_state SET catalog_version = ?1, catalog_label = ?2 WHERE id = 1";

@@ -62,7 +62,8 @@ TEST_CASE("an organisation may be fined up to 3000 yuan on the spot, not more") 
   m->set_code("TEST-ORG");
   m->set_category("市容环境");
   m->set_name("test matter with a wide fine range");
-  m->set_legal_basis("test basis");
+  m->set_legal_basis(ValidTicket("").legal_basis);
+  m->set_penalty_basis(ValidTicket("").penalty_basis);
   m->set_fine_min_fen(0);
   m->set_fine_max_fen(1000000);
   m->set_fast_track(true);
@@ -71,7 +72,9 @@ TEST_CASE("an organisation may be fined up to 3000 yuan on the spot, not more") 
   in.parties = {Citizen("某某餐饮有限公司", "91330483MA2B123456")};
   in.parties[0].kind = PartyKind::kOrganisation;
   std::string case_id = RecordOrDie(*d.client, in);
-  CHECK(d.client->IssueTicket(ValidTicket(case_id, 300000)).ok());
+  Result<Ticket> lawful = d.client->IssueTicket(ValidTicket(case_id, 300000));
+  INFO(lawful.status().ToString());
+  CHECK(lawful.ok());
   RequireRefused(d.client->IssueTicket(ValidTicket(case_id, 300100)).status(),
                  StatusCode::kInvalidArgument, "fine_over_limit",
                  "fine 3001 yuan exceeds the on-the-spot limit of 3000 yuan for an organisation "

@@ -27,6 +27,7 @@ namespace {
 
 constexpr char kOrdinaryMatter[] = "SR-0105";   // not fast track, not on the no-penalty list
 constexpr char kNotOnListMatter[] = "SR-0108";  // fast track (200..2000 yuan), not on the list
+constexpr char kNotDelegatedMatter[] = "SR-0102";  // not delegated to town A
 
 // What a test case knows of each case it recorded.
 struct KnownCase {
@@ -119,6 +120,15 @@ class Differential {
     admin_.LoadSampleCatalog();
     admin_.AddOfficer("aux-a", town_.town_id, town_.squad_id, /*sworn=*/false);
     admin_.AddOfficer("town-b-officer", "town-b", "town-b-squad-1");
+    // Town A is a delegated town (Art. 24): SR-0102 is not among its matters.
+    v1::Town delegated;
+    delegated.set_town_id(town_.town_id);
+    delegated.set_name("梧桐街道");
+    delegated.set_delegated(true);
+    for (const char* code : {kFastTrack, kOrdinaryMatter, kNotOnListMatter}) {
+      delegated.add_delegated_matters(code);
+    }
+    admin_.PutTown(delegated);
     device_ = std::make_unique<Device>(admin_, "dev-a", town_, Durability::kNormal);
     admin_.EnrollDevice("dev-x", town_.town_id, town_.squad_id);
     REQUIRE(device_->client->SetActingOfficer(town_.officers[0]).ok());
@@ -222,6 +232,7 @@ class Differential {
     c->set_case_id(cases_.empty() || !Chance(5) ? sync::NewUuidV7() : PickOf(cases_).case_id);
     c->set_matter_code(summary ? (Chance(15) ? kNotOnListMatter : kFastTrack) : kOrdinaryMatter);
     if (Chance(4)) c->set_matter_code("XX-9999");
+    if (Chance(5)) c->set_matter_code(kNotDelegatedMatter);
     c->set_procedure(summary ? v1::PROCEDURE_SUMMARY : v1::PROCEDURE_ORDINARY);
     c->set_state(summary ? v1::CASE_STATE_ISSUED : v1::CASE_STATE_REGISTERED);
     c->set_town_id(town_.town_id);
@@ -356,7 +367,9 @@ class Differential {
     t->set_matter_code(Chance(20) ? kNotOnListMatter : kFastTrack);
     t->set_party_kind(Chance(20) ? v1::PARTY_KIND_ORGANISATION : v1::PARTY_KIND_CITIZEN);
     t->set_violation("在人行道设摊经营");
-    t->set_legal_basis("《浙江省城市市容和环境卫生管理条例》第十九条");
+    // The catalogue's basis for SR-0101, sometimes cited wrongly (Art. 38).
+    t->set_legal_basis(Chance(10) ? "《浙江省城市市容和环境卫生管理条例》第十九条"
+                                  : "《浙江省城市市容和环境卫生管理条例》第十九条第一款");
     t->set_penalty_basis("《浙江省城市市容和环境卫生管理条例》第五十一条");
     const bool warning = Chance(10);
     t->set_penalty(warning ? v1::PENALTY_KIND_WARNING : v1::PENALTY_KIND_FINE);
@@ -559,8 +572,9 @@ TEST_CASE("every mutation means the same on the device and on the server (seeded
     const int applied = run.Run(700);
     // The stream is a mix: a good share applied, and refusals of many kinds.
     CHECK(applied > 200);
-    for (const char* reason : {"unknown_case", "invalid_argument", "unknown_matter",
-                               "not_fast_track", "fine_over_limit", "illegal_transition"}) {
+    for (const char* reason :
+         {"unknown_case", "invalid_argument", "unknown_matter", "not_fast_track", "fine_over_limit",
+          "illegal_transition", "not_delegated", "legal_basis_mismatch"}) {
       INFO(reason);
       CHECK(run.refusals_by_reason(reason) > 0);
     }

@@ -78,6 +78,13 @@ class Admin {
     Check(stub_->AddOfficer(Ctx().get(), request, &response), "AddOfficer");
   }
 
+  void PutTown(const v1::Town& town) {
+    v1::PutTownRequest request;
+    *request.mutable_town() = town;
+    v1::PutTownResponse response;
+    Check(stub_->PutTown(Ctx().get(), request, &response), "PutTown");
+  }
+
   void EnrollDevice(const std::string& device_id, const std::string& town,
                     const std::string& squad) {
     v1::EnrollDeviceRequest request;

@@ -466,6 +466,28 @@ TEST_CASE("palmctl town and squad commands give the organisation its display nam
   CHECK(absl::StrContains(listed, "puyuan  濮院镇     puyuan-1  濮院中队"));
   CHECK(absl::StrContains(listed, "wutong  梧桐街道   sq-a"));
 
+  // Delegation (Art. 24): a rename keeps it; matters need the catalogue.
+  CHECK(squad.ctl.Must({"town", "delegate", "--id", "puyuan", "--catalogue"}) ==
+        "town puyuan (濮院镇) acts on the catalogue's delegated matters\n");
+  CHECK(squad.ctl.Must({"town", "add", "--id", "puyuan", "--name", "濮院镇"}) ==
+        "renamed town puyuan (濮院镇)\n");
+  const nlohmann::json kept = nlohmann::json::parse(squad.ctl.Must({"town", "list", "--json"}));
+  for (const nlohmann::json& t : kept.at("towns")) {
+    CHECK(t.value("delegated", false) == (t.at("town_id") == "puyuan"));
+  }
+  CommandResult no_catalogue =
+      squad.ctl.Run({"town", "delegate", "--id", "puyuan", "--matters", "SR-0101,SR-0102"});
+  CHECK(no_catalogue.exit_code == 1);
+  CHECK(no_catalogue.err ==
+        "palmctl: PutTown failed: FAILED_PRECONDITION: no catalogue is loaded: load it before "
+        "delegating matters to a town\n");
+  CommandResult two =
+      squad.ctl.Run({"town", "delegate", "--id", "puyuan", "--none", "--catalogue"});
+  CHECK(two.exit_code == 2);
+  CHECK(two.err == "palmctl: give exactly one of --matters, --catalogue and --none\n");
+  CHECK(squad.ctl.Must({"town", "delegate", "--id", "puyuan", "--none"}) ==
+        "town puyuan (濮院镇) is not delegated: it acts on every matter\n");
+
   CommandResult no_town =
       squad.ctl.Run({"squad", "add", "--id", "x-1", "--town", "nowhere", "--name", "某中队"});
   CHECK(no_town.exit_code == 1);

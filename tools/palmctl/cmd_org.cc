@@ -1,12 +1,15 @@
-// palmctl town add|list, squad add: the organisation's towns (镇/街道) and
+// palmctl town add|delegate|list, squad add: the organisation's towns (镇/街道) and
 // squads (中队) with their display names (AdminService PutTown, PutSquad,
 // ListOrganisation). Enrolment and `officer add` create a missing town or
 // squad named by its id; these commands give it the name people read.
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/cmd_util.h"
@@ -24,15 +27,75 @@ struct TownOptions {
   bool json = false;
 };
 
+// The town `id` as the server holds it; its name empty when there is none.
+// Returns the exit code of a failed call, else kExitOk.
+int CurrentTown(const GlobalOptions& global, const std::string& id, v1::Town* town) {
+  v1::ListOrganisationResponse organisation;
+  if (int code = CallUnary(global, "ListOrganisation", &v1::AdminService::Stub::ListOrganisation,
+                           v1::ListOrganisationRequest(), &organisation);
+      code != kExitOk) {
+    return code;
+  }
+  town->set_town_id(id);
+  for (const v1::Town& t : organisation.towns()) {
+    if (t.town_id() == id) *town = t;
+  }
+  return kExitOk;
+}
+
 int RunTownAdd(const TownOptions& options, const GlobalOptions& global) {
   v1::PutTownRequest request;
-  request.mutable_town()->set_town_id(options.id);
+  // A rename keeps the town's delegation (PutTown replaces the whole town).
+  if (int code = CurrentTown(global, options.id, request.mutable_town()); code != kExitOk) {
+    return code;
+  }
   request.mutable_town()->set_name(options.name);
   return CallAndPrint(global, options.json, "PutTown", &v1::AdminService::Stub::PutTown, request,
                       [](const v1::PutTownResponse& response) {
                         std::cout << (response.created() ? "added town " : "renamed town ")
                                   << response.town().town_id() << " (" << response.town().name()
                                   << ")\n";
+                      });
+}
+
+struct DelegateOptions {
+  std::string id;
+  std::vector<std::string> matters;
+  bool catalogue = false;
+  bool none = false;
+  bool json = false;
+};
+
+// palmctl town delegate: which matters the town may act on (Art. 24).
+int RunTownDelegate(const DelegateOptions& options, const GlobalOptions& global) {
+  if (static_cast<int>(!options.matters.empty()) + options.catalogue + options.none != 1) {
+    std::cerr << "palmctl: give exactly one of --matters, --catalogue and --none\n";
+    return kExitUsage;
+  }
+  v1::PutTownRequest request;
+  v1::Town* town = request.mutable_town();
+  if (int code = CurrentTown(global, options.id, town); code != kExitOk) return code;
+  if (town->name().empty()) {
+    std::cerr << "palmctl: town " << options.id << " is not on record; add it first (palmctl "
+              << "town add)\n";
+    return kExitFailure;
+  }
+  town->set_delegated(!options.none);
+  town->clear_delegated_matters();
+  for (const std::string& code : options.matters) town->add_delegated_matters(code);
+  return CallAndPrint(global, options.json, "PutTown", &v1::AdminService::Stub::PutTown, request,
+                      [](const v1::PutTownResponse& response) {
+                        const v1::Town& t = response.town();
+                        std::cout << "town " << t.town_id() << " (" << t.name() << ") ";
+                        if (!t.delegated()) {
+                          std::cout << "is not delegated: it acts on every matter\n";
+                        } else if (t.delegated_matters().empty()) {
+                          std::cout << "acts on the catalogue's delegated matters\n";
+                        } else {
+                          std::cout << "acts on " << t.delegated_matters_size()
+                                    << " delegated matters: "
+                                    << absl::StrJoin(t.delegated_matters(), ", ") << "\n";
+                        }
                       });
 }
 
@@ -96,6 +159,21 @@ void RegisterOrganisation(CommandLine& cli) {
   add_cmd->add_option("--name", add->name, "Display name, e.g. 梧桐街道")->required();
   AddJsonFlag(add_cmd, &add->json);
   SetExamples(add_cmd, {"palmctl town add --id wutong --name 梧桐街道"});
+
+  auto delegate = std::make_shared<DelegateOptions>();
+  CLI::App* delegate_cmd =
+      cli.Command(town, "delegate", "Set the matters a town may act on (赋权, Art. 24; admin only)",
+                  [delegate, &global] { return RunTownDelegate(*delegate, global); });
+  delegate_cmd->add_option("--id", delegate->id, "Town id")->required();
+  delegate_cmd->add_option("--matters", delegate->matters, "The delegated matter codes")
+      ->delimiter(',');
+  delegate_cmd->add_flag("--catalogue", delegate->catalogue,
+                         "Delegated: the catalogue's matters marked delegated to towns");
+  delegate_cmd->add_flag("--none", delegate->none,
+                         "Not delegated: a unit of the bureau, acting on every matter");
+  AddJsonFlag(delegate_cmd, &delegate->json);
+  SetExamples(delegate_cmd, {"palmctl town delegate --id wutong --matters SR-0101,SR-0102",
+                             "palmctl town delegate --id county-1 --none"});
 
   auto list = std::make_shared<ListOptions>();
   CLI::App* list_cmd = cli.Command(town, "list", "Every town with its squads",

@@ -214,6 +214,9 @@ struct TicketInput {
   std::string case_id;
   std::string party_id;
   std::string violation;
+  // As the catalogue states them for the case's matter (Matter::legal_basis,
+  // Matter::penalty_basis): another text is refused, legal_basis_mismatch
+  // (Art. 38).
   std::string legal_basis;
   std::string penalty_basis;
   PenaltyKind penalty = PenaltyKind::kUnspecified;
