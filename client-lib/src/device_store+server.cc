@@ -144,16 +144,19 @@ absl::Status DeviceStore::LoadPartyKeyLocked() {
   PALM_ASSIGN_OR_RETURN(bool row, load.Step());
   if (!row) return absl::OkStatus();
   const std::string key_id = load.Text(0);
-  PALM_ASSIGN_OR_RETURN(std::string bytes, aead_.Open(load.Blob(1), PartyKeyAad(device_id_)));
-  absl::StatusOr<sync::PartyKeySecret> secret = sync::PartyKeySecret::FromBytes(bytes);
-  if (!secret.ok() || secret->key_id() != key_id) {
-    return absl::DataLossError("the stored party-key secret is damaged; sync again");
-  }
-  party_key_ = std::move(*secret);
+  // The store's key opened the key check already: a row that does not open
+  // was damaged or tampered with. The store still opens (nothing else
+  // depends on it); without a secret the device reports none, and the next
+  // sync brings it again.
+  absl::StatusOr<std::string> bytes = aead_.Open(load.Blob(1), PartyKeyAad(device_id_));
+  if (!bytes.ok()) return absl::OkStatus();
+  absl::StatusOr<sync::PartyKeySecret> secret = sync::PartyKeySecret::FromBytes(*bytes);
+  if (secret.ok() && secret->key_id() == key_id) party_key_ = std::move(*secret);
   return absl::OkStatus();
 }
 
-absl::Status DeviceStore::InstallPartyKeyLocked(const v1::PartyKeySecret& key) {
+absl::StatusOr<sync::PartyKeySecret> DeviceStore::InstallPartyKeyLocked(
+    const v1::PartyKeySecret& key) {
   absl::StatusOr<sync::PartyKeySecret> secret = sync::PartyKeySecret::FromBytes(key.secret());
   if (!secret.ok()) {
     return absl::DataLossError(absl::StrCat("the server sent a party-key secret that is not one: ",
@@ -189,8 +192,7 @@ absl::Status DeviceStore::InstallPartyKeyLocked(const v1::PartyKeySecret& key) {
     PALM_RETURN_IF_ERROR(drop.Bind(1, secret->key_id()).Run());
   }
   for (const v1::PriorViolation& v : legacy) PALM_RETURN_IF_ERROR(AddPriorViolationLocked(v));
-  party_key_ = std::move(*secret);
-  return absl::OkStatus();
+  return *std::move(secret);
 }
 
 absl::Status DeviceStore::AddTicketLease(const v1::TicketLease& lease) {
@@ -291,7 +293,9 @@ absl::Status DeviceStore::SetSyncCursorLocked(const std::string& cursor, const s
 
 absl::Status DeviceStore::ApplyReferenceData(const v1::GetReferenceDataResponse& r) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return RunInTransaction([&]() -> absl::Status {
+  // Takes the new secret into use once it is committed.
+  std::optional<sync::PartyKeySecret> installed;
+  absl::Status applied = RunInTransaction([&]() -> absl::Status {
     if (r.has_catalog()) PALM_RETURN_IF_ERROR(ApplyCatalogLocked(r.catalog()));
     std::vector<v1::Town> towns(r.towns().begin(), r.towns().end());
     PALM_RETURN_IF_ERROR(
@@ -302,9 +306,13 @@ absl::Status DeviceStore::ApplyReferenceData(const v1::GetReferenceDataResponse&
     std::vector<v1::Officer> officers(r.officers().begin(), r.officers().end());
     PALM_RETURN_IF_ERROR(UpsertAll(*db_, sql::kUpsertOfficer, officers,
                                    [](const v1::Officer& o) { return o.officer_id(); }));
-    if (r.has_party_key()) PALM_RETURN_IF_ERROR(InstallPartyKeyLocked(r.party_key()));
+    if (r.has_party_key()) {
+      PALM_ASSIGN_OR_RETURN(installed, InstallPartyKeyLocked(r.party_key()));
+    }
     return absl::OkStatus();
   });
+  if (applied.ok() && installed) party_key_ = std::move(*installed);
+  return applied;
 }
 
 absl::Status DeviceStore::PutSyncIssueLocked(const std::string& issue_id, SyncIssueKind kind,

@@ -358,11 +358,13 @@ class DeviceStore {
   // Keeps the bureau's party-key secret `key` (sealed) and rekeys under it
   // the prior violations of an older server (plain SHA-256; their case
   // numbers are forgotten, as pulled records carry none now); records under
-  // another secret are dropped (the server sends them again). DATA_LOSS
-  // when `key` is not a secret or its key id does not name it.
-  absl::Status InstallPartyKeyLocked(const v1::PartyKeySecret& key)
+  // another secret are dropped (a snapshot brings them again). Returns the
+  // secret, for the caller to take into use once the transaction commits.
+  // DATA_LOSS when `key` is not a secret or its key id does not name it.
+  absl::StatusOr<sync::PartyKeySecret> InstallPartyKeyLocked(const v1::PartyKeySecret& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Reads the sealed secret at open; PERMISSION_DENIED when it does not open.
+  // Reads the sealed secret at open. A row that does not open (damaged) is
+  // treated as no secret: the store opens, and the next sync brings it.
   absl::Status LoadPartyKeyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The secret prior violations are keyed under, or null (legacy keys).
   const sync::PartyKeySecret* PartyKeyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {

@@ -151,5 +151,20 @@ TEST_CASE("a schema-6 database keeps its prior violations as legacy records unti
         std::vector<std::vector<std::string>>{{secret.KeyOf(kIdNumber), secret.key_id(), ""}});
 }
 
+TEST_CASE("a damaged party-key secret leaves the store usable and the next sync brings it") {
+  Device d;
+  const std::string bytes(sync::kPartyKeySecretSize, 'k');
+  const sync::PartyKeySecret secret = sync::PartyKeySecret::FromBytes(bytes).value();
+  REQUIRE(d.store().ApplyReferenceData(WithSecret(bytes, secret.key_id())).ok());
+  d.client.reset();
+  RawExec(d.db_path(), "UPDATE party_key_secret SET sealed = x'01020304'");
+  d.Reopen();
+  CHECK(d.store().PartyKeyId().empty());  // reported as none: the server sends it again
+  REQUIRE(d.client->SetActingOfficer(kSworn).ok());
+  CHECK(d.client->RecordCase(SummaryCase()).ok());
+  REQUIRE(d.store().ApplyReferenceData(WithSecret(bytes, secret.key_id())).ok());
+  CHECK(d.store().PartyKeyId() == secret.key_id());
+}
+
 }  // namespace
 }  // namespace palm::testing
