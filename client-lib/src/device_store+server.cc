@@ -88,6 +88,7 @@ absl::Status DeviceStore::UpsertOfficers(const std::vector<v1::Officer>& officer
 absl::Status DeviceStore::UpsertTowns(const std::vector<v1::Town>& towns) {
   std::lock_guard<std::mutex> lock(mutex_);
   return RunInTransaction([&] {
+    ForgetTownsLocked();
     return UpsertAll(*db_, sql::kUpsertTown, towns, [](const v1::Town& t) { return t.town_id(); });
   });
 }
@@ -298,6 +299,7 @@ absl::Status DeviceStore::ApplyReferenceData(const v1::GetReferenceDataResponse&
   absl::Status applied = RunInTransaction([&]() -> absl::Status {
     if (r.has_catalog()) PALM_RETURN_IF_ERROR(ApplyCatalogLocked(r.catalog()));
     std::vector<v1::Town> towns(r.towns().begin(), r.towns().end());
+    ForgetTownsLocked();
     PALM_RETURN_IF_ERROR(
         UpsertAll(*db_, sql::kUpsertTown, towns, [](const v1::Town& t) { return t.town_id(); }));
     std::vector<v1::Squad> squads(r.squads().begin(), r.squads().end());
@@ -402,6 +404,7 @@ absl::Status DeviceStore::ApplyChangeLocked(const v1::Change& change) {
       return UpsertAll(*db_, sql::kUpsertOfficer, std::vector<v1::Officer>{change.officer()},
                        [](const v1::Officer& o) { return o.officer_id(); });
     case v1::Change::kTown:
+      ForgetTownsLocked();
       return UpsertAll(*db_, sql::kUpsertTown, std::vector<v1::Town>{change.town()},
                        [](const v1::Town& t) { return t.town_id(); });
     case v1::Change::kSquad:

@@ -840,21 +840,24 @@ absl::StatusOr<std::optional<v1::Matter>> DeviceStore::LoadMatterLocked(const st
   return std::optional<v1::Matter>(std::move(m));
 }
 
-absl::StatusOr<std::vector<v1::Town>> DeviceStore::LoadTownsLocked() {
+absl::StatusOr<const std::vector<v1::Town>*> DeviceStore::LoadTownsLocked() {
+  if (towns_) return &*towns_;
   PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kSelectTowns));
   std::vector<v1::Town> towns;
   while (true) {
     PALM_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) return towns;
+    if (!row) break;
     PALM_ASSIGN_OR_RETURN(towns.emplace_back(), Parse<v1::Town>(select.Blob(0), "town"));
   }
+  towns_ = std::move(towns);
+  return &*towns_;
 }
 
 absl::Status DeviceStore::CheckDelegatedLocked(const std::string& town_id,
                                                const v1::Matter* matter) {
   if (matter == nullptr || town_id.empty()) return absl::OkStatus();
-  PALM_ASSIGN_OR_RETURN(std::vector<v1::Town> towns, LoadTownsLocked());
-  return sync::CheckDelegated(sync::FindTown(towns, town_id), *matter, towns);
+  PALM_ASSIGN_OR_RETURN(const std::vector<v1::Town>* towns, LoadTownsLocked());
+  return sync::CheckDelegated(sync::FindTown(*towns, town_id), *matter, *towns);
 }
 
 absl::StatusOr<std::vector<v1::Officer>> DeviceStore::LoadOfficersLocked(

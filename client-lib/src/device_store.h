@@ -323,8 +323,12 @@ class DeviceStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::vector<v1::Party>> LoadPartiesLocked(const std::string& case_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Every town on record (the roster's reference data).
-  absl::StatusOr<std::vector<v1::Town>> LoadTownsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Every town on record (the roster's reference data), kept in memory
+  // until a write to the towns table forgets it (ForgetTownsLocked): every
+  // record_case checks its town's delegation against it.
+  absl::StatusOr<const std::vector<v1::Town>*> LoadTownsLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void ForgetTownsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { towns_.reset(); }
   // sync::CheckDelegated for a case of `town_id` under `matter` (nothing to
   // check without either).
   absl::Status CheckDelegatedLocked(const std::string& town_id, const v1::Matter* matter)
@@ -402,6 +406,8 @@ class DeviceStore {
   // The bureau's party-key secret (sync/party_key.h), unsealed at open or
   // when GetReferenceData brings it; unset before the first such sync.
   std::optional<sync::PartyKeySecret> party_key_ ABSL_GUARDED_BY(mutex_);
+  // LoadTownsLocked's copy of the towns table; unset until read.
+  std::optional<std::vector<v1::Town>> towns_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace palm::internal

@@ -38,6 +38,30 @@ TEST_CASE("the device records a town's case only under a matter delegated to the
   CHECK(d.client->GetCase(*stall)->record.matter_code == kFastTrackNoPenalty);
 }
 
+TEST_CASE("a change of the town's delegation takes effect on the device's next write") {
+  Device d;
+  Delegate(d);
+  REQUIRE(d.client->RecordCase(OrdinaryCase(kFastTrackNoPenalty)).ok());
+  v1::Town wider;
+  wider.set_town_id(kTown);
+  wider.set_name("梧桐街道");
+  wider.set_delegated(true);
+  wider.add_delegated_matters(kFastTrackNoPenalty);
+  wider.add_delegated_matters(kOrdinaryOnly);
+  REQUIRE(d.store().UpsertTowns({wider}).ok());
+  CHECK(d.client->RecordCase(OrdinaryCase(kOrdinaryOnly)).ok());
+  v1::GetReferenceDataResponse narrower;
+  *narrower.add_towns() = wider;
+  narrower.mutable_towns(0)->clear_delegated_matters();
+  narrower.mutable_towns(0)->add_delegated_matters(kOrdinaryOnly);
+  REQUIRE(d.store().ApplyReferenceData(narrower).ok());
+  RequireRefused(d.client->RecordCase(OrdinaryCase(kFastTrackNoPenalty)).status(),
+                 StatusCode::kPermissionDenied, "not_delegated",
+                 "matter SR-0101 (擅自占用城市道路、桥梁、广场等公共场所设摊经营、兜售物品) is not "
+                 "delegated to 梧桐街道 (town-wutong) (Art. 24): it is handled by 局直属一中队 "
+                 "(county-1); hand the case over");
+}
+
 TEST_CASE("a town the bureau has not delegated records cases under every matter") {
   Device d;  // the town is not on record as delegated
   CHECK(d.client->RecordCase(OrdinaryCase(kOrdinaryOnly)).ok());
