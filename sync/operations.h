@@ -231,8 +231,8 @@ palm::v1::PriorViolation PriorViolationForDevice(palm::v1::PriorViolation v);
 // carry its parties.
 absl::Status CheckTransitionCase(const palm::v1::Case& c, const palm::v1::Matter* matter,
                                  const palm::v1::TransitionCase& op, absl::string_view case_label,
-                                 const palm::v1::Officer* actor,
-                                 const WorkingDayCalendar* calendar, int64_t at_ms);
+                                 const palm::v1::Officer* actor, const WorkingDayCalendar* calendar,
+                                 int64_t at_ms);
 
 // --- AppendCaseEvent. --------------------------------------------------------
 

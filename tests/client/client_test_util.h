@@ -57,12 +57,6 @@ inline v1::Officer MakeOfficer(const std::string& id, bool sworn) {
   return o;
 }
 
-// Reads a whole file as bytes ("" when missing).
-inline std::string ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // The first row of PRAGMA integrity_check on the database at `path` ("ok"
 // when it is intact), through a connection of its own.
 inline std::string IntegrityCheck(const std::string& path) {

@@ -38,11 +38,6 @@ uint64_t SeedFromEnv() {
   return s != nullptr ? std::strtoull(s, nullptr, 10) : 20260416;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // A case text long enough that the town's snapshot is some 700 KB.
 std::string LongText(int i) {
   std::string text = "共享案件 " + std::to_string(i) + " ";
@@ -244,7 +239,7 @@ TEST_CASE("a squad syncing through a link cut every 2 to 200 KB converges and lo
       INFO("evidence " << evidence_id);
       const std::string sha = sync::HexEncode(sync::Sha256::Of(content));
       const std::string stored =
-          ReadFile(data.path().string() + "/evidence/sha256/" + sha.substr(0, 2) + "/" + sha);
+          ReadFileBytes(data.path().string() + "/evidence/sha256/" + sha.substr(0, 2) + "/" + sha);
       CHECK(stored.size() == content.size());
       CHECK(stored == content);
     }

@@ -25,8 +25,8 @@
 namespace palm::e2e {
 namespace {
 
-constexpr char kOrdinaryMatter[] = "SR-0105";   // not fast track, not on the no-penalty list
-constexpr char kNotOnListMatter[] = "SR-0108";  // fast track (200..2000 yuan), not on the list
+constexpr char kOrdinaryMatter[] = "SR-0105";      // not fast track, not on the no-penalty list
+constexpr char kNotOnListMatter[] = "SR-0108";     // fast track (200..2000 yuan), not on the list
 constexpr char kNotDelegatedMatter[] = "SR-0102";  // not delegated to town A
 
 // What a test case knows of each case it recorded.

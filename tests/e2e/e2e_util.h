@@ -29,6 +29,7 @@
 
 namespace palm::e2e {
 
+using palm::testing::ReadFileBytes;
 using palm::testing::ServerProcess;
 using palm::testing::TempDir;
 

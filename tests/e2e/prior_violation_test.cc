@@ -13,11 +13,6 @@ namespace {
 
 constexpr char kIdNumber[] = "330483199001011234";  // NewCase's party
 
-std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // (party_key, key_id, case_number) of every prior violation on the device.
 std::vector<std::array<std::string, 3>> PriorRows(const std::string& db_path) {
   sqlite3* db = nullptr;
@@ -56,7 +51,7 @@ TEST_CASE("another town's device holds only keyed prior violations and still ref
   b.SyncUntilOk(server.address());
 
   const auto secret =
-      sync::PartyKeySecret::FromBytes(FileBytes((data.path() / "party-key.secret").string()));
+      sync::PartyKeySecret::FromBytes(ReadFileBytes((data.path() / "party-key.secret").string()));
   REQUIRE(secret.ok());
   const std::string b_db = b.dir.File("data") + "/palm.db";
   const auto rows = PriorRows(b_db);
@@ -66,8 +61,8 @@ TEST_CASE("another town's device holds only keyed prior violations and still ref
   CHECK(rows[0][0] == secret->KeyOf(kIdNumber));
   CHECK(rows[0][1] == secret->key_id());
   CHECK(rows[0][2].empty());  // town A's case number stays on the server
-  CHECK(FileBytes(b_db).find(secret->bytes()) == std::string::npos);
-  CHECK(FileBytes(b_db + "-wal").find(secret->bytes()) == std::string::npos);
+  CHECK(ReadFileBytes(b_db).find(secret->bytes()) == std::string::npos);
+  CHECK(ReadFileBytes(b_db + "-wal").find(secret->bytes()) == std::string::npos);
 
   // Offline, device B refuses a no-penalty decision for the same person.
   REQUIRE(b.client->SetActingOfficer(tb.officers[0]).ok());

@@ -69,11 +69,6 @@ struct Violation {
   std::string case_number;
 };
 
-std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void Exec(const std::string& db_path, const std::string& sql, const std::string& blob = "") {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
@@ -108,7 +103,7 @@ TEST_CASE("the prior violations a device pulls hold no digest of an ID number an
   const auto secret = palm::sync::PartyKeySecret::FromBytes(reference.party_key().secret());
   REQUIRE(secret.ok());
   CHECK(secret->key_id() == reference.party_key().key_id());
-  CHECK(FileBytes(f.SecretPath()) == reference.party_key().secret());
+  CHECK(ReadFileBytes(f.SecretPath()) == reference.party_key().secret());
 
   std::string cursor;
   const std::vector<v1::PriorViolation> priors = f.PulledPriors("dev-b1", &cursor);
@@ -184,7 +179,8 @@ TEST_CASE("an older server's prior violations are rekeyed at start and published
 
   TestServer server(data);
   Client client(server.address());
-  const auto secret = palm::sync::PartyKeySecret::FromBytes(FileBytes(data + "/party-key.secret"));
+  const auto secret =
+      palm::sync::PartyKeySecret::FromBytes(ReadFileBytes(data + "/party-key.secret"));
   REQUIRE(secret.ok());
   // Published again: a device past the old entry receives the new key.
   std::vector<v1::PriorViolation> priors;
@@ -216,7 +212,7 @@ TEST_CASE("a server whose store keys prior violations under a secret it lacks do
   std::string key_id;
   { key_id = Violation(data).Reference("dev-a1", "").party_key().key_id(); }
   const std::string path = data + "/party-key.secret";
-  const std::string kept = FileBytes(path);
+  const std::string kept = ReadFileBytes(path);
   palm::server::ServerConfig config;
   config.listen = "127.0.0.1:0";
   config.insecure_loopback = true;

@@ -3,6 +3,8 @@
 #define PALM_TESTS_SUPPORT_TEMP_DIR_H_
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace palm::testing {
@@ -21,6 +23,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Reads a whole file as bytes ("" when missing).
+inline std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 }  // namespace palm::testing
 
