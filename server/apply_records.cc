@@ -1,6 +1,7 @@
 // Applying the operations that add records to a case: evidence and its
 // withdrawal, on-the-spot tickets and their voiding, no-penalty decisions,
 // and the events officers append to the timeline.
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -8,7 +9,9 @@
 #include "absl/strings/str_format.h"
 #include "server/apply_internal.h"
 #include "server/evidence_log.h"
+#include "server/prior_violations.h"
 #include "sync/lifecycle.h"
+#include "sync/no_penalty.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/rules.h"
@@ -143,6 +146,14 @@ absl::Status ApplyVoidTicket(Apply& a) {
   PALM_RETURN_IF_ERROR(a.txn.PutTicket(*t));
   PALM_RETURN_IF_ERROR(
       a.Changed(EntityKind::kTicket, t->ticket_id(), TownScope(record.value.town_id())));
+  // A voided ticket is no violation on record (Art. 33): its record lapses
+  // unless another ticket of the case still stands for it.
+  PALM_RETURN_IF_ERROR(LapseViolationsOfCase(a.txn, a.options.party_key, op.case_id(),
+                                             [&a](const std::string& entity_id) {
+                                               return a.Changed(EntityKind::kPriorViolation,
+                                                                entity_id, GlobalScope());
+                                             })
+                           .status());
   return a.SystemEvent(record.value, v1::CASE_EVENT_KIND_TICKET_VOIDED,
                        absl::StrCat("ticket ", t->ticket_number_text(), " voided: ", op.reason()));
 }
@@ -155,18 +166,33 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   v1::Case& c = record.value;
   const v1::Party* party = nullptr;
   PALM_RETURN_IF_ERROR(sync::DeriveNoPenalty(c, CaseLabel(c), &d, &party));
-  PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(d.officer_ids()));
+  // The roster for the deciding officers and the correction's verifier.
+  google::protobuf::RepeatedPtrField<std::string> named = d.officer_ids();
+  if (!d.correction().verified_by().empty()) named.Add()->assign(d.correction().verified_by());
+  PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(named));
   PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
       d.officer_ids(), "record_no_penalty.decision.officer_ids", roster));
   PALM_RETURN_IF_ERROR(
       sync::CheckCredentialedOfficers(d.officer_ids(), sync::CredentialedAct::kNoPenalty, roster));
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, d.matter_code()));
   PALM_ASSIGN_OR_RETURN(
-      std::optional<v1::PriorViolation> prior,
-      a.txn.FindPriorViolation(sync::PartyKey(a.options.party_key, party->id_number()),
-                               d.matter_code()));
-  PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, matter, prior.has_value(),
-                                            prior ? prior->case_number() : std::string()));
+      std::vector<v1::PriorViolation> priors,
+      a.txn.PriorViolationsOf(sync::PartyKey(a.options.party_key, party->id_number()),
+                              d.matter_code()));
+  std::vector<v1::Evidence> cited;
+  for (const std::string& id : d.no_fault_evidence_ids()) {
+    PALM_ASSIGN_OR_RETURN(std::optional<v1::Evidence> e, a.txn.GetEvidence(id));
+    if (e) cited.push_back(*std::move(e));
+  }
+  if (d.decided_at_ms() <= 0) d.set_decided_at_ms(a.prepared.hlc.wall_ms);
+  // The mutation's own time bounds the decision's, as on the device (the
+  // server refuses a mutation whose clock is skewed from its own).
+  PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, {.c = &c,
+                                                .matter = matter,
+                                                .roster = &roster,
+                                                .cited_evidence = &cited,
+                                                .priors = &priors,
+                                                .written_at_ms = a.m().hlc().wall_ms()}));
   // The decision ends the case in NO_PENALTY (Art. 33), exactly as the device
   // records it: the move is checked before anything is written.
   const v1::CaseState from = c.state();
@@ -178,7 +204,6 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   PALM_ASSIGN_OR_RETURN(std::optional<v1::NoPenaltyDecision> existing,
                         a.txn.GetNoPenalty(d.decision_id()));
   if (existing) return sync::DecisionAlreadyRecorded(d.decision_id());
-  if (d.decided_at_ms() <= 0) d.set_decided_at_ms(a.prepared.hlc.wall_ms);
   // Kept before `c` changes: the party the prior violation is recorded for.
   const v1::Party decided_party = *party;
   PALM_RETURN_IF_ERROR(a.txn.PutNoPenalty(d));
@@ -195,7 +220,9 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
                                        "no-penalty decision (Art. 33)", from,
                                        v1::CASE_STATE_NO_PENALTY));
   }
-  // The violation happened, so the next one is no longer a first violation.
+  // The violation happened, so the next one is no longer a first violation
+  // (a party without fault committed none to count).
+  if (!sync::RecordsViolation(d)) return absl::OkStatus();
   return a.PriorViolation(c, decided_party, d.matter_code(), d.decided_at_ms());
 }
 

@@ -73,7 +73,7 @@ absl::StatusOr<PartyKeyOpening> OpenPartyKeySecret(const std::string& data_dir, 
     }
     row.value.set_party_key(*key);
     row.value.set_key_id(opening.secret.key_id());
-    PALM_RETURN_IF_ERROR(txn.RekeyPriorViolation(row.entity_id, row.value));
+    PALM_RETURN_IF_ERROR(txn.ReplacePriorViolation(row.entity_id, row.value));
     PALM_RETURN_IF_ERROR(
         txn.AppendChange(EntityKind::kPriorViolation, row.entity_id, GlobalScope()).status());
     ++opening.rekeyed;

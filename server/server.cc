@@ -24,6 +24,7 @@
 #include "server/log_lineage.h"
 #include "server/numbering.h"
 #include "server/party_secret.h"
+#include "server/prior_violations.h"
 #include "server/request_log.h"
 #include "server/services.h"
 #include "sync/hlc.h"
@@ -267,6 +268,20 @@ absl::StatusOr<std::unique_ptr<PalmServer>> PalmServer::Start(const ServerConfig
                             {"key_id", opening->secret.key_id()}});
     }
     impl->context.party_key = std::move(opening->secret);
+  }
+  // Violations recorded by tickets voided before voiding lapsed them.
+  {
+    int64_t lapsed = 0;
+    absl::Status rechecked = WriteAndWait(*impl->store, [&](WriteTxn& txn) -> absl::Status {
+      PALM_ASSIGN_OR_RETURN(lapsed, RecheckPendingViolations(txn, &*impl->context.party_key));
+      if (lapsed == 0) return absl::OkStatus();
+      return AppendAudit(txn, sync::SystemNowMs(), "server", "prior_violations.lapsed", "",
+                         {{"lapsed", lapsed}});
+    });
+    if (!rechecked.ok()) return rechecked;
+    if (lapsed > 0) {
+      Log(LogLevel::kWarn, {{"event", "prior_violations_lapsed"}, {"lapsed", lapsed}});
+    }
   }
   if (restored) {
     absl::Status audited = WriteAndWait(*impl->store, [&](WriteTxn& txn) {

@@ -199,6 +199,21 @@ inline constexpr const char* kMigrations[] = {
     R"sql(
       ALTER TABLE prior_violations ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
     )sql",
+    // Art. 33's grounds (sync/no_penalty.h). Decisions recorded before read
+    // NO_PENALTY_GROUND_LEGACY: appending field 8 (tag 0x40) with value 4 to
+    // a protobuf message sets it, and no stored body has the field yet (`||`
+    // yields text, byte for byte; the cast keeps the column a blob).
+    // Violations a voided ticket recorded no longer count: the cases whose
+    // tickets may be voided (the bytes of `voided = true`, field 21, appear
+    // in the body; a false match only costs a check) are checked once at
+    // start-up (server/prior_violations.h) and dropped from the table.
+    R"sql(
+      UPDATE no_penalty SET body = CAST(body || x'4004' AS BLOB);
+      CREATE INDEX prior_by_case ON prior_violations(case_id);
+      CREATE TABLE prior_rechecks (case_id TEXT PRIMARY KEY) STRICT;
+      INSERT OR IGNORE INTO prior_rechecks
+        SELECT DISTINCT case_id FROM tickets WHERE instr(body, x'a80101') > 0;
+    )sql",
 };
 inline constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -256,9 +271,13 @@ inline constexpr const char* kPutEvent =
     "INSERT OR REPLACE INTO case_events(event_id, case_id, at_ms, body) VALUES (?1, ?2, ?3, ?4)";
 inline constexpr const char* kEventsOfCase =
     "SELECT body FROM case_events WHERE case_id = ?1 ORDER BY at_ms, event_id";
-inline constexpr const char* kFindPrior =
-    "SELECT body FROM prior_violations WHERE party_key = ?1 AND matter_code = ?2"
-    " ORDER BY rowid LIMIT 1";
+inline constexpr const char* kFindPriors =
+    "SELECT body FROM prior_violations WHERE party_key = ?1 AND matter_code = ?2 ORDER BY rowid";
+inline constexpr const char* kPriorsOfCase =
+    "SELECT entity_id, case_id, body FROM prior_violations WHERE case_id = ?1 ORDER BY entity_id";
+inline constexpr const char* kPendingPriorRechecks =
+    "SELECT case_id FROM prior_rechecks ORDER BY case_id";
+inline constexpr const char* kClearPriorRecheck = "DELETE FROM prior_rechecks WHERE case_id = ?1";
 inline constexpr const char* kGetPrior = "SELECT body FROM prior_violations WHERE entity_id = ?1";
 inline constexpr const char* kPutPrior =
     "INSERT OR REPLACE INTO prior_violations(entity_id, party_key, matter_code, case_id, body,"
@@ -267,7 +286,7 @@ inline constexpr const char* kPriorKeyIds =
     "SELECT DISTINCT key_id FROM prior_violations ORDER BY key_id";
 inline constexpr const char* kPriorsUnder =
     "SELECT entity_id, case_id, body FROM prior_violations WHERE key_id = ?1 ORDER BY entity_id";
-inline constexpr const char* kRekeyPrior =
+inline constexpr const char* kReplacePrior =
     "UPDATE prior_violations SET party_key = ?2, body = ?3, key_id = ?4 WHERE entity_id = ?1";
 inline constexpr const char* kCurrentCatalog =
     "SELECT body FROM catalogs ORDER BY version DESC LIMIT 1";

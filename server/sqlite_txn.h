@@ -23,6 +23,7 @@
 #include "server/store.h"
 #include "server/store_status.h"
 #include "sync/hlc.h"
+#include "sync/no_penalty.h"
 #include "sync/status_macros.h"
 #include "sync/uuid.h"
 
@@ -150,11 +151,21 @@ class SqliteTxn : public WriteTxn {
     for (auto& e : events) *detail.add_timeline() = std::move(e);
     return detail;
   }
-  absl::StatusOr<std::optional<v1::PriorViolation>> FindPriorViolation(
+  absl::StatusOr<std::vector<v1::PriorViolation>> PriorViolationsOf(
       const std::string& party_key, const std::string& matter_code) override {
-    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kFindPrior));
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kFindPriors));
     stmt->Text(1, party_key).Text(2, matter_code);
-    return ReadFirst<v1::PriorViolation>(*stmt, "prior violation");
+    return ReadAll<v1::PriorViolation>(*stmt, "prior violation");
+  }
+  absl::StatusOr<std::vector<StoredPriorViolation>> PriorViolationsOfCase(
+      const std::string& case_id) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPriorsOfCase));
+    stmt->Text(1, case_id);
+    return ReadStoredPriors(*stmt);
+  }
+  absl::StatusOr<std::vector<std::string>> PendingPriorRechecks() override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPendingPriorRechecks));
+    return ReadTexts(*stmt);
   }
   absl::StatusOr<std::optional<v1::Catalog>> CurrentCatalog() override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kCurrentCatalog));
@@ -433,9 +444,14 @@ class SqliteTxn : public WriteTxn {
     if (auto s = stmt->Run(); !s.ok()) return s;
     return entity_id;
   }
-  absl::Status RekeyPriorViolation(const std::string& entity_id,
-                                   const v1::PriorViolation& v) override {
-    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kRekeyPrior));
+  absl::Status ClearPriorRecheck(const std::string& case_id) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kClearPriorRecheck));
+    stmt->Text(1, case_id);
+    return stmt->Run();
+  }
+  absl::Status ReplacePriorViolation(const std::string& entity_id,
+                                     const v1::PriorViolation& v) override {
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kReplacePrior));
     stmt->Text(1, entity_id)
         .Text(2, v.party_key())
         .Blob(3, v.SerializeAsString())
@@ -792,27 +808,13 @@ class SqliteTxn : public WriteTxn {
   }
   absl::StatusOr<std::vector<std::string>> PriorViolationKeyIds() override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPriorKeyIds));
-    std::vector<std::string> ids;
-    while (true) {
-      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) return ids;
-      ids.push_back(stmt->ColumnText(0));
-    }
+    return ReadTexts(*stmt);
   }
   absl::StatusOr<std::vector<StoredPriorViolation>> PriorViolationsUnder(
       const std::string& key_id) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kPriorsUnder));
     stmt->Text(1, key_id);
-    std::vector<StoredPriorViolation> rows;
-    while (true) {
-      PALM_ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) return rows;
-      StoredPriorViolation& r = rows.emplace_back();
-      r.entity_id = stmt->ColumnText(0);
-      r.case_id = stmt->ColumnText(1);
-      PALM_ASSIGN_OR_RETURN(r.value,
-                            ParseBody<v1::PriorViolation>(stmt->ColumnBlob(2), "prior violation"));
-    }
+    return ReadStoredPriors(*stmt);
   }
   absl::StatusOr<std::optional<BlobRecord>> GetBlob(const std::string& sha256) override {
     PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kGetBlob));
@@ -966,6 +968,29 @@ class SqliteTxn : public WriteTxn {
     return out;
   }
 
+  static absl::StatusOr<std::vector<std::string>> ReadTexts(Statement& stmt) {
+    std::vector<std::string> out;
+    while (true) {
+      PALM_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.push_back(stmt.ColumnText(0));
+    }
+  }
+
+  // Rows of (entity_id, case_id, body).
+  static absl::StatusOr<std::vector<StoredPriorViolation>> ReadStoredPriors(Statement& stmt) {
+    std::vector<StoredPriorViolation> rows;
+    while (true) {
+      PALM_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return rows;
+      StoredPriorViolation& r = rows.emplace_back();
+      r.entity_id = stmt.ColumnText(0);
+      r.case_id = stmt.ColumnText(1);
+      PALM_ASSIGN_OR_RETURN(r.value,
+                            ParseBody<v1::PriorViolation>(stmt.ColumnBlob(2), "prior violation"));
+    }
+  }
+
   template <typename Message>
   absl::StatusOr<std::vector<Message>> ReadByKey(const char* sql, const std::string& key,
                                                  absl::string_view what) {
@@ -1020,8 +1045,14 @@ class SqliteTxn : public WriteTxn {
         return Fill<v1::Town>(kGetTown, id, kind, change->mutable_town());
       case EntityKind::kSquad:
         return Fill<v1::Squad>(kGetSquad, id, kind, change->mutable_squad());
-      case EntityKind::kPriorViolation:
-        return Fill<v1::PriorViolation>(kGetPrior, id, kind, change->mutable_prior_violation());
+      case EntityKind::kPriorViolation: {
+        v1::PriorViolation* v = change->mutable_prior_violation();
+        PALM_RETURN_IF_ERROR(Fill<v1::PriorViolation>(kGetPrior, id, kind, v));
+        // Records from before violation ids get one from their entity id, so
+        // that devices keep them apart and a later change replaces each.
+        if (v->violation_id().empty()) v->set_violation_id(sync::StoredViolationId(id));
+        return absl::OkStatus();
+      }
       case EntityKind::kTicketLease:
         return Fill<v1::TicketLease>(kGetLease, id, kind, change->mutable_ticket_lease());
     }

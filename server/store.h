@@ -278,10 +278,16 @@ class ReadTxn {
   virtual absl::StatusOr<std::optional<palm::v1::CaseEvent>> GetEvent(const std::string& id) = 0;
   // Everything recorded on a case, for GetCase.
   virtual absl::StatusOr<palm::v1::CaseDetail> GetCaseDetail(const std::string& case_id) = 0;
-  // A prior violation of `matter_code` by the party with `party_key`
-  // (sync::PartyKey), if one is on record.
-  virtual absl::StatusOr<std::optional<palm::v1::PriorViolation>> FindPriorViolation(
+  // Every violation of `matter_code` on record for the party with
+  // `party_key` (sync::PartyKey), voided ones included, oldest first.
+  virtual absl::StatusOr<std::vector<palm::v1::PriorViolation>> PriorViolationsOf(
       const std::string& party_key, const std::string& matter_code) = 0;
+  // The violations case `case_id` recorded, in entity-id order.
+  virtual absl::StatusOr<std::vector<StoredPriorViolation>> PriorViolationsOfCase(
+      const std::string& case_id) = 0;
+  // Cases whose violations are to be checked again once at start-up
+  // (server/prior_violations.h): tickets voided before voiding lapsed them.
+  virtual absl::StatusOr<std::vector<std::string>> PendingPriorRechecks() = 0;
 
   // The newest catalogue, if any was loaded.
   virtual absl::StatusOr<std::optional<palm::v1::Catalog>> CurrentCatalog() = 0;
@@ -412,10 +418,12 @@ class WriteTxn : public ReadTxn {
   virtual absl::StatusOr<std::string> AddPriorViolation(const palm::v1::PriorViolation& v,
                                                         const std::string& case_id) = 0;
   // Replaces the stored prior violation `entity_id` by `v` (the same
-  // violation under another party key), keeping its entity id: the change
-  // log's entries for it stay valid. NOT_FOUND when there is none.
-  virtual absl::Status RekeyPriorViolation(const std::string& entity_id,
-                                           const palm::v1::PriorViolation& v) = 0;
+  // violation under another party key, or voided), keeping its entity id:
+  // the change log's entries for it stay valid. NOT_FOUND when there is none.
+  virtual absl::Status ReplacePriorViolation(const std::string& entity_id,
+                                             const palm::v1::PriorViolation& v) = 0;
+  // Drops case `case_id` from PendingPriorRechecks.
+  virtual absl::Status ClearPriorRecheck(const std::string& case_id) = 0;
   virtual absl::Status PutCatalog(const palm::v1::Catalog& catalog) = 0;
   virtual absl::Status PutTown(const palm::v1::Town& town) = 0;
   virtual absl::Status PutSquad(const palm::v1::Squad& squad) = 0;

@@ -37,6 +37,8 @@ const std::vector<FieldLimit>& FieldLimits() {
       {"palm.v1.Case.officer_ids", 20},
       {"palm.v1.Ticket.officer_ids", 20},
       {"palm.v1.NoPenaltyDecision.officer_ids", 20},
+      {"palm.v1.NoPenaltyDecision.no_fault_evidence_ids", 20},
+      {"palm.v1.NoPenaltyCorrection.verified_by", 128},
       {"palm.v1.Party.name", 256},
       {"palm.v1.SignInRequest.secret", 256},
       {"palm.v1.EnrollDeviceRequest.csr_pem", 16 * 1024},

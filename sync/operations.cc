@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sync/lifecycle.h"
+#include "sync/no_penalty.h"
 #include "sync/notice.h"
 #include "sync/quote.h"
 #include "sync/rules.h"
@@ -402,6 +403,7 @@ std::optional<v1::PriorViolation> PriorViolationOf(const PartyKeySecret* secret,
   v.set_matter_code(matter_code);
   v.set_case_number(c.case_number());
   v.set_decided_at_ms(at_ms);
+  v.set_violation_id(PriorViolationId(c.case_id(), party.party_id(), matter_code));
   return v;
 }
 

@@ -276,29 +276,4 @@ absl::Status CheckTicketBasis(const v1::Ticket& t, const v1::Matter& matter) {
   return absl::OkStatus();
 }
 
-absl::Status CheckNoPenalty(const v1::NoPenaltyDecision& d, const v1::Matter* matter,
-                            bool prior_violation_on_record, absl::string_view prior_case_number) {
-  if (matter == nullptr) return UnknownMatter(d.matter_code());
-  if (!matter->no_penalty_list()) {
-    return InvalidArgument(
-        v1::REASON_NOT_ON_NO_PENALTY_LIST,
-        absl::StrCat("matter ", MatterLabel(*matter),
-                     " is not on the no-penalty list (Art. 33); decide a penalty instead"));
-  }
-  if (Blank(d.education_record())) {
-    return InvalidArgument(
-        v1::REASON_MISSING_EDUCATION,
-        "a no-penalty decision needs a record of the education given to the party (Art. 33)");
-  }
-  if (prior_violation_on_record) {
-    return FailedPrecondition(
-        v1::REASON_NOT_FIRST_VIOLATION,
-        absl::StrCat(
-            "the party already violated matter ", matter->code(),
-            prior_case_number.empty() ? "" : absl::StrCat(" (case ", prior_case_number, ")"),
-            ": a no-penalty decision is only for a first violation (Art. 33)"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace palm::sync

@@ -78,17 +78,7 @@ absl::Status CheckTicket(const palm::v1::Ticket& t, const palm::v1::Matter* matt
 // INVALID_ARGUMENT REASON_LEGAL_BASIS_MISMATCH naming both texts.
 absl::Status CheckTicketBasis(const palm::v1::Ticket& t, const palm::v1::Matter& matter);
 
-// Checks a no-penalty decision against Art. 33. `matter` is the catalogue
-// entry for d.matter_code() or null; `prior_violation_on_record` whether the
-// party already has a violation of this matter on record (sync/party_key.h), and
-// `prior_case_number` that case's number when known, for the message.
-// Returns OK, or:
-//   INVALID_ARGUMENT    REASON_UNKNOWN_MATTER, REASON_NOT_ON_NO_PENALTY_LIST,
-//                       REASON_MISSING_EDUCATION (empty education record);
-//   FAILED_PRECONDITION REASON_NOT_FIRST_VIOLATION.
-absl::Status CheckNoPenalty(const palm::v1::NoPenaltyDecision& d, const palm::v1::Matter* matter,
-                            bool prior_violation_on_record,
-                            absl::string_view prior_case_number = "");
+// Art. 33's no-penalty decision: CheckNoPenalty in sync/no_penalty.h.
 
 // "SR-0101 (擅自占用…)", or the code alone for a matter without a name: how
 // messages name a matter.

@@ -107,6 +107,16 @@ v1::NoPenaltyDecision ToProto(const NoPenaltyInput& in) {
   out.set_education_record(in.education_record);
   out.set_decided_at_ms(in.decided_at_ms);
   for (const std::string& id : in.officer_ids) out.add_officer_ids(id);
+  out.set_ground(static_cast<v1::NoPenaltyGround>(in.ground));
+  if (in.ground == NoPenaltyGround::kMinorCorrectedNoHarm ||
+      in.ground == NoPenaltyGround::kFirstViolationSlightHarm || !in.correction.what.empty() ||
+      in.correction.corrected_at_ms != 0 || !in.correction.verified_by.empty()) {
+    v1::NoPenaltyCorrection* fix = out.mutable_correction();
+    fix->set_what(in.correction.what);
+    fix->set_corrected_at_ms(in.correction.corrected_at_ms);
+    fix->set_verified_by(in.correction.verified_by);
+  }
+  for (const std::string& id : in.no_fault_evidence_ids) out.add_no_fault_evidence_ids(id);
   return out;
 }
 
@@ -199,8 +209,16 @@ Ticket FromProto(const v1::Ticket& t) {
 }
 
 NoPenaltyDecision FromProto(const v1::NoPenaltyDecision& d) {
-  return {d.decision_id(),      d.case_id(),       d.matter_code(),         d.party_id(),
-          d.education_record(), d.decided_at_ms(), Strings(d.officer_ids())};
+  return {d.decision_id(),
+          d.case_id(),
+          d.matter_code(),
+          d.party_id(),
+          d.education_record(),
+          d.decided_at_ms(),
+          Strings(d.officer_ids()),
+          static_cast<NoPenaltyGround>(d.ground()),
+          {d.correction().what(), d.correction().corrected_at_ms(), d.correction().verified_by()},
+          Strings(d.no_fault_evidence_ids())};
 }
 
 CaseEvent FromProto(const v1::CaseEvent& e) {
@@ -214,6 +232,16 @@ CaseEvent FromProto(const v1::CaseEvent& e) {
           static_cast<CaseState>(e.to_state()),
           e.amount_fen()};
 }
+
+namespace {
+
+std::vector<NoPenaltyGround> Grounds(const google::protobuf::RepeatedField<int>& grounds) {
+  std::vector<NoPenaltyGround> out;
+  for (int g : grounds) out.push_back(static_cast<NoPenaltyGround>(g));
+  return out;
+}
+
+}  // namespace
 
 Matter FromProto(const v1::Matter& m) {
   return {m.code(),
@@ -229,7 +257,9 @@ Matter FromProto(const v1::Matter& m) {
           m.major(),
           m.major_fine_threshold_fen(),
           m.no_penalty_field(),
-          m.no_penalty_conditions()};
+          m.no_penalty_conditions(),
+          Grounds(m.no_penalty_grounds()),
+          m.no_penalty_lookback_months()};
 }
 
 }  // namespace palm::internal

@@ -47,6 +47,10 @@ absl::Status DecodePageToken(absl::string_view token, int64_t* occurred_at_ms,
 
 absl::StatusOr<CaseBundle> DeviceStore::GetCase(const std::string& case_id) {
   std::lock_guard<std::mutex> lock(mutex_);
+  return GetCaseLocked(case_id);
+}
+
+absl::StatusOr<CaseBundle> DeviceStore::GetCaseLocked(const std::string& case_id) {
   CaseBundle b;
   PALM_ASSIGN_OR_RETURN(b.kase, RequireCaseLocked(case_id));
   PALM_ASSIGN_OR_RETURN(std::vector<v1::Party> parties, LoadPartiesLocked(case_id));

@@ -5,12 +5,14 @@
 // around it: the cursor, outbox reads for a push and the last sync report.
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client-lib/src/device_store.h"
 #include "client-lib/src/device_store_sql.h"
 #include "client-lib/src/macros.h"
 #include "nlohmann/json.hpp"
 #include "sync/calendar.h"
+#include "sync/no_penalty.h"
 #include "sync/operations.h"
 #include "sync/status.h"
 
@@ -126,13 +128,31 @@ absl::Status DeviceStore::RecordPriorViolationsLocked(const std::string& case_id
 }
 
 absl::Status DeviceStore::AddPriorViolationLocked(const v1::PriorViolation& p) {
+  // Records of an older server carry no id: keyed as before schema 8.
+  const std::string id = p.violation_id().empty()
+                             ? absl::StrCat(sql::kLegacyViolationPrefix, p.party_key(), "/",
+                                            p.matter_code(), "/", p.case_number())
+                             : p.violation_id();
   PALM_ASSIGN_OR_RETURN(Statement insert, db_->Prepare(sql::kInsertPrior));
-  return insert.Bind(1, p.party_key())
-      .Bind(2, p.matter_code())
-      .Bind(3, p.case_number())
-      .Bind(4, p.decided_at_ms())
-      .Bind(5, p.key_id())
+  return insert.Bind(1, id)
+      .Bind(2, p.party_key())
+      .Bind(3, p.matter_code())
+      .Bind(4, p.case_number())
+      .Bind(5, p.decided_at_ms())
+      .Bind(6, p.key_id())
+      .Bind(7, p.voided() ? 1 : 0)
       .Run();
+}
+
+absl::Status DeviceStore::LapseViolationLocked(const std::string& case_id,
+                                               const std::string& party_id,
+                                               const std::string& matter_code) {
+  PALM_ASSIGN_OR_RETURN(CaseBundle b, GetCaseLocked(case_id));
+  if (sync::ViolationStands(b.kase, b.tickets, b.no_penalty, party_id, matter_code)) {
+    return absl::OkStatus();
+  }
+  PALM_ASSIGN_OR_RETURN(Statement lapse, db_->Prepare(sql::kVoidPrior));
+  return lapse.Bind(1, sync::PriorViolationId(case_id, party_id, matter_code)).Run();
 }
 
 std::string DeviceStore::PartyKeyId() {
@@ -186,6 +206,10 @@ absl::StatusOr<sync::PartyKeySecret> DeviceStore::InstallPartyKeyLocked(
       v.set_key_id(secret->key_id());
       v.set_matter_code(select.Text(1));
       v.set_decided_at_ms(select.Int(3));
+      if (!absl::StartsWith(select.Text(4), sql::kLegacyViolationPrefix)) {
+        v.set_violation_id(select.Text(4));
+      }
+      v.set_voided(select.Int(5) != 0);
     }
   }
   {

@@ -6,6 +6,7 @@
 // queries and evidence uploads are device_store+queries.cc.
 #include "client-lib/src/device_store.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "sync/delegation.h"
 #include "sync/lifecycle.h"
 #include "sync/mutation.h"
+#include "sync/no_penalty.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/request_check.h"
@@ -470,23 +472,44 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       const v1::Party* party = nullptr;
       PALM_RETURN_IF_ERROR(sync::DeriveNoPenalty(c, c.case_id(), &d, &party));
-      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, d.officer_ids()));
+      // The roster for the deciding officers and the correction's verifier.
+      google::protobuf::RepeatedPtrField<std::string> named = d.officer_ids();
+      if (!d.correction().verified_by().empty()) named.Add()->assign(d.correction().verified_by());
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, named));
+      const sync::OfficerLookup lookup = roster.Lookup();
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
-          d.officer_ids(), "record_no_penalty.decision.officer_ids", roster.Lookup()));
+          d.officer_ids(), "record_no_penalty.decision.officer_ids", lookup));
       PALM_RETURN_IF_ERROR(sync::CheckCredentialedOfficers(
-          d.officer_ids(), sync::CredentialedAct::kNoPenalty, roster.Lookup()));
+          d.officer_ids(), sync::CredentialedAct::kNoPenalty, lookup));
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(d.matter_code()));
       const v1::Matter* mp = matter ? &*matter : nullptr;
-      bool prior = false;
-      std::string prior_case_number;
+      std::vector<v1::PriorViolation> priors;
       {
-        PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kSelectPrior));
+        PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kSelectPriors));
         select.Bind(1, sync::PartyKey(PartyKeyLocked(), party->id_number()))
             .Bind(2, d.matter_code());
-        PALM_ASSIGN_OR_RETURN(prior, select.Step());
-        if (prior) prior_case_number = select.Text(0);
+        for (;;) {
+          PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+          if (!row) break;
+          v1::PriorViolation& v = priors.emplace_back();
+          v.set_matter_code(d.matter_code());
+          v.set_case_number(select.Text(0));
+          v.set_decided_at_ms(select.Int(1));
+          v.set_voided(select.Int(2) != 0);
+        }
       }
-      PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, mp, prior, prior_case_number));
+      std::vector<v1::Evidence> cited;
+      for (const std::string& id : d.no_fault_evidence_ids()) {
+        PALM_ASSIGN_OR_RETURN(std::optional<v1::Evidence> e,
+                              LoadRecord<v1::Evidence>(*db_, sql::kSelectEvidence, id));
+        if (e) cited.push_back(*std::move(e));
+      }
+      PALM_RETURN_IF_ERROR(sync::CheckNoPenalty(d, {.c = &c,
+                                                    .matter = mp,
+                                                    .roster = &lookup,
+                                                    .cited_evidence = &cited,
+                                                    .priors = &priors,
+                                                    .written_at_ms = m.hlc().wall_ms()}));
       if (!sync::NoPenaltyMovesCase(c)) return absl::OkStatus();
       return sync::CheckCaseTransition(c, mp, v1::CASE_STATE_NO_PENALTY, /*actor=*/nullptr);
     }
@@ -653,6 +676,8 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
                                  .BindBlob(4, Serialize(t))
                                  .Run());
       }
+      // A voided ticket is no violation on record (Art. 33), as on the server.
+      PALM_RETURN_IF_ERROR(LapseViolationLocked(t.case_id(), t.party_id(), t.matter_code()));
       return PutEventLocked(
           derived_event(v.case_id(), v1::CASE_EVENT_KIND_TICKET_VOIDED,
                         absl::StrCat("ticket ", t.ticket_number_text(), " voided: ", v.reason())));
@@ -669,8 +694,10 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
         PALM_RETURN_IF_ERROR(
             insert.Bind(1, d.decision_id()).Bind(2, d.case_id()).BindBlob(3, Serialize(d)).Run());
       }
-      PALM_RETURN_IF_ERROR(RecordPriorViolationsLocked(c.case_id(), d.party_id(), d.matter_code(),
-                                                       d.decided_at_ms()));
+      if (sync::RecordsViolation(d)) {
+        PALM_RETURN_IF_ERROR(RecordPriorViolationsLocked(c.case_id(), d.party_id(), d.matter_code(),
+                                                         d.decided_at_ms()));
+      }
       if (!sync::NoPenaltyMovesCase(c)) return absl::OkStatus();
       v1::CaseEvent e = derived_event(c.case_id(), v1::CASE_EVENT_KIND_TRANSITION,
                                       "no-penalty decision (Art. 33)");

@@ -357,11 +357,19 @@ class DeviceStore {
   // device's own copy of what the server records (sync::PriorViolationOf).
   absl::Status RecordPriorViolationsLocked(const std::string& case_id, const std::string& party_id,
                                            const std::string& matter_code, int64_t at_ms);
+  // Marks voided the violation of `matter_code` by `party_id` that case
+  // `case_id` recorded, unless it still stands (sync::ViolationStands).
+  absl::Status LapseViolationLocked(const std::string& case_id, const std::string& party_id,
+                                    const std::string& matter_code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<CaseBundle> GetCaseLocked(const std::string& case_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status AddPriorViolationLocked(const v1::PriorViolation& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Keeps the bureau's party-key secret `key` (sealed) and rekeys under it
   // the prior violations of an older server (plain SHA-256; their case
-  // numbers are forgotten, as pulled records carry none now); records under
+  // numbers are forgotten, as pulled records carry none now, while their
+  // violation ids and whether they are voided are kept); records under
   // another secret are dropped (a snapshot brings them again). Returns the
   // secret, for the caller to take into use once the transaction commits.
   // DATA_LOSS when `key` is not a secret or its key id does not name it.

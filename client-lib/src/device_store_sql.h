@@ -142,19 +142,24 @@ inline constexpr char kUpsertTown[] =
     "INSERT OR REPLACE INTO towns (town_id, proto) VALUES (?1, ?2)";
 inline constexpr char kUpsertSquad[] =
     "INSERT OR REPLACE INTO squads (squad_id, proto) VALUES (?1, ?2)";
+// Row ids of prior violations that came with no violation id (older
+// servers, and rows migrated to schema 8).
+inline constexpr char kLegacyViolationPrefix[] = "legacy/";
 inline constexpr char kInsertPrior[] =
-    "INSERT OR REPLACE INTO prior_violations (party_key, matter_code, case_number, decided_at_ms,"
-    " key_id) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT OR REPLACE INTO prior_violations (violation_id, party_key, matter_code, case_number,"
+    " decided_at_ms, key_id, voided) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 inline constexpr char kLegacyPriors[] =
-    "SELECT party_key, matter_code, case_number, decided_at_ms FROM prior_violations"
-    " WHERE key_id = ''";
+    "SELECT party_key, matter_code, case_number, decided_at_ms, violation_id, voided"
+    " FROM prior_violations WHERE key_id = ''";
+inline constexpr char kVoidPrior[] =
+    "UPDATE prior_violations SET voided = 1 WHERE violation_id = ?1";
 inline constexpr char kDeletePriorsNotUnder[] = "DELETE FROM prior_violations WHERE key_id != ?1";
 inline constexpr char kLoadPartyKey[] = "SELECT key_id, sealed FROM party_key_secret WHERE id = 1";
 inline constexpr char kStorePartyKey[] =
     "INSERT OR REPLACE INTO party_key_secret (id, key_id, sealed) VALUES (1, ?1, ?2)";
-inline constexpr char kSelectPrior[] =
-    "SELECT case_number FROM prior_violations WHERE party_key = ?1 AND matter_code = ?2 "
-    "ORDER BY decided_at_ms DESC LIMIT 1";
+inline constexpr char kSelectPriors[] =
+    "SELECT case_number, decided_at_ms, voided FROM prior_violations"
+    " WHERE party_key = ?1 AND matter_code = ?2";
 
 inline constexpr char kSetCursor[] =
     "UPDATE device_state SET sync_cursor = ?1, server_epoch = ?2 WHERE id = 1";

@@ -202,9 +202,36 @@ CREATE TABLE party_key_secret (
   sealed BLOB NOT NULL
 );
 )sql"},
+    {8, R"sql(
+-- Art. 33's grounds (sync/no_penalty.h). Decisions recorded before read
+-- NO_PENALTY_GROUND_LEGACY: appending field 8 (tag 0x40) with value 4 to a
+-- protobuf message sets it, and no stored decision has the field yet (`||`
+-- yields text, byte for byte; the cast keeps the value a blob).
+UPDATE no_penalty_decisions SET proto = CAST(proto || x'4004' AS BLOB);
+-- Prior violations by violation id (PriorViolation.violation_id), so that a
+-- record the server changes (voided, when its ticket was) replaces the one
+-- held; rows from before get a composite id ("legacy/...", the old key).
+CREATE TABLE prior_violations_v8 (
+  violation_id  TEXT PRIMARY KEY,
+  party_key     TEXT NOT NULL,
+  matter_code   TEXT NOT NULL,
+  case_number   TEXT NOT NULL,
+  decided_at_ms INTEGER NOT NULL,
+  key_id        TEXT NOT NULL DEFAULT '',
+  voided        INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO prior_violations_v8
+  (violation_id, party_key, matter_code, case_number, decided_at_ms, key_id, voided)
+  SELECT 'legacy/' || party_key || '/' || matter_code || '/' || case_number,
+         party_key, matter_code, case_number, decided_at_ms, key_id, 0
+  FROM prior_violations;
+DROP TABLE prior_violations;
+ALTER TABLE prior_violations_v8 RENAME TO prior_violations;
+CREATE INDEX prior_violations_by_party ON prior_violations (party_key, matter_code);
+)sql"},
 };
 
-inline constexpr int64_t kLatestSchemaVersion = 7;
+inline constexpr int64_t kLatestSchemaVersion = 8;
 
 inline constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -72,6 +72,23 @@ inline std::string IntegrityCheck(const std::string& path) {
   return out;
 }
 
+// The first column of the first row of `sql` on the database at `path`, as
+// text ("" when there is no row).
+inline std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(stmt, 0);
+    out = t ? reinterpret_cast<const char*>(t) : "";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
 // Runs `sql` on the database at `path` with a plain connection.
 inline void RawExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -212,6 +229,18 @@ inline TicketInput ValidTicket(const std::string& case_id, int64_t fine_fen = 10
   t.officer_ids = {kSworn, kSworn2};
   t.party_signature = PartySignature::kSigned;
   return t;
+}
+
+// A no-penalty decision for `case_id` on the first-violation ground (Art. 33
+// ¶1), with the education given and the correction, verified by kSworn2 at
+// `corrected_at_ms` (the device's clock: Device::now_ms).
+inline NoPenaltyInput FirstViolationDecision(const std::string& case_id, int64_t corrected_at_ms) {
+  NoPenaltyInput n;
+  n.case_id = case_id;
+  n.education_record = "批评教育";
+  n.ground = NoPenaltyGround::kFirstViolationSlightHarm;
+  n.correction = {"当场收摊", corrected_at_ms, kSworn2};
+  return n;
 }
 
 // Asserts that `status` is the refusal (code, reason, message).

@@ -4,6 +4,7 @@
 // server keyed by plain SHA-256.
 #include <sqlite3.h>
 
+#include "support/art33.h"
 #include "sync/party_key.h"
 #include "tests/client/client_test_util.h"
 
@@ -38,6 +39,10 @@ v1::GetReferenceDataResponse WithSecret(const std::string& bytes, const std::str
   return r;
 }
 
+// When the legacy record was decided: 30 days before the test device's
+// clock (2026-01-01), inside the sample catalogue's 12-month look-back.
+constexpr int64_t kLegacyPriorAtMs = 1767225600000 - 30LL * 24 * 3600 * 1000;
+
 // A prior violation of party kIdNumber as an older server sent it: the
 // plain SHA-256 key, no key id, the case number.
 void AddLegacyPrior(Device& d) {
@@ -45,7 +50,7 @@ void AddLegacyPrior(Device& d) {
   legacy.set_party_key(sync::LegacyPartyKey(kIdNumber));
   legacy.set_matter_code(kFastTrackNoPenalty);
   legacy.set_case_number("桐综执罚〔2025〕0042号");
-  legacy.set_decided_at_ms(1735689600000);
+  legacy.set_decided_at_ms(kLegacyPriorAtMs);
   REQUIRE(d.store().AddPriorViolations({legacy}).ok());
 }
 
@@ -83,13 +88,10 @@ TEST_CASE("the party-key secret rekeys an older server's prior violations and st
   CHECK(ReadFileBytes(d.db_path() + "-wal").find(bytes) == std::string::npos);
 
   // The rekeyed record still finds the party.
-  NoPenaltyInput n;
-  n.case_id = RecordOrDie(*d.client, OrdinaryCase());
-  n.education_record = "批评教育";
+  NoPenaltyInput n = FirstViolationDecision(RecordOrDie(*d.client, OrdinaryCase()), d.now_ms);
   RequireRefused(d.client->RecordNoPenalty(n).status(), StatusCode::kFailedPrecondition,
                  "not_first_violation",
-                 "the party already violated matter SR-0101: a no-penalty decision is only for "
-                 "a first violation (Art. 33)");
+                 NotFirstViolationMessage("SR-0101", kLegacyPriorAtMs, "", 12));
 
   // After a restart the sealed secret opens again and keys new records.
   d.Reopen();
@@ -136,10 +138,16 @@ TEST_CASE("a schema-6 database keeps its prior violations as legacy records unti
   Device d;
   AddLegacyPrior(d);
   d.client.reset();
-  // What schema 6 left: no key ids, no party-key secret.
+  // What schema 6 left: no key ids, no violation ids, no party-key secret.
   RawExec(d.db_path(),
-          "DROP TABLE party_key_secret; ALTER TABLE prior_violations DROP COLUMN key_id;"
-          "DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;");
+          "DROP TABLE party_key_secret; DROP TABLE prior_violations;"
+          "CREATE TABLE prior_violations (party_key TEXT NOT NULL, matter_code TEXT NOT NULL,"
+          " case_number TEXT NOT NULL, decided_at_ms INTEGER NOT NULL,"
+          " PRIMARY KEY (party_key, matter_code, case_number)) WITHOUT ROWID;"
+          "INSERT INTO prior_violations VALUES ('" +
+              sync::LegacyPartyKey(kIdNumber) +
+              "', 'SR-0101', '桐综执罚〔2025〕0042号', 1);"
+              "DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;");
   d.Reopen();
   CHECK(Rows(d.db_path(), "SELECT party_key, key_id, case_number FROM prior_violations") ==
         std::vector<std::vector<std::string>>{

@@ -323,68 +323,6 @@ TEST_CASE("evidence is append-only: withdrawal is a reasoned event, once") {
   CHECK(view->timeline.back().kind == CaseEventKind::kEvidenceWithdrawn);
 }
 
-TEST_CASE("a no-penalty decision is recorded for a listed matter and a first violation") {
-  Device d;
-  std::string case_id = RecordOrDie(*d.client, OrdinaryCase());
-  NoPenaltyInput n;
-  n.case_id = case_id;
-  n.education_record = "向当事人宣讲了市容管理规定，当事人当场收摊并承诺不再占道";
-  Result<std::string> id = d.client->RecordNoPenalty(n);
-  INFO(id.status().ToString());
-  REQUIRE(id.ok());
-  Result<CaseView> view = d.client->GetCase(case_id);
-  REQUIRE(view.ok());
-  CHECK(view->record.state == CaseState::kNoPenalty);
-  REQUIRE(view->no_penalty_decisions.size() == 1);
-  CHECK(view->no_penalty_decisions[0].matter_code == kFastTrackNoPenalty);
-}
-
-TEST_CASE("a no-penalty decision is refused off the list, without education, or for a repeat") {
-  Device d;
-  NoPenaltyInput n;
-  n.education_record = "批评教育";
-
-  SECTION("matter not on the no-penalty list") {
-    n.case_id = RecordOrDie(*d.client, OrdinaryCase(kOrdinaryOnly));
-    RequireRefused(d.client->RecordNoPenalty(n).status(), StatusCode::kInvalidArgument,
-                   "not_on_no_penalty_list",
-                   "matter SR-0105 (未经批准设置户外广告设施) is not on the no-penalty list "
-                   "(Art. 33); decide a penalty instead");
-  }
-  SECTION("no education record") {
-    n.case_id = RecordOrDie(*d.client, OrdinaryCase());
-    n.education_record.clear();
-    RequireRefused(d.client->RecordNoPenalty(n).status(), StatusCode::kInvalidArgument,
-                   "missing_education",
-                   "a no-penalty decision needs a record of the education given to the party "
-                   "(Art. 33)");
-  }
-  SECTION("the synced prior-violation data shows the same party and matter") {
-    v1::PriorViolation prior;
-    // Matching normalises the ID number: spaces and a lower-case x still match.
-    // This device has no party-key secret yet (no server): legacy keys.
-    prior.set_party_key(sync::LegacyPartyKey(" 330483199001011234 "));
-    prior.set_matter_code(kFastTrackNoPenalty);
-    prior.set_case_number("桐综执罚〔2025〕0042号");
-    prior.set_decided_at_ms(1735689600000);
-    REQUIRE(d.store().AddPriorViolations({prior}).ok());
-    n.case_id = RecordOrDie(*d.client, OrdinaryCase());
-    RequireRefused(d.client->RecordNoPenalty(n).status(), StatusCode::kFailedPrecondition,
-                   "not_first_violation",
-                   "the party already violated matter SR-0101 (case 桐综执罚〔2025〕0042号): a "
-                   "no-penalty decision is only for a first violation (Art. 33)");
-  }
-  SECTION("a prior violation of another matter does not count") {
-    v1::PriorViolation prior;
-    prior.set_party_key(sync::LegacyPartyKey("330483199001011234"));
-    prior.set_matter_code("SR-0103");
-    prior.set_case_number("桐综执罚〔2025〕0043号");
-    REQUIRE(d.store().AddPriorViolations({prior}).ok());
-    n.case_id = RecordOrDie(*d.client, OrdinaryCase());
-    CHECK(d.client->RecordNoPenalty(n).ok());
-  }
-}
-
 TEST_CASE("a case moves only along its lifecycle") {
   Device d;
   std::string summary = RecordOrDie(*d.client, SummaryCase());

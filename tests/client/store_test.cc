@@ -15,31 +15,16 @@
 namespace palm::testing {
 namespace {
 
-std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-  std::string out;
-  if (sqlite3_step(stmt) == SQLITE_ROW) {
-    const unsigned char* t = sqlite3_column_text(stmt, 0);
-    out = t ? reinterpret_cast<const char*>(t) : "";
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
-
 TEST_CASE("a new database is migrated forward and records its migrations") {
   Device d(/*seed=*/false);
   d.client.reset();
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5,6,7");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "7");
+        "1,2,3,4,5,6,7,8");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "8");
   CHECK(RawQuery(d.db_path(), "PRAGMA journal_mode") == "wal");
   d.Reopen();  // reopening runs nothing twice
   d.client.reset();
-  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "7");
+  CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM schema_migrations") == "8");
 }
 
 // The event ids of a case's timeline, oldest first.
@@ -105,8 +90,8 @@ TEST_CASE("a schema-3 database is migrated to 4 and keeps its cases, outbox and 
         "sqlite_autoindex_cases_1");
   CHECK(RawQuery(d.db_path(), "SELECT count(*) FROM sqlite_sequence") == "0");
   CHECK(RawQuery(d.db_path(), "SELECT group_concat(version) FROM schema_migrations") ==
-        "1,2,3,4,5,6,7");
-  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "7");
+        "1,2,3,4,5,6,7,8");
+  CHECK(RawQuery(d.db_path(), "PRAGMA user_version") == "8");
   CHECK(IntegrityCheck(d.db_path()) == "ok");
 
   d.Reopen();
@@ -147,7 +132,7 @@ TEST_CASE("a database written by a newer schema is refused and left byte-for-byt
   Result<std::unique_ptr<Client>> c = Client::Open(d.Options());
   RequireRefused(c.status(), StatusCode::kFailedPrecondition, "schema_too_new",
                  "database " + d.db_path() +
-                     " has schema version 999, newer than this Palm library understands (7); "
+                     " has schema version 999, newer than this Palm library understands (8); "
                      "update the app — the database was not changed");
   CHECK(ReadFileBytes(d.db_path()) == before);
 }
@@ -364,7 +349,11 @@ TEST_CASE("the raw database and WAL hold no party name, ID number or phone") {
   REQUIRE(
       d.client->UpdateCaseFields(*case_id, {{CaseField::kPartyName, name + "（曾用名）", party_id}})
           .ok());
-  NoPenaltyInput n{*case_id, "", "批评教育", 0, {}};
+  NoPenaltyInput n;
+  n.case_id = *case_id;
+  n.education_record = "批评教育";
+  n.ground = NoPenaltyGround::kFirstViolationSlightHarm;
+  n.correction = {"当场改正", d.now_ms, palm::testing::kSworn2};
   (void)d.client->RecordNoPenalty(n);
   // The decrypted view still has them.
   Result<CaseView> view = d.client->GetCase(*case_id);

@@ -426,7 +426,29 @@ class Differential {
     d->set_matter_code(kFastTrack);
     d->set_party_id(known && !Chance(5) ? PickOf(known->party_ids) : "p-none");
     d->set_education_record(Chance(8) ? "" : "当场教育，当事人已改正");
-    d->set_decided_at_ms(sync::SystemNowMs());
+    const int64_t now = sync::SystemNowMs();
+    d->set_decided_at_ms(now);
+    // Art. 33's grounds: mostly the two of ¶1 with their correction, some
+    // no fault with evidence (of this case or not), some none or legacy.
+    const int pick = Pick(12);
+    d->set_ground(pick < 4    ? v1::NO_PENALTY_GROUND_FIRST_VIOLATION_SLIGHT_HARM
+                  : pick < 7  ? v1::NO_PENALTY_GROUND_MINOR_CORRECTED_NO_HARM
+                  : pick < 10 ? v1::NO_PENALTY_GROUND_NO_FAULT
+                  : pick < 11 ? v1::NO_PENALTY_GROUND_UNSPECIFIED
+                              : v1::NO_PENALTY_GROUND_LEGACY);
+    if (d->ground() == v1::NO_PENALTY_GROUND_NO_FAULT) {
+      if (!Chance(6)) {
+        d->add_no_fault_evidence_ids(known && !known->evidence_ids.empty() && !Chance(5)
+                                         ? PickOf(known->evidence_ids)
+                                         : sync::NewUuidV7());
+      }
+    } else if (!Chance(8)) {
+      v1::NoPenaltyCorrection* fix = d->mutable_correction();
+      fix->set_what(Chance(10) ? "" : "当场改正");
+      // Now, or (rarely) after the decision.
+      fix->set_corrected_at_ms(Chance(10) ? now + 60000 : now);
+      fix->set_verified_by(Chance(10) ? "town-b-officer" : town_.officers[1]);
+    }
     d->add_officer_ids(Chance(5) ? "town-b-officer" : town_.officers[0]);
     // Usually the second credentialed officer Art. 42 needs; sometimes the
     // auxiliary, who does not count, or no one.

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/art33.h"
 #include "sync/party_key.h"
 #include "tests/e2e/e2e_util.h"
 
@@ -71,12 +72,13 @@ TEST_CASE("another town's device holds only keyed prior violations and still ref
   NoPenaltyInput n;
   n.case_id = *again;
   n.education_record = "批评教育";
+  n.ground = NoPenaltyGround::kFirstViolationSlightHarm;
+  n.correction = {"当场收摊", sync::SystemNowMs(), tb.officers[1]};
   Status refused = b.client->RecordNoPenalty(n).status();
   CHECK(refused.code() == StatusCode::kFailedPrecondition);
   CHECK(refused.reason() == "not_first_violation");
   CHECK(refused.message() ==
-        "the party already violated matter SR-0101: a no-penalty decision is only for a first "
-        "violation (Art. 33)");
+        palm::testing::NotFirstViolationMessage("SR-0101", ticket->issued_at_ms, "", 12));
 }
 
 }  // namespace

@@ -101,8 +101,9 @@ TEST_CASE("a no-penalty decision's matter is the case's, not the one the mutatio
       RecordCase("dev-a1", 1, &case_id, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY, kMajorMatter)));
   REQUIRE_REJECTED(f.PushOne(RecordNoPenalty("dev-a1", 2, case_id)),
                    v1::REASON_NOT_ON_NO_PENALTY_LIST,
-                   "matter CG-0901 (违法建设) is not on the no-penalty list (Art. 33); decide a "
-                   "penalty instead");
+                   "matter CG-0901 (违法建设) is not on the no-penalty list, which Art. 33 ¶1 "
+                   "(first violation, slight harm, corrected in time) needs; decide a penalty "
+                   "instead");
 }
 
 TEST_CASE("a case may list only officers of the device's own town") {

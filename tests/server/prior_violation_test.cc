@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "server/party_secret.h"
+#include "support/art33.h"
 #include "sync/party_key.h"
 #include "sync_util.h"
 
@@ -34,6 +35,7 @@ struct Violation {
     const v1::PushResponse ticket =
         client.PushBatch("dev-a1", {IssueTicket("dev-a1", 2, case_id, lease.first_number())});
     REQUIRE_APPLIED(ticket.results(0));
+    issued_at_ms = client.GetCase(case_id).tickets(0).issued_at_ms();
   }
   // The prior violations a pull from `cursor` brings to `device`.
   std::vector<v1::PriorViolation> PulledPriors(const std::string& device, std::string* cursor) {
@@ -67,6 +69,7 @@ struct Violation {
   Client client;
   std::string case_id;
   std::string case_number;
+  int64_t issued_at_ms = 0;  // of the ticket: when the violation was recorded
 };
 
 void Exec(const std::string& db_path, const std::string& sql, const std::string& blob = "") {
@@ -147,10 +150,11 @@ TEST_CASE("the server refuses a no-penalty decision for a party who violated in 
   officers->Clear();
   officers->Add(kOfficerB1);
   officers->Add(kOfficerB2);
+  decision.mutable_record_no_penalty()->mutable_decision()->mutable_correction()->set_verified_by(
+      kOfficerB2);
   const v1::PushResponse refused = f.client.PushBatch("dev-b1", {decision});
   REQUIRE_REJECTED(refused.results(0), v1::REASON_NOT_FIRST_VIOLATION,
-                   "the party already violated matter CG-0101 (case " + f.case_number +
-                       "): a no-penalty decision is only for a first violation (Art. 33)");
+                   NotFirstViolationMessage("CG-0101", f.issued_at_ms, f.case_number));
   CHECK(f.client.GetCase(second).no_penalty_size() == 0);
 }
 
@@ -202,8 +206,7 @@ TEST_CASE("an older server's prior violations are rekeyed at start and published
                  RecordNoPenalty("dev-a1", 4, second)});
   REQUIRE_APPLIED(r.results(0));
   REQUIRE_REJECTED(r.results(1), v1::REASON_NOT_FIRST_VIOLATION,
-                   "the party already violated matter CG-0101 (case " + case_number +
-                       "): a no-penalty decision is only for a first violation (Art. 33)");
+                   NotFirstViolationMessage("CG-0101", 1735689600000, case_number));
 }
 
 TEST_CASE("a server whose store keys prior violations under a secret it lacks does not start") {

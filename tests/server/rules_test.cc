@@ -1,40 +1,13 @@
 // Server-side validation: every device rule re-checked against authoritative
 // state, each refusal with its exact reason and message.
 #include "absl/strings/str_format.h"
+#include "support/art33.h"
 #include "sync/calendar.h"
 #include "sync/notice.h"
 #include "sync_util.h"
 
 using namespace palm::testing;
 namespace v1 = palm::v1;
-
-namespace {
-
-// A server with the organisation, a case recorded by dev-a1 (seq 1) and a
-// lease of 100 ticket numbers for dev-a1.
-struct CaseFixture {
-  CaseFixture() : client(server.address()) {
-    client.SetUpOrganisation();
-    auto r = client.PushBatch("dev-a1", {RecordCase("dev-a1", 1, &case_id)});
-    REQUIRE_APPLIED(r.results(0));
-    case_number = r.results(0).case_number();
-    lease = client.Lease("dev-a1", 100);
-  }
-  v1::MutationResult PushOne(const v1::Mutation& m, const std::string& device = "dev-a1") {
-    auto r = client.PushBatch(device, {m});
-    REQUIRE(r.results_size() == 1);
-    return r.results(0);
-  }
-  uint64_t next_seq = 2;
-
-  TestServer server;
-  Client client;
-  std::string case_id;
-  std::string case_number;
-  v1::TicketLease lease;
-};
-
-}  // namespace
 
 TEST_CASE("a lawful ticket inside the device's lease is applied and numbered from the lease") {
   CaseFixture f;
@@ -309,9 +282,9 @@ TEST_CASE("a no-penalty decision for a party with a prior violation is refused")
       RecordCase("dev-a1", 3, &second, kOfficerA1, kTownA, v1::PROCEDURE_ORDINARY);
   auto r = f.client.PushBatch("dev-a1", {record, RecordNoPenalty("dev-a1", 4, second)});
   REQUIRE_APPLIED(r.results(0));
+  const v1::Ticket issued = f.client.GetCase(f.case_id).tickets(0);
   REQUIRE_REJECTED(r.results(1), v1::REASON_NOT_FIRST_VIOLATION,
-                   "the party already violated matter CG-0101 (case " + f.case_number +
-                       "): a no-penalty decision is only for a first violation (Art. 33)");
+                   NotFirstViolationMessage("CG-0101", issued.issued_at_ms(), f.case_number));
 }
 
 TEST_CASE("a first violation may get a no-penalty decision, once") {

@@ -459,6 +459,11 @@ inline v1::Mutation RecordNoPenalty(const std::string& device, uint64_t seq,
   d->set_education_record("explained the rule; the stall was moved at once");
   d->add_officer_ids(kOfficerA1);
   d->add_officer_ids(kOfficerA2);
+  d->set_decided_at_ms(m.hlc().wall_ms());
+  d->set_ground(v1::NO_PENALTY_GROUND_FIRST_VIOLATION_SLIGHT_HARM);
+  d->mutable_correction()->set_what("the stall was moved off the pavement");
+  d->mutable_correction()->set_corrected_at_ms(m.hlc().wall_ms());
+  d->mutable_correction()->set_verified_by(kOfficerA2);
   return m;
 }
 
@@ -511,6 +516,28 @@ inline std::string BureauToday() {
     INFO("result: " << palm_r_.ShortDebugString());            \
     REQUIRE(palm_r_.outcome() == ::palm::v1::OUTCOME_APPLIED); \
   } while (false)
+
+// A server with the organisation and one summary case of party-1 in town
+// A (case_id, case_number), and a lease of 100 ticket numbers for dev-a1.
+struct CaseFixture {
+  CaseFixture() : client(server.address()) {
+    client.SetUpOrganisation();
+    auto r = client.PushBatch("dev-a1", {RecordCase("dev-a1", 1, &case_id)});
+    REQUIRE_APPLIED(r.results(0));
+    case_number = r.results(0).case_number();
+    lease = client.Lease("dev-a1", 100);
+  }
+  v1::MutationResult PushOne(const v1::Mutation& m, const std::string& device = "dev-a1") {
+    auto r = client.PushBatch(device, {m});
+    REQUIRE(r.results_size() == 1);
+    return r.results(0);
+  }
+  TestServer server;
+  Client client;
+  std::string case_id;
+  std::string case_number;
+  v1::TicketLease lease;
+};
 
 }  // namespace palm::testing
 

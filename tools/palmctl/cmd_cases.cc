@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "palm/v1/admin.grpc.pb.h"
 #include "sync/hlc.h"
+#include "sync/no_penalty.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/command.h"
@@ -198,10 +199,10 @@ int RunShow(const ShowOptions& options, const GlobalOptions& global) {
 
   std::cout << "\nNO-PENALTY DECISIONS (" << detail.no_penalty_size() << ")\n";
   if (!detail.no_penalty().empty()) {
-    TextTable table({"DECISION", "DECIDED", "MATTER", "EDUCATION RECORD"});
+    TextTable table({"DECISION", "DECIDED", "MATTER", "GROUND", "EDUCATION RECORD"});
     for (const v1::NoPenaltyDecision& d : detail.no_penalty()) {
       table.AddRow({d.decision_id(), FormatUnixMs(d.decided_at_ms()), d.matter_code(),
-                    d.education_record()});
+                    sync::GroundLabel(d.ground()), d.education_record()});
     }
     std::cout << table.Render();
   }

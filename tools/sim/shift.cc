@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "tools/sim/sim.h"
 
 namespace palm::sim {
@@ -233,6 +234,10 @@ class Shift {
     np.party_id = PartyOf(*id);
     np.education_record = "已向当事人讲解相关规定，当事人承诺不再违反";
     np.officer_ids = Officers();
+    // 首违不罚: the first violation, corrected on the spot and verified by
+    // the squad leader (Art. 33 ¶1).
+    np.ground = NoPenaltyGround::kFirstViolationSlightHarm;
+    np.correction = {"当场整改完毕", absl::ToUnixMillis(absl::Now()), d_.squad.leader_id};
     if (Wrote(c_.RecordNoPenalty(np).status(), "RecordNoPenalty")) ++d_.stats.no_penalty;
   }
 

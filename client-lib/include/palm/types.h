@@ -56,6 +56,23 @@ enum class RemedyKind : int { kUnspecified = 0, kReconsideration = 1, kLitigatio
 
 enum class PartySignature : int { kUnspecified = 0, kSigned = 1, kRefused = 2 };
 
+// The ground of a no-penalty decision (Art. 33); docs/law.md says what each
+// needs on record.
+enum class NoPenaltyGround : int {
+  kUnspecified = 0,
+  kMinorCorrectedNoHarm = 1,      // ¶1: minor, corrected in time, no harm (must not penalise)
+  kFirstViolationSlightHarm = 2,  // ¶1: first violation, slight harm, corrected in time
+  kNoFault = 3,                   // ¶2: no fault, shown by evidence of the case
+  kLegacy = 4,                    // recorded before the grounds were told apart
+};
+
+// The party's timely correction (及时改正) a ¶1 ground rests on.
+struct NoPenaltyCorrection {
+  std::string what;  // what the party did
+  int64_t corrected_at_ms = 0;
+  std::string verified_by;  // the officer (active, on the town's roster) who verified it
+};
+
 enum class CaseEventKind : int {
   kUnspecified = 0,
   kNote = 1,
@@ -255,13 +272,16 @@ struct Ticket {
   std::string void_reason;
 };
 
-// A decision not to penalise a minor first violation (Art. 33).
+// A decision not to penalise (Art. 33).
 struct NoPenaltyInput {
   std::string case_id;
   std::string party_id;
-  std::string education_record;          // what was explained to the party
+  std::string education_record;          // what was explained to the party (every ground)
   int64_t decided_at_ms = 0;             // 0: now
   std::vector<std::string> officer_ids;  // empty: the case's officers
+  NoPenaltyGround ground = NoPenaltyGround::kUnspecified;  // required
+  NoPenaltyCorrection correction;                          // for the two ¶1 grounds
+  std::vector<std::string> no_fault_evidence_ids;          // for kNoFault: evidence of the case
 };
 
 struct NoPenaltyDecision {
@@ -272,6 +292,9 @@ struct NoPenaltyDecision {
   std::string education_record;
   int64_t decided_at_ms = 0;
   std::vector<std::string> officer_ids;
+  NoPenaltyGround ground = NoPenaltyGround::kUnspecified;
+  NoPenaltyCorrection correction;
+  std::vector<std::string> no_fault_evidence_ids;
 };
 
 // An entry an officer adds to a case's timeline: kNote, kNotification,
@@ -339,6 +362,10 @@ struct Matter {
   int64_t major_fine_threshold_fen = 0;
   std::string no_penalty_field;
   std::string no_penalty_conditions;
+  // The ¶1 grounds the list entry admits (empty: the first-violation ground).
+  std::vector<NoPenaltyGround> no_penalty_grounds;
+  // Months back another violation makes one not a first (0: ever).
+  int32_t no_penalty_lookback_months = 0;
 };
 
 // What is waiting to reach the server.
