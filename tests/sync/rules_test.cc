@@ -11,7 +11,6 @@ namespace {
 
 namespace v1 = palm::v1;
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
-constexpr absl::StatusCode kPrecondition = absl::StatusCode::kFailedPrecondition;
 
 v1::Matter FastTrackMatter() {
   v1::Matter m;
