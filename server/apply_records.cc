@@ -166,10 +166,7 @@ absl::Status ApplyRecordNoPenalty(Apply& a) {
   v1::Case& c = record.value;
   const v1::Party* party = nullptr;
   PALM_RETURN_IF_ERROR(sync::DeriveNoPenalty(c, CaseLabel(c), &d, &party));
-  // The roster for the deciding officers and the correction's verifier.
-  google::protobuf::RepeatedPtrField<std::string> named = d.officer_ids();
-  if (!d.correction().verified_by().empty()) named.Add()->assign(d.correction().verified_by());
-  PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(named));
+  PALM_ASSIGN_OR_RETURN(sync::OfficerLookup roster, a.RosterFor(sync::NamedOfficers(d)));
   PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
       d.officer_ids(), "record_no_penalty.decision.officer_ids", roster));
   PALM_RETURN_IF_ERROR(

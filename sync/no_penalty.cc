@@ -197,6 +197,12 @@ const v1::PriorViolation* CountingPriorViolation(const std::vector<v1::PriorViol
   return newest;
 }
 
+google::protobuf::RepeatedPtrField<std::string> NamedOfficers(const v1::NoPenaltyDecision& d) {
+  google::protobuf::RepeatedPtrField<std::string> named = d.officer_ids();
+  if (!d.correction().verified_by().empty()) named.Add()->assign(d.correction().verified_by());
+  return named;
+}
+
 bool RecordsViolation(const v1::NoPenaltyDecision& d) {
   return d.ground() != v1::NO_PENALTY_GROUND_NO_FAULT;
 }

@@ -89,6 +89,10 @@ const palm::v1::PriorViolation* CountingPriorViolation(
     const std::vector<palm::v1::PriorViolation>& priors, const palm::v1::Matter& matter,
     int64_t at_ms);
 
+// The officers decision `d` names, whom both ends look up on the town's
+// roster: its deciding officers, then the correction's verifier (if any).
+google::protobuf::RepeatedPtrField<std::string> NamedOfficers(const palm::v1::NoPenaltyDecision& d);
+
 // Whether recording `d` records a violation for a later first-violation
 // check: every ground but no fault (¶2: a party without fault committed no
 // violation to count).

@@ -108,14 +108,10 @@ v1::NoPenaltyDecision ToProto(const NoPenaltyInput& in) {
   out.set_decided_at_ms(in.decided_at_ms);
   for (const std::string& id : in.officer_ids) out.add_officer_ids(id);
   out.set_ground(static_cast<v1::NoPenaltyGround>(in.ground));
-  if (in.ground == NoPenaltyGround::kMinorCorrectedNoHarm ||
-      in.ground == NoPenaltyGround::kFirstViolationSlightHarm || !in.correction.what.empty() ||
-      in.correction.corrected_at_ms != 0 || !in.correction.verified_by.empty()) {
-    v1::NoPenaltyCorrection* fix = out.mutable_correction();
-    fix->set_what(in.correction.what);
-    fix->set_corrected_at_ms(in.correction.corrected_at_ms);
-    fix->set_verified_by(in.correction.verified_by);
-  }
+  v1::NoPenaltyCorrection* fix = out.mutable_correction();
+  fix->set_what(in.correction.what);
+  fix->set_corrected_at_ms(in.correction.corrected_at_ms);
+  fix->set_verified_by(in.correction.verified_by);
   for (const std::string& id : in.no_fault_evidence_ids) out.add_no_fault_evidence_ids(id);
   return out;
 }

@@ -472,10 +472,7 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       for (v1::Party& p : parties) *c.add_parties() = std::move(p);
       const v1::Party* party = nullptr;
       PALM_RETURN_IF_ERROR(sync::DeriveNoPenalty(c, c.case_id(), &d, &party));
-      // The roster for the deciding officers and the correction's verifier.
-      google::protobuf::RepeatedPtrField<std::string> named = d.officer_ids();
-      if (!d.correction().verified_by().empty()) named.Add()->assign(d.correction().verified_by());
-      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, named));
+      PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, sync::NamedOfficers(d)));
       const sync::OfficerLookup lookup = roster.Lookup();
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
           d.officer_ids(), "record_no_penalty.decision.officer_ids", lookup));

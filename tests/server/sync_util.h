@@ -168,7 +168,8 @@ struct Client {
     o->set_officer_id(id);
     o->set_name(id);
     o->set_role(role != v1::ROLE_UNSPECIFIED ? role
-                                             : sworn ? v1::ROLE_OFFICER : v1::ROLE_AUXILIARY);
+                : sworn                      ? v1::ROLE_OFFICER
+                                             : v1::ROLE_AUXILIARY);
     o->set_legal_reviewer(legal_reviewer);
     o->set_sworn(sworn);
     if (sworn) o->set_certificate_number("ZJ-" + id);
