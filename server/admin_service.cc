@@ -24,6 +24,7 @@
 #include "server/auth_credentials.h"
 #include "server/authz.h"
 #include "server/backup.h"
+#include "server/deadlines.h"
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
@@ -761,6 +762,42 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
           entry.dismissed_by = who;
           entry.note = absl::StrCat("resubmitted: ", v1::Outcome_Name(result->outcome()));
           return txn.PutRejectedReview(entry);
+        });
+  }
+
+  grpc::ServerUnaryReactor* ListDeadlines(grpc::CallbackServerContext* ctx,
+                                          const v1::ListDeadlinesRequest* request,
+                                          v1::ListDeadlinesResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kListDeadlines);
+    auto town = ScopeTown(authority, request->town_id());
+    if (!town.ok()) return FinishNow(ctx, town.status());
+    auto query = DeadlineQueryOf(*request, *town, sync::ShanghaiDay(sync::SystemNowMs()));
+    if (!query.ok()) return FinishNow(ctx, query.status());
+    return FinishAfterRead(ctx, store(),
+                           [query = *std::move(query), response](ReadTxn& txn) -> absl::Status {
+                             return FillDeadlines(txn, query, response);
+                           });
+  }
+
+  grpc::ServerUnaryReactor* ExtendDecisionDeadline(
+      grpc::CallbackServerContext* ctx, const v1::ExtendDecisionDeadlineRequest* request,
+      v1::ExtendDecisionDeadlineResponse* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kExtendDecisionDeadline);
+    if (request->case_id().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("case_id is missing"));
+    }
+    return FinishAfterWrite(
+        ctx, store(),
+        [authority, request, response, actor = authority.actor()](WriteTxn& txn) -> absl::Status {
+          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(request->case_id()));
+          if (!record) {
+            return absl::NotFoundError(
+                absl::StrCat("case ", request->case_id(), " is not on record"));
+          }
+          PALM_RETURN_IF_ERROR(CheckTown(authority, record->value.town_id(),
+                                         absl::StrCat("case ", request->case_id())));
+          return server::ExtendDecisionDeadline(txn, *std::move(record), *request, actor,
+                                                sync::SystemNowMs(), response->mutable_case_());
         });
   }
 

@@ -13,6 +13,7 @@
 #include "sync/operations.h"
 #include "sync/request_check.h"
 #include "sync/rules.h"
+#include "sync/service.h"
 #include "sync/uuid.h"
 
 namespace palm::server::internal {
@@ -347,6 +348,7 @@ absl::Status ApplyTransitionCase(Apply& a) {
   if (op.to_state() == v1::CASE_STATE_NOTIFIED) {
     sync::RecordNotice(&c, op, a.prepared.hlc.wall_ms);
   }
+  sync::StampMove(&c, op.to_state(), a.prepared.hlc.wall_ms);
   *c.mutable_state_hlc() = a.prepared.hlc.ToProto();
   switch (op.to_state()) {
     case v1::CASE_STATE_FILED:

@@ -15,6 +15,7 @@
 #include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/rules.h"
+#include "sync/service.h"
 
 namespace palm::server::internal {
 
@@ -233,12 +234,28 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
   if (existing) return sync::EventAlreadyRecorded(e.event_id());
   if (e.at_ms() <= 0) e.set_at_ms(a.prepared.hlc.wall_ms);
   if (e.officer_id().empty()) e.set_officer_id(a.m().officer_id());
-  if (sync::IsStatementKind(e.kind())) {
+  if (sync::IsStatementKind(e.kind()) || e.has_service()) {
     // The party's answer to the notice is part of the case's notice record
-    // (Art. 45), as on the device.
+    // (Art. 45), the service of the decision its service record (Art. 61),
+    // as on the device.
     PALM_ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(e.case_id()));
-    PALM_RETURN_IF_ERROR(sync::CheckStatementEvent(record.value, e));
+    if (sync::IsStatementKind(e.kind())) {
+      PALM_RETURN_IF_ERROR(sync::CheckStatementEvent(record.value, e));
+    } else {
+      std::vector<v1::Evidence> proof;
+      for (const std::string& id : e.service().proof_evidence_ids()) {
+        PALM_ASSIGN_OR_RETURN(std::optional<v1::Evidence> found, a.txn.GetEvidence(id));
+        if (found) proof.push_back(*std::move(found));
+      }
+      PALM_ASSIGN_OR_RETURN(const sync::WorkingDayCalendar* calendar, a.matters.Calendar(a.txn));
+      PALM_RETURN_IF_ERROR(sync::CheckServiceEvent({.c = &record.value,
+                                                    .proof = &proof,
+                                                    .calendar = calendar,
+                                                    .written_at_ms = a.prepared.hlc.wall_ms},
+                                                   e));
+    }
     sync::RecordStatement(&record.value, e);
+    sync::RecordService(&record.value, e);
     const std::string case_id = record.value.case_id();
     PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
     PALM_RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, TownScope(brief.town_id)));

@@ -113,6 +113,15 @@ const Rule kRules[] = {
      "AdminService.ListOrganisation",
      {kOfficer, kAux, kLeader, kReviewer, kAdmin, kAuditor},
      Reach::kAny},
+    {Rpc::kListDeadlines,
+     "AdminService.ListDeadlines",
+     {kLeader, kReviewer, kAdmin, kAuditor},
+     Reach::kAny},
+    // The agency head approves; the squad leader or the office records it.
+    {Rpc::kExtendDecisionDeadline,
+     "AdminService.ExtendDecisionDeadline",
+     {kLeader, kAdmin},
+     Reach::kAny},
     // A copy of the whole store: personal data of every town.
     {Rpc::kBackupServer, "AdminService.BackupServer", {kAdmin}, Reach::kAny},
     {Rpc::kUpload, "EvidenceService.Upload", {kOfficer, kAux, kLeader}, Reach::kDevice},

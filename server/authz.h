@@ -68,6 +68,8 @@ enum class Rpc {
   kPutTown,
   kPutSquad,
   kListOrganisation,
+  kListDeadlines,
+  kExtendDecisionDeadline,
   kBackupServer,
   // EvidenceService
   kUpload,

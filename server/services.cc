@@ -195,6 +195,8 @@ std::unique_ptr<CheckedService> Admin(ServiceContext* context) {
   Unary(s, "PutTown", &S::PutTown);
   Unary(s, "PutSquad", &S::PutSquad);
   Unary(s, "ListOrganisation", &S::ListOrganisation);
+  Unary(s, "ListDeadlines", &S::ListDeadlines);
+  Unary(s, "ExtendDecisionDeadline", &S::ExtendDecisionDeadline);
   Unary(s, "GetAuditCheckpoint", &S::GetAuditCheckpoint);
   Unary(s, "BackupServer", &S::BackupServer);
   return service;

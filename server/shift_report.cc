@@ -5,7 +5,9 @@
 #include <google/protobuf/repeated_ptr_field.h>
 
 #include "server/admin_lists.h"
+#include "server/deadlines.h"
 #include "server/list_pages.h"
+#include "sync/calendar.h"
 #include "sync/rules.h"
 #include "sync/status_macros.h"
 
@@ -145,6 +147,17 @@ absl::Status FillShiftReport(ReadTxn& txn, const std::string& squad, int64_t sta
     }
     if (page.size() < kChunk) break;
   }
+  // The squad's clocks due within the next days or overdue, as of the
+  // report's day (ListDeadlines' rows, capped there).
+  DeadlineQuery deadlines;
+  deadlines.squad_id = squad;
+  deadlines.as_of = sync::ShanghaiDay(start);
+  deadlines.within_days = kReportDeadlineDays;
+  v1::ListDeadlinesResponse clocks;
+  PALM_RETURN_IF_ERROR(FillDeadlines(txn, deadlines, &clocks));
+  response->set_deadlines_total(clocks.total());
+  *response->mutable_deadlines() = std::move(*clocks.mutable_clocks());
+
   size_t bytes = 0;
   conflicts_list.MoveTo(response->mutable_open_conflicts(), &bytes);
   rejections_list.MoveTo(response->mutable_open_rejections(), &bytes);

@@ -24,12 +24,17 @@ namespace palm::server {
 inline constexpr uint32_t kReportListRows = 500;
 inline constexpr size_t kReportListBytes = 384 * 1024;
 inline constexpr size_t kReportBytes = 2560 * 1024;
+// The report's deadlines: the squad's clocks due within this many days of
+// the report's day, and every overdue one (at most kDeadlineRows, outside
+// the lists' byte budget: a clock row is small).
+inline constexpr int64_t kReportDeadlineDays = 3;
 
 // Fills `response` (its squad_id and date already set) for `squad` and the
 // local day [start_ms, end_ms): cases the squad opened that day; tickets,
 // no-penalty decisions and evidence of the squad's cases dated that day
 // (evidence without a receipt or not uploaded first); conflicts and
-// rejections of the squad still open, whatever their day; and the totals,
+// rejections of the squad still open, whatever their day; the squad's
+// clocks due within kReportDeadlineDays or overdue; and the totals,
 // counted over everything, listed or not. Reads every case of the squad (a
 // report, not a hot path).
 absl::Status FillShiftReport(ReadTxn& txn, const std::string& squad, int64_t start_ms,

@@ -214,6 +214,10 @@ inline constexpr const char* kMigrations[] = {
       INSERT OR IGNORE INTO prior_rechecks
         SELECT DISTINCT case_id FROM tickets WHERE instr(body, x'a80101') > 0;
     )sql",
+    // The cases whose clocks run are found by state (ListDeadlines).
+    R"sql(
+      CREATE INDEX cases_by_state ON cases(state, town_id, case_id);
+    )sql",
 };
 inline constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -248,6 +252,10 @@ inline constexpr const char* kListCases =
     "SELECT body FROM cases WHERE (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2)"
     " AND (?3 = 0 OR state = ?3) AND created_at_ms >= ?4 AND (?5 = 0 OR created_at_ms < ?5)"
     " AND (created_at_ms, case_id) > (?6, ?7) ORDER BY created_at_ms, case_id LIMIT ?8";
+inline constexpr const char* kListCasesInStates =
+    "SELECT body FROM cases WHERE state IN (SELECT value FROM json_each(?3))"
+    " AND (?1 = '' OR town_id = ?1) AND (?2 = '' OR squad_id = ?2) AND case_id > ?4"
+    " ORDER BY case_id LIMIT ?5";
 inline constexpr const char* kGetEvidence = "SELECT body FROM evidence WHERE evidence_id = ?1";
 inline constexpr const char* kPutEvidence =
     "INSERT OR REPLACE INTO evidence(evidence_id, case_id, body) VALUES (?1, ?2, ?3)";

@@ -116,6 +116,20 @@ class SqliteTxn : public WriteTxn {
         .Int(8, f.limit);
     return ReadAll<v1::Case>(*stmt, "case");
   }
+  absl::StatusOr<std::vector<v1::Case>> ListCasesInStates(const std::string& town_id,
+                                                          const std::string& squad_id,
+                                                          const std::vector<v1::CaseState>& states,
+                                                          const std::string& after_case_id,
+                                                          uint32_t limit) override {
+    std::string list = "[";
+    for (v1::CaseState state : states) {
+      absl::StrAppend(&list, list.size() > 1 ? "," : "", static_cast<int>(state));
+    }
+    list += "]";
+    PALM_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(kListCasesInStates));
+    stmt->Text(1, town_id).Text(2, squad_id).Text(3, list).Text(4, after_case_id).Int(5, limit);
+    return ReadAll<v1::Case>(*stmt, "case");
+  }
   absl::StatusOr<std::optional<v1::Evidence>> GetEvidence(const std::string& id) override {
     return ReadOne<v1::Evidence>(kGetEvidence, id, "evidence");
   }

@@ -269,6 +269,13 @@ class ReadTxn {
   virtual absl::StatusOr<std::optional<CaseBrief>> GetCaseBrief(const std::string& case_id) = 0;
   virtual absl::StatusOr<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;
   virtual absl::StatusOr<std::vector<palm::v1::Case>> ListCases(const CaseFilter& filter) = 0;
+  // Cases of `town_id` (every town when empty), narrowed to `squad_id` when
+  // set, in one of `states`, in case-id order after `after_case_id`, at most
+  // `limit`: the cases whose clocks run (server/deadlines.h).
+  virtual absl::StatusOr<std::vector<palm::v1::Case>> ListCasesInStates(
+      const std::string& town_id, const std::string& squad_id,
+      const std::vector<palm::v1::CaseState>& states, const std::string& after_case_id,
+      uint32_t limit) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::Evidence>> GetEvidence(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<palm::v1::Ticket>> GetTicket(const std::string& id) = 0;
   // The ticket carrying `number`, if any.

@@ -13,6 +13,7 @@
 #include "sync/notice.h"
 #include "sync/quote.h"
 #include "sync/rules.h"
+#include "sync/service.h"
 #include "sync/status.h"
 #include "sync/status_macros.h"
 
@@ -438,15 +439,26 @@ absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
   }
   PALM_RETURN_IF_ERROR(CheckNoticeMove(op));
   PALM_RETURN_IF_ERROR(CheckCaseTransition(c, matter, op.to_state(), actor));
+  PALM_RETURN_IF_ERROR(CheckServedMove(c, op.to_state(), at_ms));
   if (op.to_state() != v1::CASE_STATE_DECIDED) return absl::OkStatus();
   return CheckDecisionAfterNotice(c, calendar, at_ms);
 }
 
 absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
+  if (e.has_service() && e.kind() != v1::CASE_EVENT_KIND_SERVICE) {
+    return Malformed(absl::StrCat(
+        "append_case_event.event: only a SERVICE event carries a "
+        "service record, not ",
+        v1::CaseEventKind_IsValid(e.kind()) ? v1::CaseEventKind_Name(e.kind())
+                                            : absl::StrCat(static_cast<int>(e.kind()))));
+  }
   switch (e.kind()) {
+    case v1::CASE_EVENT_KIND_SERVICE:
+      // A service record speaks for itself; a service note needs text.
+      if (e.has_service()) return absl::OkStatus();
+      [[fallthrough]];
     case v1::CASE_EVENT_KIND_NOTE:
     case v1::CASE_EVENT_KIND_NOTIFICATION:
-    case v1::CASE_EVENT_KIND_SERVICE:
     case v1::CASE_EVENT_KIND_STATEMENT:
     case v1::CASE_EVENT_KIND_STATEMENT_WAIVED:
       if (e.text().empty()) {

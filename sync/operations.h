@@ -225,7 +225,8 @@ palm::v1::PriorViolation PriorViolationForDevice(palm::v1::PriorViolation v);
 //                       the Art. 33 checks;
 //   then CheckCaseTransition (sync/lifecycle.h).
 //   CheckNoticeMove (sync/notice.h); then CheckCaseTransition
-//   (sync/lifecycle.h); then, for a move to DECIDED made at `at_ms`,
+//   (sync/lifecycle.h); then CheckServedMove (sync/service.h: SERVED needs
+//   the service record); then, for a move to DECIDED made at `at_ms`,
 //   CheckDecisionAfterNotice against `calendar` (null when none is on record).
 // `actor` is the acting officer (null when not on the roster); `c` must
 // carry its parties.
@@ -238,7 +239,9 @@ absl::Status CheckTransitionCase(const palm::v1::Case& c, const palm::v1::Matter
 
 // Checks an event an officer appends, before its case is looked up (the
 // device's rule, now the server's too): notes, notifications and services
-// need text; a payment needs a positive amount; every other kind
+// need text (a service with a ServiceRecord need not: sync/service.h checks
+// the record); only a SERVICE event carries a record; a payment needs a
+// positive amount; every other kind
 // (transitions, reviews, the record of a withdrawal or a void, creation) is
 // written by the system from the matching mutation and refused here
 // (INVALID_ARGUMENT, REASON_INVALID_ARGUMENT).

@@ -585,6 +585,27 @@ palm_code palm_list_cases(palm_client* client, const char* query_json, char** pa
   });
 }
 
+palm_code palm_list_deadlines(palm_client* client, const char* query_json, char** json_out) {
+  return Guard([&] {
+    if (palm_code c = Begin(client, json_out); c != PALM_OK) return c;
+    if (json_out == nullptr) return Invalid("json_out must not be NULL");
+    palm::internal::JsonArgs j(query_json, "query_json", palm::internal::JsonArgs::kOptional);
+    int64_t within_days = 7;
+    bool all_officers = false;
+    std::string as_of;
+    j.Int("within_days", &within_days, 1, 366);
+    j.Bool("all_officers", &all_officers);
+    j.String("as_of", &as_of);
+    if (!j.ok()) return Fail(j);
+    absl::StatusOr<std::vector<palm::v1::CaseClock>> clocks =
+        Store(client).Deadlines(all_officers, as_of, within_days);
+    if (!clocks.ok()) return Fail(clocks.status());
+    json out = {{"clocks", json::array()}};
+    for (const auto& k : *clocks) out["clocks"].push_back(ToJson(k));
+    return Return(Dump(out), json_out);
+  });
+}
+
 palm_code palm_pending_counts(palm_client* client, char** json_out) {
   return Guard([&] {
     if (palm_code c = Begin(client, json_out); c != PALM_OK) return c;

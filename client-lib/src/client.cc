@@ -218,6 +218,15 @@ Result<CaseView> Client::GetCase(const std::string& case_id) {
   return view;
 }
 
+Result<std::vector<CaseClock>> Client::ListDeadlines(const DeadlineQuery& query) {
+  absl::StatusOr<std::vector<v1::CaseClock>> clocks =
+      store_->Deadlines(query.all_officers, query.as_of, query.within_days);
+  if (!clocks.ok()) return FromAbsl(clocks.status());
+  std::vector<CaseClock> out;
+  for (const v1::CaseClock& k : *clocks) out.push_back(FromProto(k));
+  return out;
+}
+
 Result<CasePage> Client::ListCases(const CaseQuery& query) {
   internal::CaseFilter filter;
   if (query.state) filter.state = static_cast<v1::CaseState>(*query.state);

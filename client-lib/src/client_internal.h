@@ -27,6 +27,9 @@ Evidence FromProto(const v1::Evidence& e, const std::string& content_path);
 Ticket FromProto(const v1::Ticket& t);
 NoPenaltyDecision FromProto(const v1::NoPenaltyDecision& d);
 CaseEvent FromProto(const v1::CaseEvent& e);
+v1::ServiceRecord ToProto(const ServiceRecord& in);
+ServiceRecord FromProto(const v1::ServiceRecord& r);
+CaseClock FromProto(const v1::CaseClock& k);
 Matter FromProto(const v1::Matter& m);
 
 }  // namespace palm::internal

@@ -116,6 +116,49 @@ v1::NoPenaltyDecision ToProto(const NoPenaltyInput& in) {
   return out;
 }
 
+v1::ServiceRecord ToProto(const ServiceRecord& in) {
+  v1::ServiceRecord out;
+  out.set_method(static_cast<v1::ServiceMethod>(in.method));
+  out.set_served_at_ms(in.served_at_ms);
+  out.set_recipient(in.recipient);
+  for (const std::string& id : in.proof_evidence_ids) out.add_proof_evidence_ids(id);
+  out.set_tracking_number(in.tracking_number);
+  out.set_electronic_address(in.electronic_address);
+  out.set_consent_at_ms(in.consent_at_ms);
+  out.set_witnesses(in.witnesses);
+  out.set_published_in(in.published_in);
+  out.set_late_reason(in.late_reason);
+  return out;
+}
+
+ServiceRecord FromProto(const v1::ServiceRecord& r) {
+  ServiceRecord out;
+  out.method = static_cast<ServiceMethod>(r.method());
+  out.served_at_ms = r.served_at_ms();
+  out.recipient = r.recipient();
+  out.proof_evidence_ids = Strings(r.proof_evidence_ids());
+  out.tracking_number = r.tracking_number();
+  out.electronic_address = r.electronic_address();
+  out.consent_at_ms = r.consent_at_ms();
+  out.witnesses = r.witnesses();
+  out.published_in = r.published_in();
+  out.late_reason = r.late_reason();
+  return out;
+}
+
+CaseClock FromProto(const v1::CaseClock& k) {
+  CaseClock out;
+  out.case_id = k.case_id();
+  out.case_number = k.case_number();
+  out.kind = static_cast<ClockKind>(k.kind());
+  out.started_on = k.started_on();
+  out.last_day = k.last_day();
+  out.opens_on = k.opens_on();
+  out.state = static_cast<ClockState>(k.state());
+  out.days_left = k.days_left();
+  return out;
+}
+
 v1::CaseEvent ToProto(const CaseEventInput& in) {
   v1::CaseEvent out;
   out.set_case_id(in.case_id);
@@ -123,6 +166,7 @@ v1::CaseEvent ToProto(const CaseEventInput& in) {
   out.set_text(in.text);
   out.set_at_ms(in.at_ms);
   out.set_amount_fen(in.amount_fen);
+  if (in.service) *out.mutable_service() = ToProto(*in.service);
   return out;
 }
 
@@ -146,6 +190,14 @@ CaseRecord FromProto(const v1::Case& c) {
   out.review_required = c.review_required();
   out.review_approved = c.review_approved();
   out.proposed_fine_fen = c.proposed_fine_fen();
+  out.filed_at_ms = c.filed_at_ms();
+  out.decided_at_ms = c.decision().decided_at_ms();
+  out.decided_fine_fen = c.decision().fine_fen();
+  if (c.has_service()) {
+    out.service = FromProto(c.service().record());
+    out.service_effective_at_ms = c.service().effective_at_ms();
+  }
+  out.decision_extended_to = c.decision_extension().extended_to();
   return out;
 }
 
@@ -226,7 +278,8 @@ CaseEvent FromProto(const v1::CaseEvent& e) {
           e.officer_id(),
           static_cast<CaseState>(e.from_state()),
           static_cast<CaseState>(e.to_state()),
-          e.amount_fen()};
+          e.amount_fen(),
+          e.has_service() ? std::optional<ServiceRecord>(FromProto(e.service())) : std::nullopt};
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // case-number claims, pending counts and the outbox — and the evidence
 // upload bookkeeping the uploader keeps (uploader.h): which files still go
 // up, and the receipts the server signs for them.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -12,6 +13,7 @@
 #include "client-lib/src/device_store.h"
 #include "client-lib/src/device_store_sql.h"
 #include "client-lib/src/macros.h"
+#include "sync/case_clocks.h"
 #include "sync/status.h"
 
 namespace palm::internal {
@@ -129,6 +131,43 @@ absl::StatusOr<CaseList> DeviceStore::ListCases(const CaseFilter& f) {
     out.next_page_token = EncodePageToken(out.cases.back());
   }
   return out;
+}
+
+absl::StatusOr<std::vector<v1::CaseClock>> DeviceStore::Deadlines(bool all_officers,
+                                                                  const std::string& as_of_text,
+                                                                  int64_t within_days) {
+  if (within_days < 1 || within_days > 366) {
+    return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT,
+                                 absl::StrCat("within_days ", within_days, " is not 1..366"));
+  }
+  absl::CivilDay as_of = sync::ShanghaiDay(WallClockMs());
+  if (!as_of_text.empty()) {
+    absl::StatusOr<absl::CivilDay> day = sync::ParseCivilDay(as_of_text, "as_of");
+    if (!day.ok())
+      return sync::InvalidArgument(v1::REASON_INVALID_ARGUMENT, day.status().message());
+    as_of = *day;
+  }
+  const std::string officer_id = all_officers ? "" : acting_officer();
+  std::lock_guard<std::mutex> lock(mutex_);
+  PALM_ASSIGN_OR_RETURN(sync::WorkingDayCalendar calendar, CalendarLocked());
+  PALM_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql::kCasesWithClocks));
+  std::vector<v1::CaseClock> clocks;
+  for (;;) {
+    PALM_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    PALM_ASSIGN_OR_RETURN(v1::Case c, Parse<v1::Case>(select.Blob(0), "case"));
+    const bool mine = officer_id.empty() || c.created_by_officer() == officer_id ||
+                      std::find(c.officer_ids().begin(), c.officer_ids().end(), officer_id) !=
+                          c.officer_ids().end();
+    if (!mine) continue;
+    PALM_ASSIGN_OR_RETURN(std::vector<v1::CaseClock> of_case,
+                          sync::CaseClocks(c, &calendar, as_of, within_days));
+    for (v1::CaseClock& k : of_case) {
+      if (k.days_left() <= within_days) clocks.push_back(std::move(k));
+    }
+  }
+  std::sort(clocks.begin(), clocks.end(), sync::ClockBefore);
+  return clocks;
 }
 
 absl::StatusOr<v1::Matter> DeviceStore::GetMatter(const std::string& code) {

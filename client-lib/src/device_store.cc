@@ -23,6 +23,7 @@
 #include "sync/operations.h"
 #include "sync/request_check.h"
 #include "sync/rules.h"
+#include "sync/service.h"
 #include "sync/status.h"
 #include "sync/uuid.h"
 
@@ -529,8 +530,17 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       const v1::CaseEvent& e = m.append_case_event().event();
       PALM_RETURN_IF_ERROR(sync::CheckAppendCaseEvent(e));
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
-      if (!sync::IsStatementKind(e.kind())) return absl::OkStatus();
-      return sync::CheckStatementEvent(c, e);
+      if (sync::IsStatementKind(e.kind())) return sync::CheckStatementEvent(c, e);
+      if (!e.has_service()) return absl::OkStatus();
+      std::vector<v1::Evidence> proof;
+      for (const std::string& id : e.service().proof_evidence_ids()) {
+        PALM_ASSIGN_OR_RETURN(std::optional<v1::Evidence> found,
+                              LoadRecord<v1::Evidence>(*db_, sql::kSelectEvidence, id));
+        if (found) proof.push_back(*std::move(found));
+      }
+      PALM_ASSIGN_OR_RETURN(sync::WorkingDayCalendar calendar, CalendarLocked());
+      return sync::CheckServiceEvent(
+          {.c = &c, .proof = &proof, .calendar = &calendar, .written_at_ms = m.hlc().wall_ms()}, e);
     }
     default:
       return absl::OkStatus();
@@ -713,6 +723,7 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       e.set_to_state(t.to_state());
       sync::EnterState(&c, t.to_state());
       if (t.to_state() == v1::CASE_STATE_NOTIFIED) sync::RecordNotice(&c, t, m.hlc().wall_ms());
+      sync::StampMove(&c, t.to_state(), m.hlc().wall_ms());
       *c.mutable_state_hlc() = m.hlc();
       PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
       if (t.to_state() == v1::CASE_STATE_DECIDED) {
@@ -726,10 +737,12 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       PALM_ASSIGN_OR_RETURN(std::optional<v1::CaseEvent> existing,
                             LoadRecord<v1::CaseEvent>(*db_, sql::kSelectEvent, e.event_id()));
       if (existing) return sync::EventAlreadyRecorded(e.event_id());
-      if (sync::IsStatementKind(e.kind())) {
-        // The party's answer belongs to the case's notice record (Art. 45).
+      if (sync::IsStatementKind(e.kind()) || e.has_service()) {
+        // The party's answer belongs to the case's notice record (Art. 45),
+        // the service to its service record (Art. 61).
         PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
         sync::RecordStatement(&c, e);
+        sync::RecordService(&c, e);
         PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
       }
       return PutEventLocked(e);

@@ -242,6 +242,13 @@ class DeviceStore {
   absl::StatusOr<CaseBundle> GetCase(const std::string& case_id);
   absl::StatusOr<CaseList> ListCases(const CaseFilter& filter);
   absl::StatusOr<v1::Matter> GetMatter(const std::string& code);
+  // The clocks running on the cases this device holds (sync::CaseClocks),
+  // of the acting officer's cases (every case when `all_officers` or no
+  // officer acts), read on `as_of` (YYYY-MM-DD; empty: the store's today)
+  // and due within `within_days` (1..366) or overdue, in sync::ClockBefore
+  // order. INVALID_ARGUMENT for a bad day or window.
+  absl::StatusOr<std::vector<v1::CaseClock>> Deadlines(bool all_officers, const std::string& as_of,
+                                                       int64_t within_days);
   absl::StatusOr<int64_t> CatalogVersion();
   absl::StatusOr<int64_t> TicketNumbersLeft();
   // The ticket leases that carry the server's signature, lowest numbers

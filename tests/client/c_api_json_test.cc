@@ -129,6 +129,12 @@ std::vector<JsonEntry> Entries(const std::string& dir) {
        },
        true, query_bad, query_not_object, R"({"page_size": "10"})",
        "page_size must be an integer from 1 to 500", "", ""},
+      {"palm_list_deadlines", "query_json",
+       [](palm_client* c, const char* j) {
+         return Freed([&](char** out) { return palm_list_deadlines(c, j, out); });
+       },
+       true, query_bad, query_not_object, R"({"within_days": 0})",
+       "within_days must be an integer from 1 to 366", "", ""},
       {"palm_record_case", "case_json",
        [](palm_client* c, const char* j) {
          return Freed([&](char** out) { return palm_record_case(c, j, out); });

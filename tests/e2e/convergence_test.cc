@@ -65,7 +65,9 @@ void RandomEdit(Device& d, std::mt19937_64& rng, int* counter,
     REQUIRE(ev.ok());
   } else if (dice < 95) {
     REQUIRE(
-        d.client->AppendCaseEvent({id, CaseEventKind::kNote, "note " + d.device_id, 0, 0}).ok());
+        d.client
+            ->AppendCaseEvent({id, CaseEventKind::kNote, "note " + d.device_id, 0, 0, std::nullopt})
+            .ok());
   } else if (c.procedure == Procedure::kSummary) {
     (void)d.client->IssueTicket(NewTicket(d.town, id));
   }

@@ -38,7 +38,9 @@ TEST_CASE("a first sync brings reference data down, pushes the outbox and pulls 
   Result<Ticket> ticket = device.client->IssueTicket(NewTicket(town, *id));
   INFO(ticket.status().ToString());
   REQUIRE(ticket.ok());
-  REQUIRE(device.client->AppendCaseEvent({*id, CaseEventKind::kNote, "当事人已签字", 0, 0}).ok());
+  REQUIRE(device.client
+              ->AppendCaseEvent({*id, CaseEventKind::kNote, "当事人已签字", 0, 0, std::nullopt})
+              .ok());
   CHECK(device.Pending() == 3);
 
   Result<SyncReport> second = device.Sync(server.address());

@@ -69,6 +69,11 @@ CLI::App* CommandLine::Command(CLI::App* parent, const std::string& name,
   return command;
 }
 
+CLI::App* CommandLine::TopCommand(const std::string& name, const std::string& description,
+                                  Action action) {
+  return Command(&app_, name, description, std::move(action));
+}
+
 int CommandLine::Run(int argc, const char* const* argv) {
   try {
     app_.parse(argc, argv);

@@ -83,6 +83,10 @@ class CommandLine {
   CLI::App* Command(CLI::App* parent, const std::string& name, const std::string& description,
                     Action action);
 
+  // Adds a top-level command `name` that takes no sub-command (e.g.
+  // `palmctl deadlines`); `action` runs as for Command.
+  CLI::App* TopCommand(const std::string& name, const std::string& description, Action action);
+
   const GlobalOptions& global() const { return global_; }
   CLI::App* root() { return &app_; }
 

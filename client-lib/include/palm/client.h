@@ -330,6 +330,15 @@ class PALM_EXPORT Client {
   // INVALID_ARGUMENT for a bad page size or page token.
   Result<CasePage> ListCases(const CaseQuery& query);
 
+  // Returns the law's clocks running on this device's cases (the acting
+  // officer's, or every case with query.all_officers): the time to decide,
+  // to serve, to pay, to apply to the court, each due within
+  // query.within_days or overdue, overdue first, then by last day. Read
+  // offline, with the working-day calendar the server sent. INVALID_ARGUMENT
+  // for a bad window or day; FAILED_PRECONDITION when the calendar does not
+  // cover a running clock's days.
+  Result<std::vector<CaseClock>> ListDeadlines(const DeadlineQuery& query);
+
   // Returns the catalogue entry `code`; NOT_FOUND "unknown_matter" otherwise.
   Result<Matter> GetMatter(const std::string& code);
 

@@ -222,6 +222,19 @@ PALM_EXPORT palm_code palm_get_case(palm_client* client, const char* case_id, ch
 PALM_EXPORT palm_code palm_list_cases(palm_client* client, const char* query_json,
                                       char** page_json_out);
 
+/*
+ * The law's clocks on this device's cases (Client::ListDeadlines).
+ * `query_json` (may be NULL):
+ *   {"within_days": 7, "all_officers": false, "as_of": "YYYY-MM-DD"}
+ * Result: {"clocks": [{"case_id": "...", "case_number": "...",
+ *   "kind": "CLOCK_KIND_SERVICE", "started_on": "2026-12-01",
+ *   "last_day": "2026-12-10", "state": "CLOCK_STATE_DUE_SOON",
+ *   "days_left": "3", ...}]} (palm.v1.CaseClock as proto JSON, field names
+ * as in the proto), overdue first.
+ */
+PALM_EXPORT palm_code palm_list_deadlines(palm_client* client, const char* query_json,
+                                          char** json_out);
+
 /* {"mutations": n, "uploads": n, "oldest_pending_at_ms": t} */
 PALM_EXPORT palm_code palm_pending_counts(palm_client* client, char** json_out);
 

@@ -88,6 +88,71 @@ enum class CaseEventKind : int {
   kStatementWaived = 11,  // the party waived statement and defence
 };
 
+// How a decision was served (Art. 61), numbered as palm.v1.ServiceMethod.
+enum class ServiceMethod : int {
+  kUnspecified = 0,
+  kDirect = 1,         // 直接送达: the recipient signs the service receipt
+  kLeftAtAddress = 2,  // 留置送达: refused; left with witnesses or on photo/video
+  kPost = 3,           // 邮寄送达: served when signed for
+  kElectronic = 4,     // 电子送达: to the address the party agreed to before
+  kAnnouncement = 5,   // 公告送达: counts as served 30 days after publication
+};
+
+// The record of service of a decision, with its proof (docs/law.md, "Art.
+// 61"). Every method cites evidence of the case as proof; each needs its
+// own fields besides (see ServiceMethod and docs/integrating.md).
+struct ServiceRecord {
+  ServiceMethod method = ServiceMethod::kUnspecified;
+  int64_t served_at_ms = 0;  // reached the recipient (announcement: published)
+  std::string recipient;     // direct, left at the address
+  std::vector<std::string> proof_evidence_ids;
+  std::string tracking_number;     // post
+  std::string electronic_address;  // electronic
+  int64_t consent_at_ms = 0;       // electronic: the party's prior consent
+  std::string witnesses;           // left at the address (or photo/video proof)
+  std::string published_in;        // announcement
+  std::string late_reason;         // served after the 7 working days: why
+};
+
+// A clock the law runs on a case, numbered as palm.v1.ClockKind.
+enum class ClockKind : int {
+  kUnspecified = 0,
+  kDecision = 1,          // decide within 90 days of filing (Art. 60)
+  kService = 2,           // serve within 7 working days of the decision (Art. 61)
+  kPayment = 3,           // the party pays within 15 days of service (Art. 67)
+  kCourtEnforcement = 4,  // apply to the court in the 3 months after the remedies (Art. 72)
+};
+
+enum class ClockState : int {
+  kUnspecified = 0,
+  kRunning = 1,
+  kDueSoon = 2,
+  kDueToday = 3,
+  kOverdue = 4,
+};
+
+// One running clock of a case (Client::ListDeadlines).
+struct CaseClock {
+  std::string case_id;
+  std::string case_number;
+  ClockKind kind = ClockKind::kUnspecified;
+  std::string started_on;  // YYYY-MM-DD (Asia/Shanghai)
+  std::string last_day;    // YYYY-MM-DD
+  std::string opens_on;    // court enforcement: the window's first day
+  ClockState state = ClockState::kUnspecified;
+  int64_t days_left = 0;  // negative when overdue
+};
+
+// What Client::ListDeadlines lists.
+struct DeadlineQuery {
+  // Clocks due within this many days, and every overdue one (1..366).
+  int within_days = 7;
+  // Every case on the device, not only the acting officer's.
+  bool all_officers = false;
+  // The day to read the clocks on, YYYY-MM-DD; empty: today (device clock).
+  std::string as_of;
+};
+
 // Case fields that can be added or corrected after recording, numbered as
 // palm.v1.CaseField. Values are text: see CaseFieldChange.
 enum class CaseField : int {
@@ -162,6 +227,17 @@ struct CaseRecord {
   bool review_required = false;
   bool review_approved = false;
   int64_t proposed_fine_fen = 0;
+  // When the case was filed (ordinary procedure) and decided, and the fine
+  // decided; 0 until then.
+  int64_t filed_at_ms = 0;
+  int64_t decided_at_ms = 0;
+  int64_t decided_fine_fen = 0;
+  // The service of the decision, once recorded, and when it took effect.
+  std::optional<ServiceRecord> service;
+  int64_t service_effective_at_ms = 0;
+  // The approved new last day to decide (Art. 60), YYYY-MM-DD; empty when
+  // none.
+  std::string decision_extended_to;
 };
 
 // One correction or addition to a case (merged last-writer-wins by HLC on
@@ -306,6 +382,9 @@ struct CaseEventInput {
   std::string text;
   int64_t at_ms = 0;       // 0: now
   int64_t amount_fen = 0;  // for kPayment
+  // For kService: the record of service, which lets the case move to
+  // SERVED (text may then be empty). Without it a kService event is a note.
+  std::optional<ServiceRecord> service;
 };
 
 struct CaseEvent {
@@ -318,6 +397,7 @@ struct CaseEvent {
   CaseState from_state = CaseState::kUnspecified;  // for kTransition
   CaseState to_state = CaseState::kUnspecified;
   int64_t amount_fen = 0;
+  std::optional<ServiceRecord> service;  // for kService
 };
 
 // A case with everything recorded on it.
