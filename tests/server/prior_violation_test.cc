@@ -140,10 +140,11 @@ TEST_CASE("GetReferenceData hands the party-key secret only to a device without 
 TEST_CASE("the server refuses a no-penalty decision for a party who violated in another town") {
   Violation f;
   std::string second;
-  v1::Mutation decision = RecordNoPenalty("dev-b1", 2, "");
   auto r = f.client.PushBatch(
       "dev-b1", {RecordCase("dev-b1", 1, &second, kOfficerB1, kTownB, v1::PROCEDURE_ORDINARY)});
   REQUIRE_APPLIED(r.results(0));
+  // Made after the case, so its correction is not dated before the violation.
+  v1::Mutation decision = RecordNoPenalty("dev-b1", 2, "");
   decision.mutable_record_no_penalty()->mutable_decision()->set_case_id(second);
   decision.set_officer_id(kOfficerB1);
   auto* officers = decision.mutable_record_no_penalty()->mutable_decision()->mutable_officer_ids();
