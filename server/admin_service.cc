@@ -25,6 +25,7 @@
 #include "server/authz.h"
 #include "server/backup.h"
 #include "server/deadlines.h"
+#include "server/decision_document.h"
 #include "server/pki/pki.h"
 #include "server/rpc_util.h"
 #include "server/services.h"
@@ -47,6 +48,22 @@ namespace v1 = palm::v1;
   auto authority##_or = Authorize(ctx, *context_, rpc);                     \
   if (!authority##_or.ok()) return FinishNow(ctx, authority##_or.status()); \
   const Authority authority = std::move(*authority##_or)
+
+// The case `ref` names, by id or else by official number, in the caller's
+// scope: NOT_FOUND when neither is on record, PERMISSION_DENIED outside it.
+absl::StatusOr<CaseRecord> FindCaseInScope(ReadTxn& txn, const Authority& authority,
+                                           const std::string& ref) {
+  PALM_ASSIGN_OR_RETURN(std::optional<CaseRecord> record, txn.GetCase(ref));
+  if (!record) {
+    PALM_ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(ref));
+  }
+  if (!record) {
+    return absl::NotFoundError(
+        absl::StrCat("no case with id or number \"", ref, "\" is on record"));
+  }
+  PALM_RETURN_IF_ERROR(CheckTown(authority, record->value.town_id(), absl::StrCat("case ", ref)));
+  return *std::move(record);
+}
 
 // The towns in `cache` are stale once `txn` put one: forgotten now and after
 // the commit (the writer thread owns the cache).
@@ -293,21 +310,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
     }
     return FinishAfterRead(
         ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
-          std::string case_id = request->case_ref();
-          PALM_ASSIGN_OR_RETURN(auto record, txn.GetCase(case_id));
-          if (!record) {
-            PALM_ASSIGN_OR_RETURN(record, txn.GetCaseByNumber(request->case_ref()));
-          }
-          if (!record) {
-            return absl::NotFoundError(absl::StrCat("no case with id or number \"",
-                                                    request->case_ref(), "\" is on record"));
-          }
-          if (auto s = CheckTown(authority, record->value.town_id(),
-                                 absl::StrCat("case ", request->case_ref()));
-              !s.ok()) {
-            return s;
-          }
-          PALM_ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record->value.case_id()));
+          PALM_ASSIGN_OR_RETURN(CaseRecord record,
+                                FindCaseInScope(txn, authority, request->case_ref()));
+          PALM_ASSIGN_OR_RETURN(*response, txn.GetCaseDetail(record.value.case_id()));
           return absl::OkStatus();
         });
   }
@@ -798,6 +803,21 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                          absl::StrCat("case ", request->case_id())));
           return server::ExtendDecisionDeadline(txn, *std::move(record), *request, actor,
                                                 sync::SystemNowMs(), response->mutable_case_());
+        });
+  }
+
+  grpc::ServerUnaryReactor* GetDecisionDocument(grpc::CallbackServerContext* ctx,
+                                                const v1::GetDecisionDocumentRequest* request,
+                                                v1::DecisionDocument* response) override {
+    AUTHORIZE_OR_FINISH(authority, Rpc::kGetDecisionDocument);
+    if (request->case_ref().empty()) {
+      return FinishNow(ctx, absl::InvalidArgumentError("case_ref is missing"));
+    }
+    return FinishAfterRead(
+        ctx, store(), [authority, request, response](ReadTxn& txn) -> absl::Status {
+          PALM_ASSIGN_OR_RETURN(CaseRecord record,
+                                FindCaseInScope(txn, authority, request->case_ref()));
+          return FillDecisionDocument(txn, record.value.case_id(), response);
         });
   }
 

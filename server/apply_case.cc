@@ -9,6 +9,7 @@
 #include "server/apply_internal.h"
 #include "sync/delegation.h"
 #include "sync/lifecycle.h"
+#include "sync/limitation.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
 #include "sync/request_check.h"
@@ -179,6 +180,7 @@ absl::Status ApplyRecordCase(Apply& a) {
   PALM_ASSIGN_OR_RETURN(const v1::Matter* matter, a.matters.Find(a.txn, c.matter_code()));
   PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter));
   PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
+  PALM_RETURN_IF_ERROR(sync::CheckCaseLimitation(c, a.prepared.hlc.wall_ms));
   if (c.town_id().empty()) c.set_town_id(a.caller.town_id);
   if (c.town_id() != a.caller.town_id) {
     return sync::Refuse(

@@ -14,6 +14,7 @@
 #include "sync/no_penalty.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
+#include "sync/payment.h"
 #include "sync/rules.h"
 #include "sync/service.h"
 
@@ -129,9 +130,16 @@ absl::Status ApplyIssueTicket(Apply& a) {
   PALM_RETURN_IF_ERROR(a.txn.PutTicket(t));
   PALM_RETURN_IF_ERROR(
       a.Changed(EntityKind::kTicket, t.ticket_id(), TownScope(record.value.town_id())));
-  for (const v1::Party& party : record.value.parties()) {
+  // The ticket is the case's decision, served on the spot (Art. 52): the
+  // payment clock runs from it, as on the device.
+  sync::StampTicket(&record.value, t);
+  const std::string town_id = record.value.town_id();
+  const v1::Case stamped = record.value;
+  PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
+  PALM_RETURN_IF_ERROR(a.Changed(EntityKind::kCase, stamped.case_id(), TownScope(town_id)));
+  for (const v1::Party& party : stamped.parties()) {
     if (party.party_id() == t.party_id()) {
-      return a.PriorViolation(record.value, party, t.matter_code(), t.issued_at_ms());
+      return a.PriorViolation(stamped, party, t.matter_code(), t.issued_at_ms());
     }
   }
   return absl::OkStatus();
@@ -147,6 +155,13 @@ absl::Status ApplyVoidTicket(Apply& a) {
   PALM_RETURN_IF_ERROR(a.txn.PutTicket(*t));
   PALM_RETURN_IF_ERROR(
       a.Changed(EntityKind::kTicket, t->ticket_id(), TownScope(record.value.town_id())));
+  if (record.value.service().event_id() == t->ticket_id()) {
+    sync::ClearTicketStamp(&record.value, t->ticket_id());
+    CaseRecord cleared = record;
+    PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(cleared)));
+    PALM_RETURN_IF_ERROR(
+        a.Changed(EntityKind::kCase, record.value.case_id(), TownScope(record.value.town_id())));
+  }
   // A voided ticket is no violation on record (Art. 33): its record lapses
   // unless another ticket of the case still stands for it.
   PALM_RETURN_IF_ERROR(LapseViolationsOfCase(a.txn, a.options.party_key, op.case_id(),
@@ -234,12 +249,23 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
   if (existing) return sync::EventAlreadyRecorded(e.event_id());
   if (e.at_ms() <= 0) e.set_at_ms(a.prepared.hlc.wall_ms);
   if (e.officer_id().empty()) e.set_officer_id(a.m().officer_id());
-  if (sync::IsStatementKind(e.kind()) || e.has_service()) {
+  const bool pays =
+      e.kind() == v1::CASE_EVENT_KIND_PAYMENT || e.kind() == v1::CASE_EVENT_KIND_HAND_OVER;
+  if (sync::IsStatementKind(e.kind()) || e.has_service() || pays) {
     // The party's answer to the notice is part of the case's notice record
     // (Art. 45), the service of the decision its service record (Art. 61),
-    // as on the device.
+    // a payment or hand-over its payments (Art. 66-71), as on the device.
     PALM_ASSIGN_OR_RETURN(CaseRecord record, a.CaseInScope(e.case_id()));
-    if (sync::IsStatementKind(e.kind())) {
+    if (pays) {
+      PALM_ASSIGN_OR_RETURN(std::optional<v1::Officer> actor, a.txn.GetOfficer(a.m().officer_id()));
+      PALM_ASSIGN_OR_RETURN(const sync::WorkingDayCalendar* calendar, a.matters.Calendar(a.txn));
+      const sync::PaymentFacts facts{.c = &record.value,
+                                     .actor = actor ? &*actor : nullptr,
+                                     .calendar = calendar,
+                                     .written_at_ms = a.prepared.hlc.wall_ms};
+      PALM_RETURN_IF_ERROR(sync::CheckPaymentEvent(facts, e));
+      PALM_RETURN_IF_ERROR(sync::CheckHandOverEvent(facts, e));
+    } else if (sync::IsStatementKind(e.kind())) {
       PALM_RETURN_IF_ERROR(sync::CheckStatementEvent(record.value, e));
     } else {
       std::vector<v1::Evidence> proof;
@@ -256,6 +282,8 @@ absl::Status ApplyAppendCaseEvent(Apply& a) {
     }
     sync::RecordStatement(&record.value, e);
     sync::RecordService(&record.value, e);
+    sync::RecordPayment(&record.value, e, a.m().officer_id());
+    sync::RecordHandOver(&record.value, e);
     const std::string case_id = record.value.case_id();
     PALM_RETURN_IF_ERROR(a.txn.PutCase(std::move(record)));
     PALM_RETURN_IF_ERROR(a.Changed(EntityKind::kCase, case_id, TownScope(brief.town_id)));

@@ -122,6 +122,12 @@ const Rule kRules[] = {
      "AdminService.ExtendDecisionDeadline",
      {kLeader, kAdmin},
      Reach::kAny},
+    // Printed by the officers who serve it, their leaders, the reviewers;
+    // it carries the parties' identity numbers, so not auxiliaries.
+    {Rpc::kGetDecisionDocument,
+     "AdminService.GetDecisionDocument",
+     {kOfficer, kLeader, kReviewer, kAdmin},
+     Reach::kAny},
     // A copy of the whole store: personal data of every town.
     {Rpc::kBackupServer, "AdminService.BackupServer", {kAdmin}, Reach::kAny},
     {Rpc::kUpload, "EvidenceService.Upload", {kOfficer, kAux, kLeader}, Reach::kDevice},

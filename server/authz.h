@@ -70,6 +70,7 @@ enum class Rpc {
   kListOrganisation,
   kListDeadlines,
   kExtendDecisionDeadline,
+  kGetDecisionDocument,
   kBackupServer,
   // EvidenceService
   kUpload,

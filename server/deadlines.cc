@@ -22,7 +22,7 @@ const std::vector<v1::CaseState>& ClockStates() {
   static const std::vector<v1::CaseState>* const states = new std::vector<v1::CaseState>{
       v1::CASE_STATE_FILED,    v1::CASE_STATE_INVESTIGATING, v1::CASE_STATE_LEGAL_REVIEW,
       v1::CASE_STATE_NOTIFIED, v1::CASE_STATE_HEARING,       v1::CASE_STATE_DECIDED,
-      v1::CASE_STATE_SERVED,   v1::CASE_STATE_EXECUTING,
+      v1::CASE_STATE_SERVED,   v1::CASE_STATE_EXECUTING,     v1::CASE_STATE_ISSUED,
   };
   return *states;
 }

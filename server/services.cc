@@ -197,6 +197,7 @@ std::unique_ptr<CheckedService> Admin(ServiceContext* context) {
   Unary(s, "ListOrganisation", &S::ListOrganisation);
   Unary(s, "ListDeadlines", &S::ListDeadlines);
   Unary(s, "ExtendDecisionDeadline", &S::ExtendDecisionDeadline);
+  Unary(s, "GetDecisionDocument", &S::GetDecisionDocument);
   Unary(s, "GetAuditCheckpoint", &S::GetAuditCheckpoint);
   Unary(s, "BackupServer", &S::BackupServer);
   return service;

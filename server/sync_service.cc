@@ -121,7 +121,10 @@ absl::Status ReadReferenceData(ReadTxn& txn, const Caller& caller,
   part->set_version(current.version());
   part->set_label(current.label());
   part->set_published_at_ms(current.published_at_ms());
-  if (offset == 0) *part->mutable_calendar() = std::move(*current.mutable_calendar());
+  if (offset == 0) {
+    *part->mutable_calendar() = std::move(*current.mutable_calendar());
+    if (current.has_agency()) *part->mutable_agency() = std::move(*current.mutable_agency());
+  }
   const size_t budget = ByteBudget(request.max_response_bytes());
   size_t bytes = response->ByteSizeLong();
   for (int i = static_cast<int>(offset); i < total; ++i) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sync/clocks.h"
+#include "sync/payment.h"
 #include "sync/service.h"
 
 namespace palm::sync {
@@ -94,17 +95,42 @@ absl::StatusOr<std::vector<v1::CaseClock>> CaseClocks(const v1::Case& c,
     }
   }
 
-  const bool paying = c.state() == v1::CASE_STATE_SERVED || c.state() == v1::CASE_STATE_EXECUTING;
-  if (paying && c.has_service() && c.decision().fine_fen() > 0) {
+  if (FineIsDue(c)) {
     if (calendar == nullptr) return NoCalendar(c);
     const absl::CivilDay served = ShanghaiDay(c.service().effective_at_ms());
-    absl::StatusOr<absl::CivilDay> last = PaymentLastDay(*calendar, served);
+    absl::StatusOr<FineDue> due = FineDueOn(c, *calendar, today);
+    if (!due.ok()) return due.status();
+    // Paid in full, surcharge and all: the clock has stopped.
+    if (due->outstanding_fen > 0) {
+      v1::CaseClock* k = add(v1::CLOCK_KIND_PAYMENT, served, due->last_day);
+      k->set_outstanding_fen(due->unpaid_fine_fen);
+      k->set_surcharge_fen(due->surcharge_fen);
+      if (today > due->last_day) {
+        const EnforcementWindow window = CourtEnforcementWindow(served);
+        k = add(v1::CLOCK_KIND_COURT_ENFORCEMENT, served, window.last_day);
+        k->set_opens_on(FormatCivilDay(window.first_day));
+        k->set_outstanding_fen(due->unpaid_fine_fen);
+        k->set_surcharge_fen(due->surcharge_fen);
+      }
+    }
+  }
+
+  // Money collected on the spot runs its own clock until handed over,
+  // whatever the case's state.
+  for (const v1::CasePayment& p : c.payments().entries()) {
+    if (p.channel() != v1::PAYMENT_CHANNEL_ON_THE_SPOT || !p.hand_over_event_id().empty()) {
+      continue;
+    }
+    if (calendar == nullptr) return NoCalendar(c);
+    const absl::CivilDay collected = ShanghaiDay(p.paid_at_ms());
+    absl::StatusOr<absl::CivilDay> last = HandOverLastDay(*calendar, collected);
     if (!last.ok()) return last.status();
-    add(v1::CLOCK_KIND_PAYMENT, served, *last);
-    if (today > *last) {
-      const EnforcementWindow window = CourtEnforcementWindow(served);
-      v1::CaseClock* k = add(v1::CLOCK_KIND_COURT_ENFORCEMENT, served, window.last_day);
-      k->set_opens_on(FormatCivilDay(window.first_day));
+    v1::CaseClock* k = add(v1::CLOCK_KIND_HAND_OVER, collected, *last);
+    k->set_outstanding_fen(p.amount_fen());
+    k->set_event_id(p.event_id());
+    if (!p.collected_by().empty()) {
+      k->clear_officer_ids();
+      k->add_officer_ids(p.collected_by());
     }
   }
   return clocks;
@@ -120,6 +146,8 @@ const char* ClockKindLabel(v1::ClockKind kind) {
       return "缴款期限 (第67条)";
     case v1::CLOCK_KIND_COURT_ENFORCEMENT:
       return "申请强制执行 (第72条)";
+    case v1::CLOCK_KIND_HAND_OVER:
+      return "罚款上缴 (第71条)";
     default:
       return "未知时限";
   }
@@ -130,8 +158,8 @@ bool ClockBefore(const v1::CaseClock& a, const v1::CaseClock& b) {
   const bool b_over = b.state() == v1::CLOCK_STATE_OVERDUE;
   const std::string& a_case = a.case_number().empty() ? a.case_id() : a.case_number();
   const std::string& b_case = b.case_number().empty() ? b.case_id() : b.case_number();
-  return std::make_tuple(!a_over, a.last_day(), a_case, static_cast<int>(a.kind())) <
-         std::make_tuple(!b_over, b.last_day(), b_case, static_cast<int>(b.kind()));
+  return std::make_tuple(!a_over, a.last_day(), a_case, static_cast<int>(a.kind()), a.event_id()) <
+         std::make_tuple(!b_over, b.last_day(), b_case, static_cast<int>(b.kind()), b.event_id());
 }
 
 }  // namespace palm::sync

@@ -21,14 +21,18 @@ namespace palm::sync {
 //   DECISION           an ordinary case filed and not yet decided: 90 days
 //                      from filing, or the approved extension (Art. 60);
 //   SERVICE            a decision not yet served: 7 working days (Art. 61);
-//   PAYMENT            a fine decided and served, the case SERVED or
-//                      EXECUTING: 15 days from service, to the next working
-//                      day (Art. 67);
+//   PAYMENT            a fine decided (or ticketed) and served, while the
+//                      case awaits performance (sync::FineIsDue) and
+//                      anything is outstanding: 15 days from service, to
+//                      the next working day (Art. 67), with the unpaid fine
+//                      and the surcharge accrued (Art. 72);
 //   COURT_ENFORCEMENT  the same case once the payment day has passed: the
-//                      3 months after the remedy periods (Art. 72).
+//                      3 months after the remedy periods (Art. 72);
+//   HAND_OVER          each collection on the spot not yet handed over: 2
+//                      working days (Art. 71), for the collecting officer.
 // A clock stops when the act it waits for is recorded (the decision, the
-// service, the move to CLOSED). FAILED_PRECONDITION when a working-day clock
-// is running and `calendar` is null or does not cover its days.
+// service, payment in full, the hand-over, the move to CLOSED). FAILED_PRECONDITION when a
+// working-day clock is running and `calendar` is null or does not cover its days.
 absl::StatusOr<std::vector<palm::v1::CaseClock>> CaseClocks(const palm::v1::Case& c,
                                                             const WorkingDayCalendar* calendar,
                                                             absl::CivilDay today,

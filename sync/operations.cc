@@ -11,6 +11,7 @@
 #include "sync/lifecycle.h"
 #include "sync/no_penalty.h"
 #include "sync/notice.h"
+#include "sync/payment.h"
 #include "sync/quote.h"
 #include "sync/rules.h"
 #include "sync/service.h"
@@ -440,6 +441,7 @@ absl::Status CheckTransitionCase(const v1::Case& c, const v1::Matter* matter,
   PALM_RETURN_IF_ERROR(CheckNoticeMove(op));
   PALM_RETURN_IF_ERROR(CheckCaseTransition(c, matter, op.to_state(), actor));
   PALM_RETURN_IF_ERROR(CheckServedMove(c, op.to_state(), at_ms));
+  PALM_RETURN_IF_ERROR(CheckClosingMove(c, op.to_state()));
   if (op.to_state() != v1::CASE_STATE_DECIDED) return absl::OkStatus();
   return CheckDecisionAfterNotice(c, calendar, at_ms);
 }
@@ -452,7 +454,23 @@ absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
         v1::CaseEventKind_IsValid(e.kind()) ? v1::CaseEventKind_Name(e.kind())
                                             : absl::StrCat(static_cast<int>(e.kind()))));
   }
+  const auto kind_name = [&e] {
+    return v1::CaseEventKind_IsValid(e.kind()) ? v1::CaseEventKind_Name(e.kind())
+                                               : absl::StrCat(static_cast<int>(e.kind()));
+  };
+  if (e.has_payment() && e.kind() != v1::CASE_EVENT_KIND_PAYMENT) {
+    return Malformed(
+        absl::StrCat("append_case_event.event: only a PAYMENT event carries a payment record, not ",
+                     kind_name()));
+  }
+  if (e.has_hand_over() != (e.kind() == v1::CASE_EVENT_KIND_HAND_OVER)) {
+    return Malformed(absl::StrCat(
+        "append_case_event.event: a HAND_OVER event, and only one, carries a hand-over record (",
+        kind_name(), e.has_hand_over() ? " with one)" : " without one)"));
+  }
   switch (e.kind()) {
+    case v1::CASE_EVENT_KIND_HAND_OVER:
+      return absl::OkStatus();
     case v1::CASE_EVENT_KIND_SERVICE:
       // A service record speaks for itself; a service note needs text.
       if (e.has_service()) return absl::OkStatus();
@@ -476,8 +494,8 @@ absl::Status CheckAppendCaseEvent(const v1::CaseEvent& e) {
           "append_case_event.event.kind ",
           v1::CaseEventKind_IsValid(e.kind()) ? v1::CaseEventKind_Name(e.kind())
                                               : absl::StrCat(static_cast<int>(e.kind())),
-          " is not one an officer appends (notes, notifications, services, payments, the party's "
-          "statement or waiver); the "
+          " is not one an officer appends (notes, notifications, services, payments, hand-overs, "
+          "the party's statement or waiver); the "
           "system writes the others from the matching mutation"));
   }
 }

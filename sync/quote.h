@@ -21,6 +21,10 @@ inline constexpr size_t kQuoteBytes = 64;
 // Thread-safe, allocates only the result.
 std::string QuotePrefix(absl::string_view value, size_t max_bytes = kQuoteBytes);
 
+// `text` with &, <, >, " and ' replaced by character references, for HTML
+// text and attribute values.
+std::string HtmlEscape(absl::string_view text);
+
 }  // namespace palm::sync
 
 #endif  // PALM_SYNC_QUOTE_H_

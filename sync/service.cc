@@ -111,6 +111,27 @@ void StampMove(v1::Case* c, v1::CaseState to, int64_t at_ms) {
   }
 }
 
+void StampTicket(v1::Case* c, const v1::Ticket& t) {
+  v1::CaseDecision* d = c->mutable_decision();
+  d->set_decided_at_ms(t.issued_at_ms());
+  d->set_fine_fen(t.penalty() == v1::PENALTY_KIND_FINE ? t.fine_fen() : 0);
+  d->set_matter_code(t.matter_code());
+  v1::CaseService* s = c->mutable_service();
+  s->Clear();
+  v1::ServiceRecord* r = s->mutable_record();
+  r->set_method(v1::SERVICE_METHOD_DIRECT);
+  r->set_served_at_ms(t.issued_at_ms());
+  r->set_recipient(t.party_id());
+  s->set_event_id(t.ticket_id());
+  s->set_effective_at_ms(t.issued_at_ms());
+}
+
+void ClearTicketStamp(v1::Case* c, const std::string& ticket_id) {
+  if (!c->has_service() || c->service().event_id() != ticket_id) return;
+  c->clear_service();
+  c->clear_decision();
+}
+
 absl::Status CheckServiceEvent(const ServiceFacts& facts, const v1::CaseEvent& e) {
   // CheckAppendCaseEvent refused a record on any other kind.
   if (!e.has_service() || e.kind() != v1::CASE_EVENT_KIND_SERVICE) return absl::OkStatus();

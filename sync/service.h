@@ -8,6 +8,7 @@
 #define PALM_SYNC_SERVICE_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -39,6 +40,17 @@ int64_t FiledAtMs(const palm::v1::Case& c);
 // procedure) the filing, DECIDED the decision (the fine proposed then, the
 // matter). Both ends call it after sync::EnterState.
 void StampMove(palm::v1::Case* c, palm::v1::CaseState to, int64_t at_ms);
+
+// Records what ticket `t` decided on its summary-procedure case `c`: the
+// ticket is the decision (its fine, its matter, when issued) and, handed to
+// the party on the spot and signed for (Art. 52), its service, so that the
+// payment clock runs from it (Art. 67). Both ends call it when the ticket
+// is applied.
+void StampTicket(palm::v1::Case* c, const palm::v1::Ticket& t);
+
+// Undoes StampTicket for ticket `ticket_id` when it is voided: the case has
+// no decision or service on record from it any more.
+void ClearTicketStamp(palm::v1::Case* c, const std::string& ticket_id);
 
 // What a service record is checked against.
 struct ServiceFacts {

@@ -29,6 +29,10 @@ NoPenaltyDecision FromProto(const v1::NoPenaltyDecision& d);
 CaseEvent FromProto(const v1::CaseEvent& e);
 v1::ServiceRecord ToProto(const ServiceRecord& in);
 ServiceRecord FromProto(const v1::ServiceRecord& r);
+v1::PaymentRecord ToProto(const PaymentRecord& in);
+PaymentRecord FromProto(const v1::PaymentRecord& r);
+v1::HandOverRecord ToProto(const HandOverRecord& in);
+HandOverRecord FromProto(const v1::HandOverRecord& r);
 CaseClock FromProto(const v1::CaseClock& k);
 Matter FromProto(const v1::Matter& m);
 

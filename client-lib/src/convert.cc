@@ -59,6 +59,12 @@ v1::Case ToProto(const CaseInput& in) {
   for (const std::string& id : in.officer_ids) out.add_officer_ids(id);
   for (const Party& p : in.parties) *out.add_parties() = ToProto(p);
   out.set_proposed_fine_fen(in.proposed_fine_fen);
+  out.set_act_ended_at_ms(in.act_ended_at_ms);
+  if (in.limitation_exception != LimitationException::kNone || !in.limitation_basis.empty()) {
+    v1::LimitationException* x = out.mutable_limitation_exception();
+    x->set_kind(static_cast<v1::LimitationExceptionKind>(in.limitation_exception));
+    x->set_basis(in.limitation_basis);
+  }
   return out;
 }
 
@@ -146,6 +152,48 @@ ServiceRecord FromProto(const v1::ServiceRecord& r) {
   return out;
 }
 
+v1::PaymentRecord ToProto(const PaymentRecord& in) {
+  v1::PaymentRecord out;
+  out.set_channel(static_cast<v1::PaymentChannel>(in.channel));
+  out.set_paid_at_ms(in.paid_at_ms);
+  out.set_reference(in.reference);
+  out.set_ground(static_cast<v1::CollectionGround>(in.ground));
+  out.set_ground_detail(in.ground_detail);
+  out.set_receipt_code(in.receipt_code);
+  out.set_receipt_number(in.receipt_number);
+  return out;
+}
+
+PaymentRecord FromProto(const v1::PaymentRecord& r) {
+  PaymentRecord out;
+  out.channel = static_cast<PaymentChannel>(r.channel());
+  out.paid_at_ms = r.paid_at_ms();
+  out.reference = r.reference();
+  out.ground = static_cast<CollectionGround>(r.ground());
+  out.ground_detail = r.ground_detail();
+  out.receipt_code = r.receipt_code();
+  out.receipt_number = r.receipt_number();
+  return out;
+}
+
+v1::HandOverRecord ToProto(const HandOverRecord& in) {
+  v1::HandOverRecord out;
+  out.set_handed_over_at_ms(in.handed_over_at_ms);
+  for (const std::string& id : in.payment_event_ids) out.add_payment_event_ids(id);
+  out.set_reference(in.reference);
+  out.set_late_reason(in.late_reason);
+  return out;
+}
+
+HandOverRecord FromProto(const v1::HandOverRecord& r) {
+  HandOverRecord out;
+  out.handed_over_at_ms = r.handed_over_at_ms();
+  out.payment_event_ids = Strings(r.payment_event_ids());
+  out.reference = r.reference();
+  out.late_reason = r.late_reason();
+  return out;
+}
+
 CaseClock FromProto(const v1::CaseClock& k) {
   CaseClock out;
   out.case_id = k.case_id();
@@ -156,6 +204,9 @@ CaseClock FromProto(const v1::CaseClock& k) {
   out.opens_on = k.opens_on();
   out.state = static_cast<ClockState>(k.state());
   out.days_left = k.days_left();
+  out.outstanding_fen = k.outstanding_fen();
+  out.surcharge_fen = k.surcharge_fen();
+  out.event_id = k.event_id();
   return out;
 }
 
@@ -167,6 +218,8 @@ v1::CaseEvent ToProto(const CaseEventInput& in) {
   out.set_at_ms(in.at_ms);
   out.set_amount_fen(in.amount_fen);
   if (in.service) *out.mutable_service() = ToProto(*in.service);
+  if (in.payment) *out.mutable_payment() = ToProto(*in.payment);
+  if (in.hand_over) *out.mutable_hand_over() = ToProto(*in.hand_over);
   return out;
 }
 
@@ -198,6 +251,7 @@ CaseRecord FromProto(const v1::Case& c) {
     out.service_effective_at_ms = c.service().effective_at_ms();
   }
   out.decision_extended_to = c.decision_extension().extended_to();
+  out.paid_fen = c.payments().paid_fen();
   return out;
 }
 
@@ -270,16 +324,19 @@ NoPenaltyDecision FromProto(const v1::NoPenaltyDecision& d) {
 }
 
 CaseEvent FromProto(const v1::CaseEvent& e) {
-  return {e.event_id(),
-          e.case_id(),
-          static_cast<CaseEventKind>(e.kind()),
-          e.text(),
-          e.at_ms(),
-          e.officer_id(),
-          static_cast<CaseState>(e.from_state()),
-          static_cast<CaseState>(e.to_state()),
-          e.amount_fen(),
-          e.has_service() ? std::optional<ServiceRecord>(FromProto(e.service())) : std::nullopt};
+  return {
+      e.event_id(),
+      e.case_id(),
+      static_cast<CaseEventKind>(e.kind()),
+      e.text(),
+      e.at_ms(),
+      e.officer_id(),
+      static_cast<CaseState>(e.from_state()),
+      static_cast<CaseState>(e.to_state()),
+      e.amount_fen(),
+      e.has_service() ? std::optional<ServiceRecord>(FromProto(e.service())) : std::nullopt,
+      e.has_payment() ? std::optional<PaymentRecord>(FromProto(e.payment())) : std::nullopt,
+      e.has_hand_over() ? std::optional<HandOverRecord>(FromProto(e.hand_over())) : std::nullopt};
 }
 
 namespace {

@@ -17,10 +17,12 @@
 #include "client-lib/src/schema.h"
 #include "sync/delegation.h"
 #include "sync/lifecycle.h"
+#include "sync/limitation.h"
 #include "sync/mutation.h"
 #include "sync/no_penalty.h"
 #include "sync/notice.h"
 #include "sync/operations.h"
+#include "sync/payment.h"
 #include "sync/request_check.h"
 #include "sync/rules.h"
 #include "sync/service.h"
@@ -405,6 +407,7 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_ASSIGN_OR_RETURN(std::optional<v1::Matter> matter, LoadMatterLocked(c.matter_code()));
       PALM_RETURN_IF_ERROR(sync::CheckRecordCase(c, matter ? &*matter : nullptr));
       PALM_RETURN_IF_ERROR(sync::CheckCaseParties(c));
+      PALM_RETURN_IF_ERROR(sync::CheckCaseLimitation(c, m.hlc().wall_ms()));
       PALM_RETURN_IF_ERROR(CheckDelegatedLocked(c.town_id(), matter ? &*matter : nullptr));
       PALM_ASSIGN_OR_RETURN(Roster roster, LoadRoster(*db_, c.officer_ids()));
       PALM_RETURN_IF_ERROR(sync::CheckOfficersOnRoster(
@@ -531,6 +534,18 @@ absl::Status DeviceStore::CheckRulesLocked(const v1::Mutation& m) {
       PALM_RETURN_IF_ERROR(sync::CheckAppendCaseEvent(e));
       PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
       if (sync::IsStatementKind(e.kind())) return sync::CheckStatementEvent(c, e);
+      if (e.kind() == v1::CASE_EVENT_KIND_PAYMENT || e.kind() == v1::CASE_EVENT_KIND_HAND_OVER) {
+        // The collector is the acting officer, as the server reads it.
+        PALM_ASSIGN_OR_RETURN(Roster roster,
+                              LoadRoster(*db_, std::vector<std::string>{m.officer_id()}));
+        PALM_ASSIGN_OR_RETURN(sync::WorkingDayCalendar calendar, CalendarLocked());
+        const sync::PaymentFacts facts{.c = &c,
+                                       .actor = roster.Lookup()(m.officer_id()),
+                                       .calendar = &calendar,
+                                       .written_at_ms = m.hlc().wall_ms()};
+        PALM_RETURN_IF_ERROR(sync::CheckPaymentEvent(facts, e));
+        return sync::CheckHandOverEvent(facts, e);
+      }
       if (!e.has_service()) return absl::OkStatus();
       std::vector<v1::Evidence> proof;
       for (const std::string& id : e.service().proof_evidence_ids()) {
@@ -657,6 +672,12 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
         PALM_ASSIGN_OR_RETURN(Statement consume, db_->Prepare(sql::kConsumeTicketNumber));
         PALM_RETURN_IF_ERROR(consume.Bind(1, t.ticket_number()).Run());
       }
+      {
+        // The ticket is the case's decision, served on the spot (Art. 52).
+        PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
+        sync::StampTicket(&c, t);
+        PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
+      }
       return RecordPriorViolationsLocked(t.case_id(), t.party_id(), t.matter_code(),
                                          t.issued_at_ms());
     }
@@ -685,6 +706,13 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       }
       // A voided ticket is no violation on record (Art. 33), as on the server.
       PALM_RETURN_IF_ERROR(LapseViolationLocked(t.case_id(), t.party_id(), t.matter_code()));
+      {
+        PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(t.case_id()));
+        if (c.service().event_id() == t.ticket_id()) {
+          sync::ClearTicketStamp(&c, t.ticket_id());
+          PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
+        }
+      }
       return PutEventLocked(
           derived_event(v.case_id(), v1::CASE_EVENT_KIND_TICKET_VOIDED,
                         absl::StrCat("ticket ", t.ticket_number_text(), " voided: ", v.reason())));
@@ -737,12 +765,16 @@ absl::Status DeviceStore::ApplyMutationLocked(const v1::Mutation& m,
       PALM_ASSIGN_OR_RETURN(std::optional<v1::CaseEvent> existing,
                             LoadRecord<v1::CaseEvent>(*db_, sql::kSelectEvent, e.event_id()));
       if (existing) return sync::EventAlreadyRecorded(e.event_id());
-      if (sync::IsStatementKind(e.kind()) || e.has_service()) {
+      if (sync::IsStatementKind(e.kind()) || e.has_service() ||
+          e.kind() == v1::CASE_EVENT_KIND_PAYMENT || e.kind() == v1::CASE_EVENT_KIND_HAND_OVER) {
         // The party's answer belongs to the case's notice record (Art. 45),
-        // the service to its service record (Art. 61).
+        // the service to its service record (Art. 61), a payment or
+        // hand-over to its payments (Art. 66-71).
         PALM_ASSIGN_OR_RETURN(v1::Case c, RequireCaseLocked(e.case_id()));
         sync::RecordStatement(&c, e);
         sync::RecordService(&c, e);
+        sync::RecordPayment(&c, e, m.officer_id());
+        sync::RecordHandOver(&c, e);
         PALM_RETURN_IF_ERROR(PutCaseLocked(c, /*with_parties=*/false));
       }
       return PutEventLocked(e);

@@ -48,8 +48,8 @@ inline constexpr char kUpsertCase[] =
     "occurred_at_ms = excluded.occurred_at_ms, proto = excluded.proto";
 // The cases in the states where a clock may run (sync/case_clocks.h).
 inline constexpr char kCasesWithClocks[] =
-    // FILED (3) to EXECUTING (10) in palm.v1.CaseState.
-    "SELECT proto FROM cases WHERE state BETWEEN 3 AND 10 ORDER BY case_id";
+    // ISSUED (2) to EXECUTING (10) in palm.v1.CaseState.
+    "SELECT proto FROM cases WHERE state BETWEEN 2 AND 10 ORDER BY case_id";
 inline constexpr char kListCases[] =
     "SELECT proto FROM cases "
     "WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR town_id = ?2) "

@@ -413,7 +413,13 @@ TEST_CASE("a major case cannot be decided before legal review approves it (Art. 
                      ": the party's period to state and defend runs to 2026-01-06 (3 working days "
                      "from the notice of 2026-01-01, Art. 44-45); decide after it, or record the "
                      "party's waiver");
-  CaseEventInput waiver{case_id,     CaseEventKind::kStatementWaived, "当事人放弃陈述、申辩", 0, 0,
+  CaseEventInput waiver{case_id,
+                        CaseEventKind::kStatementWaived,
+                        "当事人放弃陈述、申辩",
+                        0,
+                        0,
+                        std::nullopt,
+                        std::nullopt,
                         std::nullopt};
   REQUIRE(d.client->AppendCaseEvent(waiver).ok());
   CHECK(d.client->TransitionCase(case_id, CaseState::kDecided, "").ok());
@@ -422,17 +428,27 @@ TEST_CASE("a major case cannot be decided before legal review approves it (Art. 
 TEST_CASE("officers append notes and payments, system events are not theirs to write") {
   Device d;
   std::string case_id = RecordOrDie(*d.client, SummaryCase());
-  CaseEventInput note{case_id, CaseEventKind::kNote, "当事人情绪稳定", 0, 0, std::nullopt};
+  CaseEventInput note{case_id, CaseEventKind::kNote, "当事人情绪稳定", 0,
+                      0,       std::nullopt,         std::nullopt,     std::nullopt};
   CHECK(d.client->AppendCaseEvent(note).ok());
-  CaseEventInput pay{case_id, CaseEventKind::kPayment, "", 0, 10000, std::nullopt};
-  CHECK(d.client->AppendCaseEvent(pay).ok());
-  CaseEventInput forged{case_id, CaseEventKind::kTransition, "x", 0, 0, std::nullopt};
+  // A payment follows a fine decided and served (a ticket; here none):
+  // tests/client/payment_test.cc pays one.
+  CaseEventInput pay{case_id,     CaseEventKind::kPayment, "", 0, 10000, std::nullopt, std::nullopt,
+                     std::nullopt};
+  RequireRefused(d.client->AppendCaseEvent(pay).status(), StatusCode::kFailedPrecondition,
+                 "payment",
+                 "case " + case_id +
+                     " has no fine due (state CASE_STATE_ISSUED): a payment is recorded once a "
+                     "fine is decided and served");
+  CaseEventInput forged{
+      case_id, CaseEventKind::kTransition, "x", 0, 0, std::nullopt, std::nullopt, std::nullopt};
   RequireRefused(d.client->AppendCaseEvent(forged).status(), StatusCode::kInvalidArgument,
                  "invalid_argument",
                  "append_case_event.event.kind CASE_EVENT_KIND_TRANSITION is not one an officer "
-                 "appends (notes, notifications, services, payments, the party's statement or "
-                 "waiver); the system writes the others from the matching mutation");
-  CaseEventInput unpaid{case_id, CaseEventKind::kPayment, "", 0, 0, std::nullopt};
+                 "appends (notes, notifications, services, payments, hand-overs, the party's "
+                 "statement or waiver); the system writes the others from the matching mutation");
+  CaseEventInput unpaid{case_id,     CaseEventKind::kPayment, "", 0, 0, std::nullopt, std::nullopt,
+                        std::nullopt};
   RequireRefused(d.client->AppendCaseEvent(unpaid).status(), StatusCode::kInvalidArgument,
                  "invalid_argument",
                  "append_case_event.event: a payment event needs a positive amount_fen");

@@ -182,8 +182,10 @@ TEST_CASE("every write appends one mutation: UUIDv7 id, gapless sequence, rising
   // A refused write consumes no sequence number.
   REQUIRE_FALSE(d.client->IssueTicket(ValidTicket(*case_id, 99900)).ok());
   d.now_ms -= 5000;  // the wall clock steps back; the HLC does not
-  REQUIRE(
-      d.client->AppendCaseEvent({*case_id, CaseEventKind::kNote, "备注", 0, 0, std::nullopt}).ok());
+  REQUIRE(d.client
+              ->AppendCaseEvent({*case_id, CaseEventKind::kNote, "备注", 0, 0, std::nullopt,
+                                 std::nullopt, std::nullopt})
+              .ok());
   REQUIRE(d.client->SetActingOfficer(kAux1).ok());
   REQUIRE(d.client->TransitionCase(*case_id, CaseState::kFiled, "").ok());
 
@@ -212,7 +214,9 @@ TEST_CASE("every write appends one mutation: UUIDv7 id, gapless sequence, rising
   // The sequence continues after reopening.
   d.Reopen();
   REQUIRE(d.client->SetActingOfficer(kSworn).ok());
-  REQUIRE(d.client->AppendCaseEvent({*case_id, CaseEventKind::kNote, "再备注", 0, 0, std::nullopt})
+  REQUIRE(d.client
+              ->AppendCaseEvent({*case_id, CaseEventKind::kNote, "再备注", 0, 0, std::nullopt,
+                                 std::nullopt, std::nullopt})
               .ok());
   outbox = d.store().Outbox();
   REQUIRE(outbox.ok());

@@ -89,8 +89,8 @@ std::string RecordWork(SquadDevice& s, std::mt19937_64& rng) {
     if (std::string e = attach(*id, n++); !e.empty()) return e;
     Status fixed = d.client->UpdateCaseFields(*id, {{CaseField::kDescription, "更正 " + *id, ""}});
     if (!fixed.ok()) return "update: " + fixed.ToString();
-    Result<std::string> note =
-        d.client->AppendCaseEvent({*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt});
+    Result<std::string> note = d.client->AppendCaseEvent(
+        {*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt, std::nullopt, std::nullopt});
     if (!note.ok()) return "note: " + note.status().ToString();
   }
   for (int i = 0; i < kSummaryPerDevice; ++i) {

@@ -64,10 +64,10 @@ void RandomEdit(Device& d, std::mt19937_64& rng, int* counter,
     INFO(ev.status().ToString());
     REQUIRE(ev.ok());
   } else if (dice < 95) {
-    REQUIRE(
-        d.client
-            ->AppendCaseEvent({id, CaseEventKind::kNote, "note " + d.device_id, 0, 0, std::nullopt})
-            .ok());
+    REQUIRE(d.client
+                ->AppendCaseEvent({id, CaseEventKind::kNote, "note " + d.device_id, 0, 0,
+                                   std::nullopt, std::nullopt, std::nullopt})
+                .ok());
   } else if (c.procedure == Procedure::kSummary) {
     (void)d.client->IssueTicket(NewTicket(d.town, id));
   }

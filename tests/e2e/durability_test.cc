@@ -27,8 +27,10 @@ TEST_CASE("a server killed during a heavy push keeps every mutation it acknowled
     Result<std::string> id =
         d.client->RecordCase(NewCase(town, Procedure::kOrdinary, "case " + std::to_string(i)));
     REQUIRE(id.ok());
-    REQUIRE(
-        d.client->AppendCaseEvent({*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt}).ok());
+    REQUIRE(d.client
+                ->AppendCaseEvent({*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt,
+                                   std::nullopt, std::nullopt})
+                .ok());
   }
   const uint64_t total = d.Pending();
   REQUIRE(total == 2 * kCases);

@@ -30,8 +30,10 @@ void RecordWork(Device& d, int cases) {
     e.content_path = "/sdcard/" + *id + ".jpg";
     REQUIRE(d.client->AddEvidenceRecord(e).ok());
     REQUIRE(d.client->UpdateCaseFields(*id, {{CaseField::kDescription, "更正 " + *id, ""}}).ok());
-    REQUIRE(
-        d.client->AppendCaseEvent({*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt}).ok());
+    REQUIRE(d.client
+                ->AppendCaseEvent({*id, CaseEventKind::kNote, "note", 0, 0, std::nullopt,
+                                   std::nullopt, std::nullopt})
+                .ok());
   }
 }
 

@@ -39,7 +39,8 @@ TEST_CASE("a first sync brings reference data down, pushes the outbox and pulls 
   INFO(ticket.status().ToString());
   REQUIRE(ticket.ok());
   REQUIRE(device.client
-              ->AppendCaseEvent({*id, CaseEventKind::kNote, "当事人已签字", 0, 0, std::nullopt})
+              ->AppendCaseEvent({*id, CaseEventKind::kNote, "当事人已签字", 0, 0, std::nullopt,
+                                 std::nullopt, std::nullopt})
               .ok());
   CHECK(device.Pending() == 3);
 

@@ -17,7 +17,7 @@
 #include <iterator>
 #include <string>
 
-#include "support/process.h"
+#include "support/chromium.h"
 #include "support/temp_dir.h"
 #include "tests/tools/shift_report_sample.h"
 #include "tools/palmctl/bureau_time.h"
@@ -26,24 +26,9 @@
 namespace palm::palmctl {
 namespace {
 
-// The chromium binary, or empty when it is not installed.
-std::string Chromium() {
-  for (const char* path : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
-    if (::access(path, X_OK) == 0) return path;
-  }
-  return "";
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-uint32_t BigEndian32(const std::string& bytes, size_t at) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
-  return v;
-}
+using testing::BigEndian32;
+using testing::Chromium;
+using testing::ReadAll;
 
 TEST_CASE("the zh-CN HTML shift report renders in headless Chromium", "[palmctl]") {
   const std::string chromium = Chromium();
@@ -61,11 +46,8 @@ TEST_CASE("the zh-CN HTML shift report renders in headless Chromium", "[palmctl]
     std::ofstream html(html_path, std::ios::binary);
     html << RenderShiftReportHtml(sample::RealisticShift(), sample::RealisticContext());
   }
-  const testing::CommandResult run = testing::RunCommand(
-      {"/usr/bin/env", "HOME=" + dir.path().string(), chromium, "--headless", "--no-sandbox",
-       "--disable-gpu", "--user-data-dir=" + dir.File("profile"), "--screenshot=" + png_path,
-       "--window-size=1200,1600", "file://" + html_path},
-      180000);
+  const testing::CommandResult run =
+      testing::Screenshot(chromium, dir.path().string(), html_path, png_path, 1200, 1600);
   INFO("chromium exit " << run.exit_code << "\n" << run.err);
   REQUIRE(run.exit_code == 0);
   const std::string png = ReadAll(png_path);

@@ -11,6 +11,7 @@
 #include "palm/v1/admin.grpc.pb.h"
 #include "sync/case_clocks.h"
 #include "sync/hlc.h"
+#include "sync/rules.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/command.h"
@@ -45,9 +46,29 @@ const char* KindText(ReportLang lang, v1::ClockKind kind) {
       return "payment (Art. 67)";
     case v1::CLOCK_KIND_COURT_ENFORCEMENT:
       return "apply to court (Art. 72)";
+    case v1::CLOCK_KIND_HAND_OVER:
+      return "hand over (Art. 71)";
     default:
       return "unknown";
   }
+}
+
+// What the clock is about in money: the fine unpaid and the surcharge
+// accrued, or the amount to hand over; empty for the other clocks.
+std::string AmountText(ReportLang lang, const v1::CaseClock& k) {
+  const bool zh = lang == ReportLang::kZh;
+  if (k.kind() == v1::CLOCK_KIND_HAND_OVER) {
+    return absl::StrCat(sync::FormatYuan(k.outstanding_fen()), zh ? " 元" : " yuan");
+  }
+  if (k.outstanding_fen() == 0 && k.surcharge_fen() == 0) return "";
+  std::string text = zh ? absl::StrCat("欠缴 ", sync::FormatYuan(k.outstanding_fen()), " 元")
+                        : absl::StrCat(sync::FormatYuan(k.outstanding_fen()), " yuan unpaid");
+  if (k.surcharge_fen() > 0) {
+    absl::StrAppend(&text,
+                    zh ? absl::StrCat("，加处罚款 ", sync::FormatYuan(k.surcharge_fen()), " 元")
+                       : absl::StrCat(", surcharge ", sync::FormatYuan(k.surcharge_fen())));
+  }
+  return text;
 }
 
 std::string StateText(ReportLang lang, const v1::CaseClock& k) {
@@ -104,9 +125,9 @@ int RunDeadlines(const DeadlineOptions& options, const GlobalOptions& global) {
                                     " days\n"));
   } else {
     TextTable table(zh ? std::vector<std::string>{"案件编号", "时限", "起算日", "截止日", "状态",
-                                                  "承办人员", "中队"}
+                                                  "金额", "承办人员", "中队"}
                        : std::vector<std::string>{"CASE", "CLOCK", "FROM", "LAST DAY", "STATE",
-                                                  "OFFICERS", "SQUAD"});
+                                                  "AMOUNT", "OFFICERS", "SQUAD"});
     for (const v1::CaseClock& k : response.clocks()) {
       std::string last = k.last_day();
       if (!k.opens_on().empty()) {
@@ -115,7 +136,7 @@ int RunDeadlines(const DeadlineOptions& options, const GlobalOptions& global) {
       }
       table.AddRow({k.case_number().empty() ? k.case_id() : k.case_number(),
                     KindText(lang, k.kind()), k.started_on(), last, StateText(lang, k),
-                    absl::StrJoin(k.officer_ids(), ", "), k.squad_id()});
+                    AmountText(lang, k), absl::StrJoin(k.officer_ids(), ", "), k.squad_id()});
     }
     std::cout << table.Render();
     if (response.total() > static_cast<uint64_t>(response.clocks_size())) {
@@ -187,7 +208,7 @@ void RegisterDeadlines(CommandLine& cli) {
   cmd->add_option("--as-of", options->as_of, "Read the clocks on this day: today or YYYY-MM-DD")
       ->check(DateValidator());
   cmd->add_option("--kind", options->kinds,
-                  "Only these clocks: decision, service, payment, court_enforcement")
+                  "Only these clocks: decision, service, payment, court_enforcement, hand_over")
       ->delimiter(',')
       ->check(EnumValidator(v1::ClockKind_descriptor(), "clock kind"));
   cmd->add_option("--lang", options->lang, "Language of the table: zh-CN or en")

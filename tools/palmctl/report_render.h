@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "palm/v1/admin.pb.h"
+#include "sync/quote.h"
 #include "tools/palmctl/report_model.h"
 
 namespace palm::palmctl {
@@ -64,8 +65,9 @@ std::string RenderShiftReportHtml(const palm::v1::ShiftReportResponse& report,
 std::string RenderShiftReport(const palm::v1::ShiftReportResponse& report, ReportFormat format,
                               const ReportContext& context = ReportContext());
 
-// `text` with &, <, >, " and ' replaced by character references.
-std::string HtmlEscape(absl::string_view text);
+// `text` with &, <, >, " and ' replaced by character references (the
+// server's decision document escapes with the same function).
+using sync::HtmlEscape;
 
 // `field` as one CSV field: quoted (with doubled quotes) when it holds a
 // comma, a quote, CR or LF, or starts or ends with a space; as is otherwise.

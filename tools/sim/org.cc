@@ -74,6 +74,11 @@ absl::Status SetUpOrganisation(const Options& options, const Connection& conn,
   if (load_catalog) {
     absl::StatusOr<v1::Catalog> catalog = internal::LoadCatalogFile(PALM_SIM_SAMPLE_CATALOG);
     if (!catalog.ok()) return catalog.status();
+    // With the working-day calendar, as tools/serve.sh loads it: the
+    // payment and service clocks count with it.
+    absl::StatusOr<v1::Catalog> calendar = internal::LoadCatalogFile(PALM_SIM_SAMPLE_CALENDAR);
+    if (!calendar.ok()) return calendar.status();
+    *catalog->mutable_calendar() = calendar->calendar();
     v1::LoadCatalogRequest request;
     *request.mutable_catalog() = *catalog;
     v1::LoadCatalogResponse response;

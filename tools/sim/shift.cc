@@ -217,8 +217,13 @@ class Shift {
       CaseEventInput pay;
       pay.case_id = *id;
       pay.kind = CaseEventKind::kPayment;
-      pay.text = "当场缴纳罚款";
       pay.amount_fen = fine;
+      // Paid at once through the electronic payment system (Art. 67).
+      PaymentRecord r;
+      r.channel = PaymentChannel::kElectronic;
+      r.paid_at_ms = ticket->issued_at_ms;
+      r.reference = absl::StrCat("sim-", *id);
+      pay.payment = r;
       Wrote(c_.AppendCaseEvent(pay).status(), "AppendCaseEvent");
     }
   }

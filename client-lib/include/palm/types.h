@@ -86,6 +86,7 @@ enum class CaseEventKind : int {
   kCreated = 9,
   kStatement = 10,        // the party's statement or defence after the notice (Art. 45)
   kStatementWaived = 11,  // the party waived statement and defence
+  kHandOver = 12,         // money collected on the spot handed to the agency (Art. 71)
 };
 
 // How a decision was served (Art. 61), numbered as palm.v1.ServiceMethod.
@@ -114,6 +115,47 @@ struct ServiceRecord {
   std::string late_reason;         // served after the 7 working days: why
 };
 
+// How a fine was paid, numbered as palm.v1.PaymentChannel.
+enum class PaymentChannel : int {
+  kUnspecified = 0,
+  kBank = 1,        // at the designated bank (Art. 67)
+  kElectronic = 2,  // through the electronic payment system (Art. 67)
+  kOnTheSpot = 3,   // collected by an officer (Art. 68-69), with the province's receipt
+};
+
+// The ground of an on-the-spot collection, numbered as
+// palm.v1.CollectionGround.
+enum class CollectionGround : int {
+  kUnspecified = 0,
+  kSmallFine = 1,            // Art. 68(1): 100 yuan or less, decided on the spot
+  kHardToEnforceLater = 2,   // Art. 68(2): decided on the spot; ground_detail says why
+  kRemoteAreaOnRequest = 3,  // Art. 69: at the party's request; ground_detail says where
+};
+
+// The record of a payment (docs/law.md, "Art. 66-72"). The amount is
+// CaseEventInput::amount_fen; no more than is outstanding (the fine and any
+// surcharge) is accepted.
+struct PaymentRecord {
+  PaymentChannel channel = PaymentChannel::kUnspecified;
+  int64_t paid_at_ms = 0;
+  std::string reference;  // bank voucher or transaction number
+  // On the spot: the ground, its detail, and the receipt (Art. 70): an
+  // 8-digit code (票据代码) and a 10-digit number (票据号码).
+  CollectionGround ground = CollectionGround::kUnspecified;
+  std::string ground_detail;
+  std::string receipt_code;
+  std::string receipt_number;
+};
+
+// Money collected on the spot handed to the agency (Art. 71: within 2
+// working days).
+struct HandOverRecord {
+  int64_t handed_over_at_ms = 0;
+  std::vector<std::string> payment_event_ids;  // the on-the-spot payments it covers
+  std::string reference;                       // the agency's or bank's acknowledgement
+  std::string late_reason;                     // after the 2 working days: why
+};
+
 // A clock the law runs on a case, numbered as palm.v1.ClockKind.
 enum class ClockKind : int {
   kUnspecified = 0,
@@ -121,6 +163,7 @@ enum class ClockKind : int {
   kService = 2,           // serve within 7 working days of the decision (Art. 61)
   kPayment = 3,           // the party pays within 15 days of service (Art. 67)
   kCourtEnforcement = 4,  // apply to the court in the 3 months after the remedies (Art. 72)
+  kHandOver = 5,          // hand money collected on the spot over in 2 working days (Art. 71)
 };
 
 enum class ClockState : int {
@@ -141,6 +184,12 @@ struct CaseClock {
   std::string opens_on;    // court enforcement: the window's first day
   ClockState state = ClockState::kUnspecified;
   int64_t days_left = 0;  // negative when overdue
+  // Payment and court enforcement: the fine not yet paid and the late
+  // surcharge accrued (Art. 72), computed on the day read. Hand-over: the
+  // amount collected.
+  int64_t outstanding_fen = 0;
+  int64_t surcharge_fen = 0;
+  std::string event_id;  // hand-over: the payment event it waits for
 };
 
 // What Client::ListDeadlines lists.
@@ -194,6 +243,14 @@ struct Party {
 };
 
 // What an officer records to open a case.
+// Why the 2 years of Art. 36 do not bar a case, numbered as
+// palm.v1.LimitationExceptionKind.
+enum class LimitationException : int {
+  kNone = 0,
+  kLifeHealthFinance = 1,  // life, health or financial security harmed: 5 years
+  kOtherLaw = 2,           // a law provides otherwise
+};
+
 struct CaseInput {
   std::string matter_code;
   Procedure procedure = Procedure::kUnspecified;
@@ -205,6 +262,13 @@ struct CaseInput {
   std::vector<std::string> officer_ids;  // officers present; empty: the acting officer
   std::vector<Party> parties;
   int64_t proposed_fine_fen = 0;
+  // Art. 36: a case is recorded within 2 years of the act, counted from
+  // its end for a continuous or continuing act (act_ended_at_ms; 0: the act
+  // is occurred_at_ms), unless the exception that applies is recorded with
+  // what shows it (limitation_basis).
+  int64_t act_ended_at_ms = 0;
+  LimitationException limitation_exception = LimitationException::kNone;
+  std::string limitation_basis;
 };
 
 // A case as the device holds it.
@@ -228,7 +292,8 @@ struct CaseRecord {
   bool review_approved = false;
   int64_t proposed_fine_fen = 0;
   // When the case was filed (ordinary procedure) and decided, and the fine
-  // decided; 0 until then.
+  // decided; 0 until then. On the summary procedure the ticket is the
+  // decision and its service (Art. 52).
   int64_t filed_at_ms = 0;
   int64_t decided_at_ms = 0;
   int64_t decided_fine_fen = 0;
@@ -238,6 +303,9 @@ struct CaseRecord {
   // The approved new last day to decide (Art. 60), YYYY-MM-DD; empty when
   // none.
   std::string decision_extended_to;
+  // Everything paid on the fine so far (Art. 66-72); Client::ListDeadlines
+  // says what is still outstanding, with the surcharge.
+  int64_t paid_fen = 0;
 };
 
 // One correction or addition to a case (merged last-writer-wins by HLC on
@@ -385,6 +453,10 @@ struct CaseEventInput {
   // For kService: the record of service, which lets the case move to
   // SERVED (text may then be empty). Without it a kService event is a note.
   std::optional<ServiceRecord> service;
+  // For kPayment: how it was paid. Without it, a bank payment at at_ms.
+  std::optional<PaymentRecord> payment;
+  // For kHandOver (required).
+  std::optional<HandOverRecord> hand_over;
 };
 
 struct CaseEvent {
@@ -397,7 +469,9 @@ struct CaseEvent {
   CaseState from_state = CaseState::kUnspecified;  // for kTransition
   CaseState to_state = CaseState::kUnspecified;
   int64_t amount_fen = 0;
-  std::optional<ServiceRecord> service;  // for kService
+  std::optional<ServiceRecord> service;     // for kService
+  std::optional<PaymentRecord> payment;     // for kPayment
+  std::optional<HandOverRecord> hand_over;  // for kHandOver
 };
 
 // A case with everything recorded on it.
