@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
   description.field = palm::CaseField::kDescription;
   description.value = "占道经营（复核）";
   (void)(*client)->UpdateCaseFields(*case_id, {description});
-  (void)(*client)->AppendCaseEvent(
-      {*case_id, palm::CaseEventKind::kNote, "现场已拍照", 0, 0, std::nullopt});
+  (void)(*client)->AppendCaseEvent({*case_id, palm::CaseEventKind::kNote, "现场已拍照", 0, 0,
+                                    std::nullopt, std::nullopt, std::nullopt});
   palm::EvidenceInput evidence;
   evidence.case_id = *case_id;
   evidence.kind = palm::EvidenceKind::kPhoto;

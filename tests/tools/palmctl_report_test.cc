@@ -370,6 +370,61 @@ TEST_CASE("the HTML shift report is one self-contained, escaped, printable page"
   CHECK(Contains(en, "<h2>Needs attention</h2>"));
 }
 
+// The realistic shift with two clocks the server listed: a payment overdue
+// with its surcharge, and a hand-over due today.
+v1::ShiftReportResponse WithDeadlines() {
+  v1::ShiftReportResponse r = RealisticShift();
+  v1::CaseClock* pay = r.add_deadlines();
+  pay->set_case_id("case-9");
+  pay->set_case_number("桐综执罚〔2026〕0042号");
+  pay->set_kind(v1::CLOCK_KIND_PAYMENT);
+  pay->set_started_on("2026-02-20");
+  pay->set_last_day("2026-03-09");
+  pay->set_state(v1::CLOCK_STATE_OVERDUE);
+  pay->set_days_left(-5);
+  pay->set_outstanding_fen(4000);
+  pay->set_surcharge_fen(600);
+  v1::CaseClock* hand = r.add_deadlines();
+  hand->set_case_id("case-10");
+  hand->set_kind(v1::CLOCK_KIND_HAND_OVER);
+  hand->set_started_on("2026-03-12");
+  hand->set_last_day("2026-03-14");
+  hand->set_state(v1::CLOCK_STATE_DUE_TODAY);
+  hand->set_outstanding_fen(5000);
+  r.set_deadlines_total(3);
+  return r;
+}
+
+TEST_CASE("the shift report lists the squad's clocks first in every form", "[palmctl]") {
+  UseShanghai();
+  const v1::ShiftReportResponse r = WithDeadlines();
+  const std::string table = RenderShiftReportTable(r, RealisticContext());
+  INFO(table);
+  CHECK(Contains(table, "办案时限（3日内到期及已逾期）"));
+  CHECK(Contains(table, "缴款期限 (第67条)"));
+  CHECK(Contains(table, "已逾期 5 天"));
+  CHECK(Contains(table, "欠缴 40 元，加处罚款 6 元"));
+  CHECK(Contains(table, "罚款上缴 (第71条)"));
+  CHECK(Contains(table, "今日到期"));
+  CHECK(Contains(table, "另有 1 条未列出"));
+  // Before the per-officer table.
+  CHECK(table.find("办案时限") < table.find(Text(ReportLang::kZh, Msg::kOfficersSection)));
+  const std::string csv = RenderShiftReportCsv(r, RealisticContext());
+  CHECK(
+      Contains(csv, "桐综执罚〔2026〕0042号,缴款期限 (第67条),2026-02-20,2026-03-09,已逾期 5 天"));
+  const std::string html = RenderShiftReportHtml(r, English());
+  CHECK(Contains(html, "Deadlines (due within 3 days, and overdue)"));
+  CHECK(Contains(html, "40 yuan unpaid, surcharge 6"));
+  CHECK(Contains(html, "hand over (Art. 71)"));
+  const nlohmann::json doc = nlohmann::json::parse(RenderShiftReportJson(r, RealisticContext()));
+  REQUIRE(doc.at("deadlines").size() == 2);
+  CHECK(doc.at("deadlines")[0].at("kind") == "payment");
+  CHECK(doc.at("deadlines")[0].at("surcharge_fen") == 600);
+  CHECK(doc.at("deadlines_total") == 3);
+  // None listed: no section.
+  CHECK_FALSE(Contains(RenderShiftReportTable(RealisticShift(), RealisticContext()), "办案时限"));
+}
+
 TEST_CASE("bar charts scale to the largest value and cut long labels", "[palmctl]") {
   const std::string svg =
       BarChartSvg("图<表>", {{"甲", 2, "2", ""}, {"乙乙乙乙乙乙乙乙乙乙", 1, "1", "#777"}}, "无");

@@ -9,9 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "palm/v1/admin.grpc.pb.h"
-#include "sync/case_clocks.h"
 #include "sync/hlc.h"
-#include "sync/rules.h"
 #include "tools/palmctl/bureau_time.h"
 #include "tools/palmctl/client_channel.h"
 #include "tools/palmctl/command.h"
@@ -34,56 +32,6 @@ struct DeadlineOptions {
   std::string lang = "zh-CN";
   bool json = false;
 };
-
-const char* KindText(ReportLang lang, v1::ClockKind kind) {
-  if (lang == ReportLang::kZh) return sync::ClockKindLabel(kind);
-  switch (kind) {
-    case v1::CLOCK_KIND_DECISION:
-      return "decide (Art. 60)";
-    case v1::CLOCK_KIND_SERVICE:
-      return "serve (Art. 61)";
-    case v1::CLOCK_KIND_PAYMENT:
-      return "payment (Art. 67)";
-    case v1::CLOCK_KIND_COURT_ENFORCEMENT:
-      return "apply to court (Art. 72)";
-    case v1::CLOCK_KIND_HAND_OVER:
-      return "hand over (Art. 71)";
-    default:
-      return "unknown";
-  }
-}
-
-// What the clock is about in money: the fine unpaid and the surcharge
-// accrued, or the amount to hand over; empty for the other clocks.
-std::string AmountText(ReportLang lang, const v1::CaseClock& k) {
-  const bool zh = lang == ReportLang::kZh;
-  if (k.kind() == v1::CLOCK_KIND_HAND_OVER) {
-    return absl::StrCat(sync::FormatYuan(k.outstanding_fen()), zh ? " 元" : " yuan");
-  }
-  if (k.outstanding_fen() == 0 && k.surcharge_fen() == 0) return "";
-  std::string text = zh ? absl::StrCat("欠缴 ", sync::FormatYuan(k.outstanding_fen()), " 元")
-                        : absl::StrCat(sync::FormatYuan(k.outstanding_fen()), " yuan unpaid");
-  if (k.surcharge_fen() > 0) {
-    absl::StrAppend(&text,
-                    zh ? absl::StrCat("，加处罚款 ", sync::FormatYuan(k.surcharge_fen()), " 元")
-                       : absl::StrCat(", surcharge ", sync::FormatYuan(k.surcharge_fen())));
-  }
-  return text;
-}
-
-std::string StateText(ReportLang lang, const v1::CaseClock& k) {
-  const bool zh = lang == ReportLang::kZh;
-  switch (k.state()) {
-    case v1::CLOCK_STATE_OVERDUE:
-      return zh ? absl::StrCat("已逾期 ", -k.days_left(), " 天")
-                : absl::StrCat("overdue by ", -k.days_left(), " days");
-    case v1::CLOCK_STATE_DUE_TODAY:
-      return zh ? "今日到期" : "due today";
-    default:
-      return zh ? absl::StrCat("剩余 ", k.days_left(), " 天")
-                : absl::StrCat(k.days_left(), " days left");
-  }
-}
 
 // "service" or "CLOCK_KIND_SERVICE" as the kind; nullopt otherwise.
 std::optional<v1::ClockKind> ParseKind(const std::string& text) {
@@ -135,8 +83,8 @@ int RunDeadlines(const DeadlineOptions& options, const GlobalOptions& global) {
                   : absl::StrCat(k.opens_on(), " to ", k.last_day());
       }
       table.AddRow({k.case_number().empty() ? k.case_id() : k.case_number(),
-                    KindText(lang, k.kind()), k.started_on(), last, StateText(lang, k),
-                    AmountText(lang, k), absl::StrJoin(k.officer_ids(), ", "), k.squad_id()});
+                    ClockKindText(lang, k.kind()), k.started_on(), last, ClockStateText(lang, k),
+                    ClockAmountText(lang, k), absl::StrJoin(k.officer_ids(), ", "), k.squad_id()});
     }
     std::cout << table.Render();
     if (response.total() > static_cast<uint64_t>(response.clocks_size())) {

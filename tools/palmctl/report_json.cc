@@ -69,6 +69,24 @@ class JsonBuilder {
                             {"education_record", d.education_record()}});
     }
     out["no_penalty"] = std::move(no_penalty);
+    json deadlines = json::array();
+    for (const v1::CaseClock& k : r_.deadlines()) {
+      json officers_of = json::array();
+      for (const std::string& id : k.officer_ids()) officers_of.push_back(id);
+      deadlines.push_back({{"case_id", k.case_id()},
+                           {"case_number", k.case_number()},
+                           {"kind", EnumToken(v1::ClockKind_descriptor(), k.kind())},
+                           {"started_on", k.started_on()},
+                           {"last_day", k.last_day()},
+                           {"opens_on", k.opens_on()},
+                           {"state", EnumToken(v1::ClockState_descriptor(), k.state())},
+                           {"days_left", k.days_left()},
+                           {"outstanding_fen", k.outstanding_fen()},
+                           {"surcharge_fen", k.surcharge_fen()},
+                           {"officer_ids", std::move(officers_of)}});
+    }
+    out["deadlines"] = std::move(deadlines);
+    out["deadlines_total"] = r_.deadlines_total();
     json evidence = json::array();
     for (const v1::Evidence& e : r_.evidence()) evidence.push_back(Evidence(e));
     out["evidence"] = std::move(evidence);

@@ -5,6 +5,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "sync/case_clocks.h"
+#include "sync/rules.h"
 #include "tools/palmctl/format.h"
 
 namespace palm::palmctl {
@@ -53,6 +55,8 @@ constexpr Entry kMessages[] = {
     {Msg::kTicketsSection, "当场处罚决定", "Tickets issued"},
     {Msg::kNoPenaltySection, "不予处罚决定", "No-penalty decisions"},
     {Msg::kDevicesSection, "终端同步状态", "Device sync state"},
+    {Msg::kDeadlinesSection, "办案时限（3日内到期及已逾期）",
+     "Deadlines (due within 3 days, and overdue)"},
     {Msg::kNone, "无", "none"},
     {Msg::kUnavailable, "未能取得", "not available"},
     {Msg::kColCase, "案号", "CASE"},
@@ -85,6 +89,10 @@ constexpr Entry kMessages[] = {
     {Msg::kColLastSync, "最近同步", "LAST SYNC"},
     {Msg::kColPendingWrites, "待同步写入", "PENDING WRITES"},
     {Msg::kColPendingUploads, "待上传文件", "PENDING UPLOADS"},
+    {Msg::kColClock, "时限", "CLOCK"},
+    {Msg::kColFrom, "起算日", "FROM"},
+    {Msg::kColLastDay, "截止日", "LAST DAY"},
+    {Msg::kColMoney, "金额", "MONEY"},
     {Msg::kWarning, "警告", "warning"},
     {Msg::kVoided, "已作废", "voided"},
     {Msg::kNoReceipt, "无存证回执", "no receipt"},
@@ -217,6 +225,54 @@ std::string SyncStateText(ReportLang lang, v1::DeviceSyncState state) {
       {v1::DEVICE_SYNC_STATE_REVOKED, "已吊销"},
   }};
   return EnumText(lang, v1::DeviceSyncState_descriptor(), state, kZh);
+}
+
+std::string ClockKindText(ReportLang lang, v1::ClockKind kind) {
+  if (lang == ReportLang::kZh) return sync::ClockKindLabel(kind);
+  switch (kind) {
+    case v1::CLOCK_KIND_DECISION:
+      return "decide (Art. 60)";
+    case v1::CLOCK_KIND_SERVICE:
+      return "serve (Art. 61)";
+    case v1::CLOCK_KIND_PAYMENT:
+      return "payment (Art. 67)";
+    case v1::CLOCK_KIND_COURT_ENFORCEMENT:
+      return "apply to court (Art. 72)";
+    case v1::CLOCK_KIND_HAND_OVER:
+      return "hand over (Art. 71)";
+    default:
+      return "unknown";
+  }
+}
+
+std::string ClockStateText(ReportLang lang, const v1::CaseClock& k) {
+  const bool zh = lang == ReportLang::kZh;
+  switch (k.state()) {
+    case v1::CLOCK_STATE_OVERDUE:
+      return zh ? absl::StrCat("已逾期 ", -k.days_left(), " 天")
+                : absl::StrCat("overdue by ", -k.days_left(), " days");
+    case v1::CLOCK_STATE_DUE_TODAY:
+      return zh ? "今日到期" : "due today";
+    default:
+      return zh ? absl::StrCat("剩余 ", k.days_left(), " 天")
+                : absl::StrCat(k.days_left(), " days left");
+  }
+}
+
+std::string ClockAmountText(ReportLang lang, const v1::CaseClock& k) {
+  const bool zh = lang == ReportLang::kZh;
+  if (k.kind() == v1::CLOCK_KIND_HAND_OVER) {
+    return absl::StrCat(sync::FormatYuan(k.outstanding_fen()), zh ? " 元" : " yuan");
+  }
+  if (k.outstanding_fen() == 0 && k.surcharge_fen() == 0) return "";
+  std::string text = zh ? absl::StrCat("欠缴 ", sync::FormatYuan(k.outstanding_fen()), " 元")
+                        : absl::StrCat(sync::FormatYuan(k.outstanding_fen()), " yuan unpaid");
+  if (k.surcharge_fen() > 0) {
+    absl::StrAppend(&text,
+                    zh ? absl::StrCat("，加处罚款 ", sync::FormatYuan(k.surcharge_fen()), " 元")
+                       : absl::StrCat(", surcharge ", sync::FormatYuan(k.surcharge_fen())));
+  }
+  return text;
 }
 
 }  // namespace palm::palmctl

@@ -11,6 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "palm/v1/admin.pb.h"
+#include "palm/v1/case.pb.h"
 
 namespace palm::palmctl {
 
@@ -60,6 +61,7 @@ enum class Msg {
   kTicketsSection,
   kNoPenaltySection,
   kDevicesSection,
+  kDeadlinesSection,
   kNone,
   kUnavailable,
   // Column headings.
@@ -93,6 +95,10 @@ enum class Msg {
   kColLastSync,
   kColPendingWrites,
   kColPendingUploads,
+  kColClock,
+  kColFrom,
+  kColLastDay,
+  kColMoney,
   // Cell words.
   kWarning,
   kVoided,
@@ -137,6 +143,15 @@ std::string EvidenceKindText(ReportLang lang, palm::v1::EvidenceKind kind);
 std::string SignatureText(ReportLang lang, palm::v1::PartySignature signature);
 std::string CaseFieldText(ReportLang lang, palm::v1::CaseField field);
 std::string SyncStateText(ReportLang lang, palm::v1::DeviceSyncState state);
+
+// A clock as squad leaders read it (`palmctl deadlines`, the shift
+// report): its kind ("送达期限 (第61条)" / "serve (Art. 61)"), its state
+// ("已逾期 2 天" / "overdue by 2 days", "今日到期", "剩余 3 天") and what
+// it is about in money ("欠缴 40 元，加处罚款 2.40 元"; a hand-over: the
+// amount; empty for the other clocks).
+std::string ClockKindText(ReportLang lang, palm::v1::ClockKind kind);
+std::string ClockStateText(ReportLang lang, const palm::v1::CaseClock& clock);
+std::string ClockAmountText(ReportLang lang, const palm::v1::CaseClock& clock);
 
 }  // namespace palm::palmctl
 

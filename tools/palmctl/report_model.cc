@@ -49,6 +49,7 @@ class Builder {
     BuildNoPenalty();
     BuildOfficers();
     BuildDevices();
+    BuildDeadlines();
     return std::move(model_);
   }
 
@@ -269,6 +270,31 @@ class Builder {
            d.education_record()});
     }
     NotListed(&model_.no_penalty, DeriveTotals(r_, ctx_).no_penalty);
+  }
+
+  void BuildDeadlines() {
+    model_.deadlines = {"deadlines",
+                        T(Msg::kDeadlinesSection),
+                        {{T(Msg::kColCase)},
+                         {T(Msg::kColClock)},
+                         {T(Msg::kColFrom)},
+                         {T(Msg::kColLastDay)},
+                         {T(Msg::kColState)},
+                         {T(Msg::kColMoney)},
+                         {T(Msg::kColOfficer)}},
+                        {},
+                        0,
+                        ""};
+    for (const v1::CaseClock& k : r_.deadlines()) {
+      std::vector<std::string> officers;
+      for (const std::string& id : k.officer_ids()) officers.push_back(OfficerDisplay(ctx_, id));
+      model_.deadlines.rows.push_back({k.case_number().empty() ? k.case_id() : k.case_number(),
+                                       ClockKindText(ctx_.lang, k.kind()), k.started_on(),
+                                       k.last_day(), ClockStateText(ctx_.lang, k),
+                                       ClockAmountText(ctx_.lang, k),
+                                       absl::StrJoin(officers, ", ")});
+    }
+    NotListed(&model_.deadlines, static_cast<int64_t>(r_.deadlines_total()));
   }
 
   // Runs after the record sections: the per-officer figures count the

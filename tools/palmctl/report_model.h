@@ -95,6 +95,9 @@ struct ReportModel {
   Section tickets;
   Section no_penalty;
   Section devices;  // no rows and devices_known false: not available
+  // The squad's clocks due within 3 days and overdue (ShiftReport
+  // deadlines); shown only when there are some.
+  Section deadlines;
   bool devices_known = false;
   std::vector<Bar> cases_by_category;
   std::vector<Bar> fines_by_officer;

@@ -14,8 +14,14 @@ namespace {
 namespace v1 = palm::v1;
 
 // The record sections after the exceptions, in the order every form shows them.
+// The deadlines come first, and only when there are some.
 std::vector<const Section*> RecordSections(const ReportModel& m) {
-  return {&m.officers, &m.cases, &m.tickets, &m.no_penalty, &m.devices};
+  std::vector<const Section*> sections;
+  if (!m.deadlines.rows.empty()) sections.push_back(&m.deadlines);
+  for (const Section* s : {&m.officers, &m.cases, &m.tickets, &m.no_penalty, &m.devices}) {
+    sections.push_back(s);
+  }
+  return sections;
 }
 
 // "Label: value" for the heading, in the report's language.

@@ -203,7 +203,11 @@ PALM_EXPORT palm_code palm_record_no_penalty(palm_client* client, const char* de
 PALM_EXPORT palm_code palm_transition_case(palm_client* client, const char* case_id,
                                            const char* to_state, const char* reason);
 
-/* Appends a note / notification / service / payment (palm.v1.CaseEvent JSON). */
+/*
+ * Appends a note / notification / service / payment / hand-over
+ * (palm.v1.CaseEvent JSON, with its `service`, `payment` or `hand_over`
+ * record; docs/integrating.md, section 5).
+ */
 PALM_EXPORT palm_code palm_append_event(palm_client* client, const char* event_json,
                                         char** event_id_out);
 
